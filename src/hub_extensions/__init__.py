@@ -1,0 +1,6 @@
+"""hub-extensions: a JupyterHub plugin suite (profiles form, builds, CILogon presets, usage, cost)."""
+
+from ._version import __version__
+from .wiring import setup
+
+__all__ = ["__version__", "setup"]

@@ -1,0 +1,89 @@
+"""The `hub-extensions` command: demo, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from traitlets.config import PyFileConfigLoader
+
+from ._version import __version__
+from .config import CONFIGURABLES, check_config
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo.runner import DemoError, DemoOptions, run
+
+    opts = DemoOptions(
+        ip=args.ip,
+        port=args.port,
+        base_url=args.base_url,
+        spawner=args.spawner,
+        image=args.image,
+        state_dir=Path(args.state_dir),
+        extra_config=args.extra_config,
+    )
+    try:
+        return run(opts)
+    except DemoError as err:
+        print(f"hub-extensions demo: {err}", file=sys.stderr)
+        return 2
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    if args.help_all:
+        for cls in CONFIGURABLES:
+            print(cls.class_config_section())
+        return 0
+    if not args.file:
+        print("hub-extensions check-config: give a jupyterhub_config.py", file=sys.stderr)
+        return 2
+    path = Path(args.file).resolve()
+    if not path.is_file():
+        print(f"hub-extensions check-config: {path} does not exist", file=sys.stderr)
+        return 2
+    config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    problems = check_config(config)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"{path}: hub-extensions options are valid")
+    return 1 if problems else 0
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith("/"):
+        raise argparse.ArgumentTypeError("must start with '/', e.g. /jupyter/")
+    return value if value.endswith("/") else value + "/"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hub-extensions", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run a real local hub with the suite wired in")
+    demo.add_argument("--ip", default="127.0.0.1", help="address the hub listens on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="port of the hub (default 8000)")
+    demo.add_argument("--base-url", type=_base_url, default="/", help="the hub's base_url (default /)")
+    demo.add_argument("--spawner", choices=["auto", "docker", "local"], default="auto",
+                      help="auto: DockerSpawner when a Docker engine answers, else LocalProcessSpawner")
+    demo.add_argument("--image", help="single-user image for DockerSpawner (default: the suite's "
+                      "base image, built locally when missing)")
+    demo.add_argument("--state-dir", default=".hub-extensions-demo",
+                      help="where the demo keeps its SQLite database and secrets")
+    demo.add_argument("--extra-config", help=argparse.SUPPRESS)
+    demo.set_defaults(func=_demo)
+
+    check = sub.add_parser("check-config", help="check the hub-extensions options of a config file")
+    check.add_argument("file", nargs="?", help="jupyterhub_config.py")
+    check.add_argument("--help-all", action="store_true", help="list every option with its help")
+    check.set_defaults(func=_check_config)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+# The demo hub's configuration. `hub-extensions demo` starts JupyterHub with this file and
+# passes its choices through HUB_EXTENSIONS_DEMO_* variables; it is also a readable example.
+import os
+import sys
+
+import hub_extensions
+
+c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
+env = os.environ
+state = env["HUB_EXTENSIONS_DEMO_STATE"]
+
+c.JupyterHub.ip = env.get("HUB_EXTENSIONS_DEMO_IP", "127.0.0.1")
+c.JupyterHub.port = int(env.get("HUB_EXTENSIONS_DEMO_PORT", "8000"))
+c.JupyterHub.base_url = env.get("HUB_EXTENSIONS_DEMO_BASE_URL", "/")
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(env["HUB_EXTENSIONS_DEMO_HUB_PORT"])
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_PROXY_API_PORT']}"
+c.ConfigurableHTTPProxy.pid_file = os.path.join(state, "jupyterhub-proxy.pid")
+c.JupyterHub.db_url = env.get("HUB_EXTENSIONS_DEMO_DB_URL") or f"sqlite:///{state}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = os.path.join(state, "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = os.path.join(state, "jupyterhub.pid")
+c.JupyterHub.cleanup_servers = True
+
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = env["HUB_EXTENSIONS_DEMO_PASSWORD"]
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = {"demo"}
+
+run_marker = {"HUB_EXTENSIONS_DEMO_RUN": env["HUB_EXTENSIONS_DEMO_RUN"]}
+c.Spawner.environment = run_marker
+c.Spawner.start_timeout = 60
+if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
+    c.JupyterHub.spawner_class = "hub_extensions.spawners.loopback_docker.LoopbackDockerSpawner"
+    c.DockerSpawner.image = env["HUB_EXTENSIONS_DEMO_IMAGE"]
+    c.DockerSpawner.pull_policy = "ifnotpresent"
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.prefix = "hub-extensions-demo"
+    c.DockerSpawner.extra_create_kwargs = {
+        "labels": {"org.hub-extensions.demo-run": env["HUB_EXTENSIONS_DEMO_RUN"]}
+    }
+else:
+    c.JupyterHub.spawner_class = "simple"  # LocalProcessSpawner without system users
+    c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(state, "home", "{username}")
+    c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+    if os.geteuid() == 0:
+        c.Spawner.args = ["--allow-root"]
+
+c.HubExtensions.service_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_SERVICE_PORT']}"
+c.HubExtensions.service_environment = run_marker
+extra = env.get("HUB_EXTENSIONS_DEMO_EXTRA_CONFIG")
+if extra:  # tests add settings (e.g. a deliberately bad option) through this file
+    load_subconfig(extra)  # noqa: F821 - provided by JupyterHub
+
+hub_extensions.setup(c)

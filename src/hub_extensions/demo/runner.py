@@ -1,0 +1,232 @@
+"""Start the demo hub, print how to log in, and on Ctrl-C stop everything it started."""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CONFIG = HERE / "jupyterhub_config.py"
+RUN_ENV = "HUB_EXTENSIONS_DEMO_RUN"
+RUN_LABEL = "org.hub-extensions.demo-run"
+PASSWORD_ENV = "HUB_EXTENSIONS_DEMO_PASSWORD"
+
+
+class DemoError(Exception):
+    """A problem the person running the demo can fix; printed without a traceback."""
+
+
+@dataclass
+class DemoOptions:
+    ip: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "/"
+    spawner: str = "auto"  # auto | docker | local
+    image: str | None = None
+    state_dir: Path = Path(".hub-extensions-demo")
+    password: str | None = None
+    extra_config: str | None = None
+
+
+def check_port_free(ip: str, port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind((ip, port))
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise DemoError(
+                    f"{ip}:{port} is already in use (another hub or demo?). Stop it, or pick "
+                    f"another port: hub-extensions demo --port {port + 1}"
+                ) from None
+            raise DemoError(f"cannot listen on {ip}:{port}: {err.strerror}") from None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_proxy() -> str:
+    """configurable-http-proxy on PATH or next to this Python (where scripts/bootstrap links it)."""
+    found = shutil.which("configurable-http-proxy") or shutil.which(
+        "configurable-http-proxy", path=str(Path(sys.executable).parent)
+    )
+    if not found:
+        raise DemoError(
+            "configurable-http-proxy not found. Install it with "
+            "`npm install -g configurable-http-proxy`, or run ./scripts/demo from a checkout."
+        )
+    return found
+
+
+def docker_client():
+    """A docker client whose engine answers, or None."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+        return client
+    except Exception:
+        return None
+
+
+def choose_spawner(opts: DemoOptions, say) -> tuple[str, str | None]:
+    """('docker', image) when an engine answers and an image is there or can be built, else local."""
+    if opts.spawner in ("auto", "docker"):
+        client = docker_client()
+        if client is None:
+            if opts.spawner == "docker":
+                raise DemoError("--spawner docker: no Docker engine answered (is dockerd running?)")
+            say("No Docker engine answered: spawning with LocalProcessSpawner (servers run as "
+                "local processes). Start dockerd to use DockerSpawner.")
+        else:
+            try:
+                import dockerspawner  # noqa: F401
+            except ImportError:
+                raise DemoError("DockerSpawner is not installed: pip install 'hub-extensions[docker]'") from None
+            image = opts.image or _base_image(client, say, required=opts.spawner == "docker")
+            if image:
+                say(f"Docker engine answered: spawning with DockerSpawner, image {image}.")
+                return "docker", image
+    try:
+        import jupyter_server  # noqa: F401
+    except ImportError:
+        raise DemoError("LocalProcessSpawner needs jupyter_server: pip install jupyter-server") from None
+    if opts.spawner == "local":
+        say("Spawning with LocalProcessSpawner (servers run as local processes).")
+    return "local", None
+
+
+def _base_image(client, say, required: bool) -> str | None:
+    from ..images import base_image
+
+    tag = base_image.default_tag()
+    if base_image.image_exists(tag, client=client):
+        say(f"Using the suite's base image {tag} (built earlier on this machine).")
+        return tag
+    say(f"Building the suite's small single-user base image {tag} locally (about a minute, "
+        "once; nothing is pulled from a registry)...")
+    try:
+        return base_image.build_base_image(tag, log=say)
+    except base_image.BaseImageUnavailable as err:
+        if required:
+            raise DemoError(f"cannot build the base image: {err}. Pass --image with an image that "
+                            "has jupyterhub-singleuser.") from None
+        say(f"Cannot build the base image ({err}): falling back to LocalProcessSpawner.")
+        return None
+
+
+def run(opts: DemoOptions, say=print) -> int:
+    check_port_free(opts.ip, opts.port)
+    proxy = find_proxy()
+    kind, image = choose_spawner(opts, say)
+    state = opts.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    run_id = uuid.uuid4().hex[:12]
+    (state / "run-id").write_text(run_id)
+    password = opts.password or os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(12)
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(proxy).parent), str(Path(sys.executable).parent),
+                                   env.get("PATH", "")])
+    env.update({
+        RUN_ENV: run_id,
+        "HUB_EXTENSIONS_DEMO_STATE": str(state),
+        "HUB_EXTENSIONS_DEMO_IP": opts.ip,
+        "HUB_EXTENSIONS_DEMO_PORT": str(opts.port),
+        "HUB_EXTENSIONS_DEMO_BASE_URL": opts.base_url,
+        "HUB_EXTENSIONS_DEMO_HUB_PORT": str(free_port()),
+        "HUB_EXTENSIONS_DEMO_PROXY_API_PORT": str(free_port()),
+        "HUB_EXTENSIONS_DEMO_SERVICE_PORT": str(free_port()),
+        "HUB_EXTENSIONS_DEMO_PASSWORD": password,
+        "HUB_EXTENSIONS_DEMO_SPAWNER": kind,
+        "HUB_EXTENSIONS_DEMO_IMAGE": image or "",
+        "HUB_EXTENSIONS_DEMO_EXTRA_CONFIG": opts.extra_config or "",
+    })
+    url = f"http://{opts.ip}:{opts.port}{opts.base_url}"
+    hub = subprocess.Popen(
+        [sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)],
+        env=env, cwd=state, start_new_session=True, stdin=subprocess.DEVNULL,
+    )
+    say("")
+    say(f"  hub-extensions demo: {url}")
+    say(f"  log in as 'demo' (admin) or any other name, password: {password}")
+    say("  Ctrl-C stops the hub, its servers and the proxy.")
+    say("")
+    stopping = False
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        code = hub.wait()
+    except KeyboardInterrupt:
+        stopping = True
+        say("\nStopping the demo hub...")
+        code = stop_hub(hub)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        leftovers = sweep(run_id, state, kind)
+        if leftovers:
+            say(f"Cleaned up what the hub left behind: {', '.join(leftovers)}")
+    if stopping:
+        say("Demo stopped.")
+        return 0
+    return code
+
+
+def stop_hub(hub: subprocess.Popen, timeout: float = 30) -> int:
+    """SIGTERM lets JupyterHub stop its servers and proxy; SIGKILL if it hangs."""
+    if hub.poll() is None:
+        hub.send_signal(signal.SIGTERM)
+        try:
+            return hub.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(hub.pid, signal.SIGKILL)
+    return hub.wait()
+
+
+def sweep(run_id: str, state: Path, kind: str) -> list[str]:
+    """Stop anything of this run still alive: processes carrying its marker, labelled containers."""
+    left: list[str] = []
+    for pid in marked_pids(run_id):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            left.append(f"process {pid}")
+        except ProcessLookupError:
+            pass
+    if kind == "docker":
+        client = docker_client()
+        if client is not None:
+            for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
+                container.remove(force=True)
+                left.append(f"container {container.name}")
+    return left
+
+
+def marked_pids(run_id: str) -> list[int]:
+    """PIDs whose environment carries this run's marker (Linux /proc; empty elsewhere)."""
+    marker = f"{RUN_ENV}={run_id}".encode()
+    pids = []
+    me = os.getpid()
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == me:
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                pids.append(pid)
+        except OSError:
+            continue
+    return pids

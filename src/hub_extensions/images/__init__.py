@@ -1,0 +1,1 @@
+"""Container images the suite builds for its demo and tests."""

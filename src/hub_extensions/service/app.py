@@ -1,0 +1,101 @@
+"""`python -m hub_extensions.service`: the tornado app JupyterHub starts as a managed service."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jupyterhub.services.auth import HubOAuth
+from tornado import web
+from tornado.log import enable_pretty_logging
+from traitlets.config import Config, PyFileConfigLoader
+
+from .._version import __version__
+from ..config import HubExtensions, check_config, load
+from ..wiring import SERVICE_CONFIG_ENV, format_problems
+from . import handlers
+from .context import HubURLs, ServiceContext, ServiceEnvironmentError
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+log = logging.getLogger("hub_extensions.service")
+
+
+def make_app(ctx: ServiceContext) -> web.Application:
+    prefix = ctx.urls.service_prefix
+    kw = {"ctx": ctx}
+    routes = [
+        (prefix, handlers.HomeHandler, kw),
+        (prefix + "oauth_callback", handlers.OAuthCallbackHandler, kw),
+        (prefix + "api/health", handlers.HealthHandler, kw),
+        (prefix + "api/.*", handlers.APINotFoundHandler, kw),
+    ]
+    return web.Application(
+        routes,
+        static_path=str(STATIC),
+        static_url_prefix=prefix + "static/",
+        default_handler_class=handlers.PageNotFoundHandler,
+        default_handler_args=kw,
+        cookie_secret=os.urandom(32),
+        xsrf_cookies=False,  # HubOAuth checks XSRF on its own cookie-authenticated requests
+        log_function=_log_request,
+    )
+
+
+def _log_request(handler: web.RequestHandler) -> None:
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    log.log(level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path,
+            1000 * handler.request.request_time())
+
+
+def read_config(path: str | None, env=os.environ) -> Config:
+    """Options from a config file (standalone runs) or from the hub (the usual case)."""
+    if path:
+        p = Path(path)
+        return PyFileConfigLoader(p.name, path=str(p.parent), log=log).load_config()
+    return Config(json.loads(env.get(SERVICE_CONFIG_ENV) or "{}"))
+
+
+def build_context(options: HubExtensions, env=os.environ) -> ServiceContext:
+    urls = HubURLs.from_environment(env)
+    hub_auth = HubOAuth(api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
+    return ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
+
+
+async def serve(options: HubExtensions) -> None:
+    ctx = build_context(options)
+    app = make_app(ctx)
+    port = urlsplit(ctx.urls.service_url).port or options.service_port
+    app.listen(port, address=options.bind_ip, xheaders=True)
+    log.info("hub-extensions %s serving %s on %s:%d", __version__, ctx.urls.service_prefix,
+             options.bind_ip, port)
+    await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m hub_extensions.service", description=__doc__)
+    parser.add_argument(
+        "--config",
+        help=f"a config file to read options from (default: the JSON in ${SERVICE_CONFIG_ENV}, "
+        "which the hub sets)",
+    )
+    args = parser.parse_args(argv)
+    enable_pretty_logging()
+    config = read_config(args.config)
+    problems = check_config(config)
+    if problems:
+        sys.exit(format_problems(problems))
+    options = load(config)
+    logging.getLogger().setLevel(options.service_log_level)
+    try:
+        asyncio.run(serve(options))
+    except ServiceEnvironmentError as err:
+        sys.exit(f"hub-extensions service: {err}")
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,106 @@
+"""HTTP handlers of the service: pages redirect to the hub's login, APIs answer 403."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from tornado import web
+
+from .context import ServiceContext
+
+
+class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    ctx: ServiceContext
+
+    def initialize(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.hub_auth = ctx.hub_auth
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("Content-Security-Policy", "frame-ancestors 'self'; object-src 'none'")
+
+    @property
+    def current_user_model(self) -> dict:
+        return self.current_user  # type: ignore[return-value]
+
+    def render_page(self, template: str, **ns) -> None:
+        page = self.ctx.templates.get_template(template)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(
+            page.render(
+                urls=self.ctx.urls,
+                user=self.current_user,
+                static_url=self.static_url,
+                xsrf_token=self.xsrf_token.decode() if self.current_user else "",
+                version=self.ctx.version,
+                **ns,
+            )
+        )
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        reason = self._reason or HTTPStatus(status_code).phrase
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or reason
+        if status_code >= 500:
+            message = "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+        self.render_page("error.html", status_code=status_code, reason=reason, message=message)
+
+
+class APIHandler(BaseHandler):
+    """JSON in, JSON out; no redirects to the login page."""
+
+    def get_login_url(self) -> str:
+        raise web.HTTPError(
+            403, "Not authenticated: send a hub token (Authorization: token ...) or log in first."
+        )
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or HTTPStatus(status_code).phrase
+        if status_code >= 500:
+            message = "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+        self.finish(json.dumps({"status": status_code, "message": message}))
+
+
+class HealthHandler(APIHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        user = self.current_user_model
+        self.finish(
+            {
+                "status": "ok",
+                "version": self.ctx.version,
+                "hub": await self.ctx.hub_status(),
+                "user": {"name": user["name"], "admin": bool(user.get("admin"))},
+            }
+        )
+
+
+class HomeHandler(BaseHandler):
+    @web.authenticated
+    def get(self) -> None:
+        self.render_page("home.html")
+
+
+class APINotFoundHandler(APIHandler):
+    def prepare(self) -> None:
+        raise web.HTTPError(404, f"No such API endpoint: {self.request.path}")
+
+
+class PageNotFoundHandler(BaseHandler):
+    def prepare(self) -> None:
+        raise web.HTTPError(404, f"No such page: {self.request.path}")
+
+
+class OAuthCallbackHandler(HubOAuthCallbackHandler):
+    def initialize(self, ctx: ServiceContext) -> None:
+        self.hub_auth = ctx.hub_auth

@@ -1,0 +1,1 @@
+"""Spawner classes and mixins of the suite."""

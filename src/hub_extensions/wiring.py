@@ -1,0 +1,164 @@
+"""`hub_extensions.setup(c)`: wire the suite into a jupyterhub_config.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+from .config import CONFIGURABLES, check_config, load
+
+HERE = Path(__file__).resolve().parent
+HUB_TEMPLATES = HERE / "templates"
+SERVICE_ROLE = "hub-extensions-service"
+#: What the service's own token may do at the hub: identify users and read their servers.
+SERVICE_SCOPES = ["list:users", "read:users", "read:groups", "read:servers"]
+#: The service's options travel from the hub to the service process as JSON in this variable.
+SERVICE_CONFIG_ENV = "HUB_EXTENSIONS_SERVICE_CONFIG"
+
+log = logging.getLogger("hub_extensions")
+
+
+def setup(c: Config) -> None:
+    """Wire hub-extensions into the JupyterHub being configured by `c`.
+
+    Call it anywhere in jupyterhub_config.py. The wiring (managed service, its role,
+    template path) is computed from the final configuration once the whole file has
+    been read, and every hub-extensions option is checked then: a bad option stops
+    the hub before it starts anything, with a message naming the option.
+    """
+    app = _initializing_hub()
+    if app is None:
+        # not inside a starting hub (the service process, check-config, a unit test):
+        # nothing to hook into; wire() and check_config() are available directly.
+        return
+    if getattr(app, "_hub_extensions_pending", False):
+        return
+    # The config file is being executed inside app.load_config_file(), which ends by
+    # passing the merged config to app.update_config(). Wrapping that one call on this
+    # instance lets us act on the final configuration, before the hub starts anything.
+    original = app.update_config
+
+    def update_config_then_wire(config: Config) -> None:
+        app.update_config = original
+        original(config)
+        finalize(app, app.config)
+
+    app._hub_extensions_pending = True
+    app.update_config = update_config_then_wire
+
+
+def _initializing_hub():
+    """The JupyterHub application whose config file is being loaded, if any."""
+    if "jupyterhub.app" not in sys.modules:
+        return None
+    from jupyterhub.app import JupyterHub
+
+    return JupyterHub.instance() if JupyterHub.initialized() else None
+
+
+def finalize(app, config: Config) -> None:
+    """Check the suite's options and add its wiring to the hub's final config."""
+    problems = check_config(config)
+    additions = None
+    if not problems:
+        try:
+            additions = wire(config, hub_version=_hub_version())
+        except ValueError as err:
+            problems = [str(err)]
+    if problems:
+        app.log.critical(format_problems(problems))
+        app.exit(1)
+    app.update_config(additions)
+    options = load(config)
+    app.log.info("hub-extensions: service %r at %s", options.service_name, options.service_url)
+
+
+def service_config(config: Config) -> dict:
+    """The options the service process needs, as JSON-able values (only those set)."""
+    out: dict[str, dict] = {}
+    for cls in CONFIGURABLES:
+        if cls.__name__ not in config:
+            continue
+        instance = cls(config=config)
+        section = {}
+        for key in config[cls.__name__]:
+            value = getattr(instance, key)
+            try:
+                json.dumps(value)
+            except TypeError:
+                raise ValueError(
+                    f"{cls.__name__}.{key}: {type(value).__name__} values cannot be passed "
+                    "to the hub-extensions service; use plain strings, numbers, lists and dicts."
+                ) from None
+            section[key] = value
+        out[cls.__name__] = section
+    return out
+
+
+def format_problems(problems: list[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"hub-extensions: invalid configuration, the hub will not start:\n{lines}"
+
+
+def _hub_version() -> tuple[int, ...]:
+    import jupyterhub
+
+    return tuple(int(p) for p in jupyterhub.__version__.split(".")[:2] if p.isdigit())
+
+
+def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
+    """The additions to `config` that wire the suite in; the admin's own values are kept."""
+    options = load(config)
+    hub = config.JupyterHub if "JupyterHub" in config else Config()
+    services = list(hub.get("services", []))
+    if any(s.get("name") == options.service_name for s in services):
+        raise ValueError(
+            f"JupyterHub.services already has a service named {options.service_name!r}; "
+            "remove it (hub_extensions.setup adds it) or set HubExtensions.service_name."
+        )
+    env = {
+        **options.service_environment,
+        "PYTHONUNBUFFERED": "1",
+        SERVICE_CONFIG_ENV: json.dumps(service_config(config), sort_keys=True),
+    }
+    services.append(
+        {
+            "name": options.service_name,
+            "url": options.service_url,
+            "command": [sys.executable, "-m", "hub_extensions.service"],
+            "environment": env,
+            "oauth_no_confirm": True,
+            "display": True,
+            "info": {"description": "hub-extensions: profiles, builds, usage and cost"},
+        }
+    )
+    access = f"access:services!service={options.service_name}"
+    roles = [dict(r) for r in hub.get("load_roles", [])]
+    roles.append(
+        {
+            "name": SERVICE_ROLE,
+            "description": "What the hub-extensions service may read at the hub",
+            "scopes": SERVICE_SCOPES,
+            "services": [options.service_name],
+        }
+    )
+    additions = Config()
+    user_role = next((r for r in roles if r.get("name") == "user"), None)
+    if user_role is not None:
+        # the admin defined the user role: extend it rather than replace it
+        user_role["scopes"] = [*user_role.get("scopes", ["self"]), access]
+    elif hub_version >= (6, 0):
+        additions.JupyterHub.extra_user_scopes = {*hub.get("extra_user_scopes", set()), access}
+    else:
+        roles.append({"name": "user", "scopes": ["self", access]})
+    additions.JupyterHub.services = services
+    additions.JupyterHub.load_roles = roles
+    paths = list(hub.get("template_paths", []))
+    if str(HUB_TEMPLATES) not in paths:
+        paths.append(str(HUB_TEMPLATES))
+    additions.JupyterHub.template_paths = paths
+    return additions

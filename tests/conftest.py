@@ -1,0 +1,112 @@
+"""Tiers and the real-stack fixtures. See tests/README.md."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from .infra.common import ARTIFACTS, Unavailable
+
+TIERS = ("unit", "hub", "docker", "browser", "postgres", "oidc")
+REQUIRE_ALL = os.environ.get("HUB_EXTENSIONS_REQUIRE_ALL") == "1"
+T = TypeVar("T")
+
+
+def need(make: Callable[[], T]) -> T:
+    """Run `make`; missing infrastructure skips the test, or fails it when REQUIRE_ALL is set."""
+    try:
+        return make()
+    except Unavailable as err:
+        if REQUIRE_ALL:
+            pytest.fail(f"HUB_EXTENSIONS_REQUIRE_ALL=1 and infrastructure is missing: {err}")
+        pytest.skip(str(err))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tiers = [m.name for m in item.iter_markers() if m.name in TIERS]
+        if len(tiers) != 1:
+            raise pytest.UsageError(f"{item.nodeid} needs exactly one tier marker of {TIERS}, has {tiers}")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory) -> Iterator:
+    from .infra.docker_engine import ensure_docker_engine
+
+    engine = need(lambda: ensure_docker_engine(tmp_path_factory.mktemp("dockerd")))
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_engine) -> str:
+    from hub_extensions.images import base_image
+
+    def build() -> str:
+        try:
+            return base_image.build_base_image()
+        except base_image.BaseImageUnavailable as err:
+            raise Unavailable(str(err)) from None
+
+    return need(build)
+
+
+@pytest.fixture(scope="session")
+def registry(docker_engine, tmp_path_factory) -> Iterator:
+    from .infra.registry import LocalRegistry
+
+    reg = need(lambda: LocalRegistry(tmp_path_factory.mktemp("registry")).start())
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory) -> Iterator:
+    from .infra.postgres import PostgresServer
+
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    need(server.start)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory) -> Iterator:
+    from .infra.oidc import OIDCProvider
+
+    provider = OIDCProvider(tmp_path_factory.mktemp("oidc"))
+    need(provider.start)
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(artifacts) -> Iterator:
+    from .infra.browser import launch_chromium
+
+    def start():
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise Unavailable("the playwright Python package is not installed") from None
+        pw = sync_playwright().start()
+        try:
+            return pw, launch_chromium(pw, artifacts)
+        except Unavailable:
+            pw.stop()
+            raise
+
+    pw, chromium = need(start)
+    yield chromium
+    chromium.close()
+    pw.stop()

@@ -1,0 +1,95 @@
+"""Options are checked before the hub starts, and the wiring keeps the admin's own settings."""
+
+import json
+
+import pytest
+from traitlets.config import Config
+
+from hub_extensions.config import check_config
+from hub_extensions.service.app import read_config
+from hub_extensions.wiring import SERVICE_CONFIG_ENV, SERVICE_ROLE, wire
+
+pytestmark = pytest.mark.unit
+
+
+def cfg(**options) -> Config:
+    c = Config()
+    for key, value in options.items():
+        setattr(c.HubExtensions, key, value)
+    return c
+
+
+def test_valid_options_have_no_problems():
+    assert check_config(cfg(service_url="http://hub:10101", service_name="extras")) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"service_url": "localhost"}, "HubExtensions.service_url: 'localhost' needs a scheme, host and port"),
+        ({"service_url": "http://127.0.0.1:10101/x"}, "HubExtensions.service_url: 'http://127.0.0.1:10101/x' has a path"),
+        ({"service_name": "Hub Extensions"}, "HubExtensions.service_name: 'Hub Extensions' is not a valid service name"),
+        ({"service_bind_ip": "everywhere"}, "HubExtensions.service_bind_ip: 'everywhere' is not an IP address"),
+        ({"service_log_level": "LOUD"}, "HubExtensions.service_log_level: "),
+        ({"service_url": 10101}, "HubExtensions.service_url: expected a unicode string, not the int 10101."),
+        ({"servce_url": "http://x:1"}, "HubExtensions.servce_url: unknown option. Did you mean HubExtensions.service_url?"),
+    ],
+)
+def test_each_bad_option_is_named_with_its_fix(options, expected):
+    problems = check_config(cfg(**options))
+    assert len(problems) == 1
+    assert problems[0].startswith(expected), problems[0]
+
+
+def test_all_problems_are_reported_at_once():
+    problems = check_config(cfg(service_url="nope", service_name="X"))
+    assert [p.split(":")[0] for p in problems] == ["HubExtensions.service_url", "HubExtensions.service_name"]
+
+
+def test_wire_adds_service_role_and_templates_and_keeps_admin_settings():
+    c = cfg(service_url="http://127.0.0.1:12345")
+    c.JupyterHub.services = [{"name": "idle-culler", "command": ["cull"]}]
+    c.JupyterHub.load_roles = [{"name": "culler", "scopes": ["admin:servers"], "services": ["idle-culler"]}]
+    c.JupyterHub.template_paths = ["/srv/my-templates"]
+    c.JupyterHub.extra_user_scopes = {"read:groups!user"}
+    added = wire(c, hub_version=(6, 1)).JupyterHub
+
+    names = [s["name"] for s in added.services]
+    assert names == ["idle-culler", "hub-extensions"]
+    ours = added.services[1]
+    assert ours["url"] == "http://127.0.0.1:12345"
+    assert ours["command"][1:] == ["-m", "hub_extensions.service"]
+    assert json.loads(ours["environment"][SERVICE_CONFIG_ENV]) == {
+        "HubExtensions": {"service_url": "http://127.0.0.1:12345"}
+    }
+    assert [r["name"] for r in added.load_roles] == ["culler", SERVICE_ROLE]
+    assert added.extra_user_scopes == {"read:groups!user", "access:services!service=hub-extensions"}
+    assert added.template_paths[0] == "/srv/my-templates"
+    assert added.template_paths[1].endswith("hub_extensions/templates")
+
+
+def test_admin_defined_user_role_is_extended_not_replaced():
+    c = Config()
+    c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", "read:groups"]}]
+    roles = {r["name"]: r for r in wire(c, hub_version=(6, 1)).JupyterHub.load_roles}
+    assert roles["user"]["scopes"] == ["self", "read:groups", "access:services!service=hub-extensions"]
+
+
+def test_jupyterhub_5_gets_a_user_role_instead_of_extra_user_scopes():
+    added = wire(Config(), hub_version=(5, 4)).JupyterHub
+    roles = {r["name"]: r for r in added.load_roles}
+    assert roles["user"]["scopes"] == ["self", "access:services!service=hub-extensions"]
+    assert "extra_user_scopes" not in added
+
+
+def test_a_service_with_our_name_is_a_clear_error():
+    c = Config()
+    c.JupyterHub.services = [{"name": "hub-extensions", "url": "http://x:1"}]
+    with pytest.raises(ValueError, match=r"already has a service named 'hub-extensions'"):
+        wire(c)
+
+
+def test_service_reads_the_options_the_hub_passed():
+    env = {SERVICE_CONFIG_ENV: json.dumps({"HubExtensions": {"service_log_level": "DEBUG"}})}
+    assert read_config(None, env=env).HubExtensions.service_log_level == "DEBUG"
+    assert read_config(None, env={}) == Config()
