@@ -129,6 +129,8 @@ describe("mount", () => {
     await vi.waitFor(() => expect(field(container, "Signed in as")).toBe("alice"));
     expect(fetchMock.mock.calls[0]?.[0]).toBe("/other/services/hub-extensions/api/health");
     expect(fetchMock.mock.calls[0]?.[1]?.credentials).toBe("same-origin");
+    // HubOAuth accepts the cookie on a fetch() only with the page's XSRF token
+    expect(new Headers(fetchMock.mock.calls[0]?.[1]?.headers).get("X-XSRFToken")).toBe("t");
   });
 
   it("shows an alert naming the missing attribute instead of a blank page", () => {

@@ -115,6 +115,7 @@ export function ServiceHome({ config }: { config: PageConfig }) {
     setState({ kind: "loading" });
     fetchJson<HealthResponse>(joinUrl(config.servicePrefix, "api/health"), {
       signal: controller.signal,
+      xsrfToken: config.xsrfToken,
     }).then(
       (health) => {
         if (!controller.signal.aborted) setState({ kind: "ready", health });

@@ -4,7 +4,8 @@
  * Authentication is the browser's own: the service's OAuth cookie is sent
  * with `credentials: "same-origin"`. Nothing is ever written to
  * localStorage/sessionStorage; the XSRF token is passed in per call from the
- * page config (see readPageConfig) and only used for unsafe methods.
+ * page config (see readPageConfig) and sent on every request: JupyterHub's
+ * HubOAuth accepts a cookie on a fetch() (even a GET) only with that header.
  */
 
 /** Error for a non-2xx response, carrying the HTTP status and the server's message. */
@@ -19,13 +20,11 @@ export class ApiError extends Error {
 }
 
 export interface FetchJsonInit extends RequestInit {
-  /** Tornado XSRF token, sent as X-XSRFToken on anything but GET/HEAD/OPTIONS. */
+  /** XSRF token from the page, sent as X-XSRFToken (HubOAuth requires it for cookie auth). */
   xsrfToken?: string;
   /** Request body to send as JSON (sets Content-Type: application/json). */
   json?: unknown;
 }
-
-const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Pull JupyterHub's `{"status": ..., "message": ...}` message out of an error body. */
 async function errorMessage(response: Response): Promise<string> {
@@ -52,7 +51,7 @@ export async function fetchJson<T = unknown>(url: string, init: FetchJsonInit = 
   const method = (rest.method ?? "GET").toUpperCase();
   const headers = new Headers(extraHeaders);
   headers.set("Accept", "application/json");
-  if (!SAFE_METHODS.has(method) && xsrfToken) {
+  if (xsrfToken) {
     headers.set("X-XSRFToken", xsrfToken);
   }
   let body = rest.body;

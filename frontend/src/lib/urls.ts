@@ -34,7 +34,7 @@ export interface PageConfig {
   servicePrefix: string;
   /** URL prefix of the hub, e.g. "/prefix/hub/" (data-hub-prefix). */
   hubPrefix: string;
-  /** Tornado XSRF token for non-GET requests (data-xsrf-token). */
+  /** XSRF token sent with every API request (data-xsrf-token). */
   xsrfToken: string;
 }
 

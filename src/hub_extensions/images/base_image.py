@@ -12,6 +12,7 @@ import glob
 import hashlib
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -50,9 +51,7 @@ CHANGES = (
 HOOK = r"""set -eu
 root="$1"
 stage="$HUBEXT_STAGE"
-for crt in "$stage"/certs/*.crt; do
-  [ -e "$crt" ] && cp "$crt" "$root/usr/local/share/ca-certificates/"
-done
+cp -R "$stage/certs/." "$root/usr/local/share/ca-certificates/"
 chroot "$root" update-ca-certificates >/dev/null
 chroot "$root" useradd --uid 1000 --gid 100 --create-home --home-dir /home/jovyan \
   --shell /bin/bash jovyan
@@ -94,7 +93,8 @@ def recipe_hash() -> str:
 
 
 def default_tag() -> str:
-    return f"hub-extensions/singleuser:jh{jupyterhub.__version__}-{recipe_hash()[:10]}"
+    version = re.sub(r"[^\w.-]", "-", jupyterhub.__version__)  # e.g. a local "+g1234" part
+    return f"hub-extensions/singleuser:jh{version}-{recipe_hash()[:10]}"
 
 
 def _client(timeout: int = 60) -> Any:
@@ -145,11 +145,6 @@ def _prefetch_wheels(stage: Path, log: Callable[[str], Any]) -> threading.Thread
     return thread
 
 
-def _chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := stream.read(size):
-        yield chunk
-
-
 def build_base_image(
     tag: str | None = None,
     *,
@@ -198,7 +193,7 @@ def build_base_image(
         error = None
         try:
             result = client.api.import_image(
-                src=_chunks(proc.stdout),
+                src=iter(lambda: proc.stdout.read(1 << 20), b""),  # chunked upload
                 repository=repo,
                 tag=tag_part,
                 changes=changes,
