@@ -30,7 +30,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         tiers = [m.name for m in item.iter_markers() if m.name in TIERS]
         if len(tiers) != 1:
-            raise pytest.UsageError(f"{item.nodeid} needs exactly one tier marker of {TIERS}, has {tiers}")
+            raise pytest.UsageError(
+                f"{item.nodeid} needs exactly one tier marker of {TIERS}, has {tiers}"
+            )
 
 
 @pytest.fixture(scope="session")

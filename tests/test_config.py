@@ -26,13 +26,31 @@ def test_valid_options_have_no_problems():
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"service_url": "localhost"}, "HubExtensions.service_url: 'localhost' needs a scheme, host and port"),
-        ({"service_url": "http://127.0.0.1:10101/x"}, "HubExtensions.service_url: 'http://127.0.0.1:10101/x' has a path"),
-        ({"service_name": "Hub Extensions"}, "HubExtensions.service_name: 'Hub Extensions' is not a valid service name"),
-        ({"service_bind_ip": "everywhere"}, "HubExtensions.service_bind_ip: 'everywhere' is not an IP address"),
+        (
+            {"service_url": "localhost"},
+            "HubExtensions.service_url: 'localhost' needs a scheme, host and port",
+        ),
+        (
+            {"service_url": "http://127.0.0.1:10101/x"},
+            "HubExtensions.service_url: 'http://127.0.0.1:10101/x' has a path",
+        ),
+        (
+            {"service_name": "Hub Extensions"},
+            "HubExtensions.service_name: 'Hub Extensions' is not a valid service name",
+        ),
+        (
+            {"service_bind_ip": "everywhere"},
+            "HubExtensions.service_bind_ip: 'everywhere' is not an IP address",
+        ),
         ({"service_log_level": "LOUD"}, "HubExtensions.service_log_level: "),
-        ({"service_url": 10101}, "HubExtensions.service_url: expected a unicode string, not the int 10101."),
-        ({"servce_url": "http://x:1"}, "HubExtensions.servce_url: unknown option. Did you mean HubExtensions.service_url?"),
+        (
+            {"service_url": 10101},
+            "HubExtensions.service_url: expected a unicode string, not the int 10101.",
+        ),
+        (
+            {"servce_url": "http://x:1"},
+            "HubExtensions.servce_url: unknown option. Did you mean HubExtensions.service_url?",
+        ),
     ],
 )
 def test_each_bad_option_is_named_with_its_fix(options, expected):
@@ -43,13 +61,18 @@ def test_each_bad_option_is_named_with_its_fix(options, expected):
 
 def test_all_problems_are_reported_at_once():
     problems = check_config(cfg(service_url="nope", service_name="X"))
-    assert [p.split(":")[0] for p in problems] == ["HubExtensions.service_url", "HubExtensions.service_name"]
+    assert [p.split(":")[0] for p in problems] == [
+        "HubExtensions.service_url",
+        "HubExtensions.service_name",
+    ]
 
 
 def test_wire_adds_service_role_and_templates_and_keeps_admin_settings():
     c = cfg(service_url="http://127.0.0.1:12345")
     c.JupyterHub.services = [{"name": "idle-culler", "command": ["cull"]}]
-    c.JupyterHub.load_roles = [{"name": "culler", "scopes": ["admin:servers"], "services": ["idle-culler"]}]
+    c.JupyterHub.load_roles = [
+        {"name": "culler", "scopes": ["admin:servers"], "services": ["idle-culler"]}
+    ]
     c.JupyterHub.template_paths = ["/srv/my-templates"]
     c.JupyterHub.extra_user_scopes = {"read:groups!user"}
     added = wire(c, hub_version=(6, 1)).JupyterHub
@@ -72,7 +95,11 @@ def test_admin_defined_user_role_is_extended_not_replaced():
     c = Config()
     c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", "read:groups"]}]
     roles = {r["name"]: r for r in wire(c, hub_version=(6, 1)).JupyterHub.load_roles}
-    assert roles["user"]["scopes"] == ["self", "read:groups", "access:services!service=hub-extensions"]
+    assert roles["user"]["scopes"] == [
+        "self",
+        "read:groups",
+        "access:services!service=hub-extensions",
+    ]
 
 
 def test_jupyterhub_5_gets_a_user_role_instead_of_extra_user_scopes():

@@ -35,8 +35,9 @@ def test_local_process_server_spawns_and_answers_through_the_proxy(hub):
     assert r.status_code == 200, r.text
     assert "started" in r.json()
     hub.stop_server(api, "alice")
-    r = requests.get(f"http://127.0.0.1:{hub.port}/jh/user/alice/api/status", timeout=10,
-                     allow_redirects=False)
+    r = requests.get(
+        f"http://127.0.0.1:{hub.port}/jh/user/alice/api/status", timeout=10, allow_redirects=False
+    )
     assert r.status_code != 200
 
 
@@ -63,24 +64,28 @@ def test_service_page_honours_base_url_and_loads_hub_styles(hub):
     assert 'data-service-prefix="/jh/services/hub-extensions/"' in html
     assert 'href="/jh/hub/static/css/style.min.css"' in html
     assert 'src="/jh/services/hub-extensions/static/dist/service-home.js?v=' in html
-    js = session.get(f"http://127.0.0.1:{hub.port}/jh/services/hub-extensions/static/dist/service-home.js",
-                     timeout=10)
+    js = session.get(
+        f"http://127.0.0.1:{hub.port}/jh/services/hub-extensions/static/dist/service-home.js",
+        timeout=10,
+    )
     assert js.status_code == 200
     assert "javascript" in js.headers["Content-Type"]
 
 
 def test_service_with_a_hub_token(hub):
     token = hub.token(hub.login("dave"), "dave")
-    r = requests.get(hub.service_url("api/health"), headers={"Authorization": f"token {token}"},
-                     timeout=10)
+    r = requests.get(
+        hub.service_url("api/health"), headers={"Authorization": f"token {token}"}, timeout=10
+    )
     assert r.status_code == 200, r.text
     assert r.json()["user"]["name"] == "dave"
 
 
 def test_admin_is_reported_as_admin(hub):
     token = hub.token(hub.login("demo"), "demo")
-    r = requests.get(hub.service_url("api/health"), headers={"Authorization": f"token {token}"},
-                     timeout=10)
+    r = requests.get(
+        hub.service_url("api/health"), headers={"Authorization": f"token {token}"}, timeout=10
+    )
     assert r.json()["user"] == {"name": "demo", "admin": True}
 
 
@@ -91,8 +96,12 @@ def test_anonymous_api_request_is_refused_with_a_message(hub):
         "status": 403,
         "message": "Not authenticated: send a hub token (Authorization: token ...) or log in first.",
     }
-    r = requests.get(hub.service_url("api/health"), headers={"Authorization": "token not-a-token"},
-                     timeout=10, allow_redirects=False)
+    r = requests.get(
+        hub.service_url("api/health"),
+        headers={"Authorization": "token not-a-token"},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert r.status_code == 403
 
 
@@ -106,24 +115,38 @@ def test_anonymous_page_request_redirects_to_the_hub_login(hub):
 
 def test_unknown_api_path_is_a_json_404(hub):
     token = hub.token(hub.login("erin"), "erin")
-    r = requests.get(hub.service_url("api/nope"), headers={"Authorization": f"token {token}"},
-                     timeout=10)
+    r = requests.get(
+        hub.service_url("api/nope"), headers={"Authorization": f"token {token}"}, timeout=10
+    )
     assert r.status_code == 404
     assert r.json()["message"] == "No such API endpoint: /jh/services/hub-extensions/api/nope"
 
 
 def run_demo_expecting_failure(tmp_path, *extra, timeout=60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "hub_extensions.cli", "demo", "--spawner", "local",
-         "--state-dir", str(tmp_path / "state"), *extra],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        [
+            sys.executable,
+            "-m",
+            "hub_extensions.cli",
+            "demo",
+            "--spawner",
+            "local",
+            "--state-dir",
+            str(tmp_path / "state"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
 def test_bad_option_stops_the_hub_with_the_option_and_fix(tmp_path):
     extra = tmp_path / "bad.py"
-    extra.write_text("c.HubExtensions.service_url = 'localhost:10101'\n"
-                     "c.HubExtensions.servce_name = 'x'\n")
+    extra.write_text(
+        "c.HubExtensions.service_url = 'localhost:10101'\nc.HubExtensions.servce_name = 'x'\n"
+    )
     demo = DemoHub(tmp_path, extra_config=str(extra)).start(wait=False)
     code = demo.proc.proc.wait(60)
     log = demo.log()
@@ -131,7 +154,9 @@ def test_bad_option_stops_the_hub_with_the_option_and_fix(tmp_path):
     assert code != 0
     assert "hub-extensions: invalid configuration, the hub will not start:" in log
     assert "HubExtensions.service_url: 'localhost:10101' needs a scheme, host and port." in log
-    assert "HubExtensions.servce_name: unknown option. Did you mean HubExtensions.service_name?" in log
+    assert (
+        "HubExtensions.servce_name: unknown option. Did you mean HubExtensions.service_name?" in log
+    )
     assert "JupyterHub is now running" not in log
     assert not NO_TRACEBACK.search(log)
     assert marked_processes(demo.run_id) == []  # no proxy or service left behind

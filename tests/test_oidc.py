@@ -53,8 +53,9 @@ def oidc_login(hub, provider, sub):
 
 
 def test_institution_user_logs_in_and_the_service_knows_them(hub, oidc_provider):
-    oidc_provider.set_user("alice", {"idp": IDP, "eppn": "alice@example.edu",
-                                     "email": "alice@example.edu"})
+    oidc_provider.set_user(
+        "alice", {"idp": IDP, "eppn": "alice@example.edu", "email": "alice@example.edu"}
+    )
     session, landing = oidc_login(hub, oidc_provider, "alice")
     assert landing.status_code == 200
     assert landing.url.startswith(f"http://127.0.0.1:{hub.port}/hub/")
@@ -66,14 +67,16 @@ def test_institution_user_logs_in_and_the_service_knows_them(hub, oidc_provider)
 
 
 def test_user_from_another_domain_is_refused(hub, oidc_provider):
-    oidc_provider.set_user("eve", {"idp": IDP, "eppn": "eve@elsewhere.org",
-                                   "email": "eve@elsewhere.org"})
+    oidc_provider.set_user(
+        "eve", {"idp": IDP, "eppn": "eve@elsewhere.org", "email": "eve@elsewhere.org"}
+    )
     _, landing = oidc_login(hub, oidc_provider, "eve")
     assert landing.status_code == 403
 
 
 def test_unconfigured_identity_provider_is_refused(hub, oidc_provider):
-    oidc_provider.set_user("mallory", {"idp": "https://idp.other.org/shibboleth",
-                                       "eppn": "mallory@example.edu"})
+    oidc_provider.set_user(
+        "mallory", {"idp": "https://idp.other.org/shibboleth", "eppn": "mallory@example.edu"}
+    )
     _, landing = oidc_login(hub, oidc_provider, "mallory")
     assert landing.status_code == 403

@@ -30,14 +30,18 @@ def test_hub_state_lives_in_postgres_and_survives_a_restart(postgres, tmp_path):
 
     second = DemoHub(tmp_path / "second", env=env).start()
     try:
-        r = requests.get(second.hub_url("api/user"), headers={"Authorization": f"token {token}"},
-                         timeout=10)
+        r = requests.get(
+            second.hub_url("api/user"), headers={"Authorization": f"token {token}"}, timeout=10
+        )
         assert r.status_code == 200, r.text
         assert r.json()["name"] == "alice"
         assert r.json()["servers"] == {}
         # the managed service works against the restarted hub as well
-        r = requests.get(second.service_url("api/health"), headers={"Authorization": f"token {token}"},
-                         timeout=10)
+        r = requests.get(
+            second.service_url("api/health"),
+            headers={"Authorization": f"token {token}"},
+            timeout=10,
+        )
         assert r.json()["user"]["name"] == "alice"
     finally:
         second.stop()

@@ -1,4 +1,4 @@
-"""hub-extensions: a JupyterHub plugin suite (profiles form, builds, CILogon presets, usage, cost)."""
+"""hub-extensions: a JupyterHub plugin suite: profiles, builds, CILogon presets, usage, cost."""
 
 from ._version import __version__
 from .wiring import setup

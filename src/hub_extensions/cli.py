@@ -64,15 +64,29 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run a real local hub with the suite wired in")
-    demo.add_argument("--ip", default="127.0.0.1", help="address the hub listens on (default 127.0.0.1)")
+    demo.add_argument(
+        "--ip", default="127.0.0.1", help="address the hub listens on (default 127.0.0.1)"
+    )
     demo.add_argument("--port", type=int, default=8000, help="port of the hub (default 8000)")
-    demo.add_argument("--base-url", type=_base_url, default="/", help="the hub's base_url (default /)")
-    demo.add_argument("--spawner", choices=["auto", "docker", "local"], default="auto",
-                      help="auto: DockerSpawner when a Docker engine answers, else LocalProcessSpawner")
-    demo.add_argument("--image", help="single-user image for DockerSpawner (default: the suite's "
-                      "base image, built locally when missing)")
-    demo.add_argument("--state-dir", default=".hub-extensions-demo",
-                      help="where the demo keeps its SQLite database and secrets")
+    demo.add_argument(
+        "--base-url", type=_base_url, default="/", help="the hub's base_url (default /)"
+    )
+    demo.add_argument(
+        "--spawner",
+        choices=["auto", "docker", "local"],
+        default="auto",
+        help="auto: DockerSpawner when a Docker engine answers, else LocalProcessSpawner",
+    )
+    demo.add_argument(
+        "--image",
+        help="single-user image for DockerSpawner (default: the suite's "
+        "base image, built locally when missing)",
+    )
+    demo.add_argument(
+        "--state-dir",
+        default=".hub-extensions-demo",
+        help="where the demo keeps its SQLite database and secrets",
+    )
     demo.add_argument("--extra-config", help=argparse.SUPPRESS)
     demo.set_defaults(func=_demo)
 

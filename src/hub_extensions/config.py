@@ -80,7 +80,9 @@ class HubExtensions(Configurable):
         except ValueError:
             port = None
         if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
-            raise TraitError(f"HubExtensions.service_url: {value!r} needs a scheme, host and port. {fix}")
+            raise TraitError(
+                f"HubExtensions.service_url: {value!r} needs a scheme, host and port. {fix}"
+            )
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             raise TraitError(f"HubExtensions.service_url: {value!r} has a path or query. {fix}")
         return value.rstrip("/")
@@ -124,7 +126,9 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
     message = str(err)
     m = _TYPE_ERROR_RE.match(message)
     if m:
-        return f"{cls.__name__}.{key}: {m.group('rest')} See `hub-extensions check-config --help-all`."
+        return (
+            f"{cls.__name__}.{key}: {m.group('rest')} See `hub-extensions check-config --help-all`."
+        )
     if message.startswith(f"{cls.__name__}."):
         return message
     return f"{cls.__name__}.{key}: {message}"

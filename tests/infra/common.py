@@ -52,7 +52,9 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
 
 def wait_for_http(url: str, timeout: float = 30, ok_statuses: Sequence[int] = (200,), **kw) -> None:
     wait_until(
-        lambda: requests.get(url, timeout=2, allow_redirects=False, **kw).status_code in ok_statuses,
+        lambda: (
+            requests.get(url, timeout=2, allow_redirects=False, **kw).status_code in ok_statuses
+        ),
         timeout,
         url,
     )

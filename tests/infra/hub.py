@@ -17,16 +17,36 @@ PASSWORD = "test-password-不"  # non-ASCII on purpose
 
 
 class DemoHub:
-    def __init__(self, tmpdir: Path, *, spawner: str = "local", base_url: str = "/",
-                 image: str | None = None, extra_config: str | None = None,
-                 env: dict | None = None, port: int | None = None):
+    def __init__(
+        self,
+        tmpdir: Path,
+        *,
+        spawner: str = "local",
+        base_url: str = "/",
+        image: str | None = None,
+        extra_config: str | None = None,
+        env: dict | None = None,
+        port: int | None = None,
+    ):
         self.state = tmpdir / "state"
         self.port = port or free_port()
         self.base_url = base_url
         self.url = f"http://127.0.0.1:{self.port}{base_url}"
         self.service_prefix = f"{base_url}services/hub-extensions/"
-        self.cmd = [sys.executable, "-m", "hub_extensions.cli", "demo", "--port", str(self.port),
-                    "--spawner", spawner, "--base-url", base_url, "--state-dir", str(self.state)]
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "hub_extensions.cli",
+            "demo",
+            "--port",
+            str(self.port),
+            "--spawner",
+            spawner,
+            "--base-url",
+            base_url,
+            "--state-dir",
+            str(self.state),
+        ]
         if image:
             self.cmd += ["--image", image]
         if extra_config:
@@ -53,6 +73,7 @@ class DemoHub:
             svc = requests.get(self.service_url("api/health"), timeout=2)
             # 403 from the service itself (not a 503/404 from the proxy) means it is up
             return hub.status_code == 200 and svc.status_code == 403
+
         try:
             wait_until(ready, timeout, f"the demo hub at {self.url}", interval=0.2)
         except TimeoutError:
@@ -86,15 +107,23 @@ class DemoHub:
         s = requests.Session()
         s.get(self.hub_url("login"), timeout=10).raise_for_status()
         xsrf = s.cookies.get("_xsrf")
-        r = s.post(self.hub_url("login"), data={"username": name, "password": password,
-                                                "_xsrf": xsrf}, timeout=30, allow_redirects=False)
+        r = s.post(
+            self.hub_url("login"),
+            data={"username": name, "password": password, "_xsrf": xsrf},
+            timeout=30,
+            allow_redirects=False,
+        )
         if r.status_code != 302:
             raise AssertionError(f"login of {name} failed: {r.status_code} {r.text[:500]}")
         return s
 
     def token(self, session: requests.Session, name: str) -> str:
-        r = session.post(self.hub_url(f"api/users/{name}/tokens"), json={"note": "tests"},
-                         headers=self.xsrf_headers(session), timeout=10)
+        r = session.post(
+            self.hub_url(f"api/users/{name}/tokens"),
+            json={"note": "tests"},
+            headers=self.xsrf_headers(session),
+            timeout=10,
+        )
         r.raise_for_status()
         return r.json()["token"]
 
@@ -110,9 +139,11 @@ class DemoHub:
     def spawn(self, api: requests.Session, name: str, timeout: float = 90) -> dict:
         r = api.post(self.hub_url(f"api/users/{name}/server"), json={}, timeout=30)
         assert r.status_code in (201, 202), r.text
+
         def ready() -> bool:
             server = api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"].get("")
             return bool(server and server["ready"])
+
         try:
             wait_until(ready, timeout, f"{name}'s server", interval=0.3)
         except TimeoutError:
@@ -122,8 +153,11 @@ class DemoHub:
     def stop_server(self, api: requests.Session, name: str, timeout: float = 60) -> None:
         r = api.delete(self.hub_url(f"api/users/{name}/server"), timeout=30)
         assert r.status_code in (202, 204), r.text
-        wait_until(lambda: not api.get(self.hub_url(f"api/users/{name}"), timeout=5)
-                   .json()["servers"], timeout, f"{name}'s server to stop")
+        wait_until(
+            lambda: not api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"],
+            timeout,
+            f"{name}'s server to stop",
+        )
 
 
 def marked_processes(run_id: str) -> list[int]:

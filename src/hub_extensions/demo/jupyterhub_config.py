@@ -16,7 +16,9 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(env["HUB_EXTENSIONS_DEMO_HUB_PORT"])
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_PROXY_API_PORT']}"
 c.ConfigurableHTTPProxy.pid_file = os.path.join(state, "jupyterhub-proxy.pid")
-c.JupyterHub.db_url = env.get("HUB_EXTENSIONS_DEMO_DB_URL") or f"sqlite:///{state}/jupyterhub.sqlite"
+c.JupyterHub.db_url = (
+    env.get("HUB_EXTENSIONS_DEMO_DB_URL") or f"sqlite:///{state}/jupyterhub.sqlite"
+)
 c.JupyterHub.cookie_secret_file = os.path.join(state, "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = os.path.join(state, "jupyterhub.pid")
 c.JupyterHub.cleanup_servers = True

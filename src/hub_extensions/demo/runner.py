@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "jupyterhub_config.py"
 RUN_ENV = "HUB_EXTENSIONS_DEMO_RUN"
 RUN_LABEL = "org.hub-extensions.demo-run"
-PASSWORD_ENV = "HUB_EXTENSIONS_DEMO_PASSWORD"
+PASSWORD_ENV = "HUB_EXTENSIONS_DEMO_PASSWORD"  # noqa: S105 - the variable's name
 
 
 class DemoError(Exception):
@@ -82,19 +82,23 @@ def docker_client():
 
 
 def choose_spawner(opts: DemoOptions, say) -> tuple[str, str | None]:
-    """('docker', image) when an engine answers and an image is there or can be built, else local."""
+    """('docker', image) when an engine answers and an image is at hand, else ('local', None)."""
     if opts.spawner in ("auto", "docker"):
         client = docker_client()
         if client is None:
             if opts.spawner == "docker":
                 raise DemoError("--spawner docker: no Docker engine answered (is dockerd running?)")
-            say("No Docker engine answered: spawning with LocalProcessSpawner (servers run as "
-                "local processes). Start dockerd to use DockerSpawner.")
+            say(
+                "No Docker engine answered: spawning with LocalProcessSpawner (servers run as "
+                "local processes). Start dockerd to use DockerSpawner."
+            )
         else:
             try:
                 import dockerspawner  # noqa: F401
             except ImportError:
-                raise DemoError("DockerSpawner is not installed: pip install 'hub-extensions[docker]'") from None
+                raise DemoError(
+                    "DockerSpawner is not installed: pip install 'hub-extensions[docker]'"
+                ) from None
             image = opts.image or _base_image(client, say, required=opts.spawner == "docker")
             if image:
                 say(f"Docker engine answered: spawning with DockerSpawner, image {image}.")
@@ -102,7 +106,9 @@ def choose_spawner(opts: DemoOptions, say) -> tuple[str, str | None]:
     try:
         import jupyter_server  # noqa: F401
     except ImportError:
-        raise DemoError("LocalProcessSpawner needs jupyter_server: pip install jupyter-server") from None
+        raise DemoError(
+            "LocalProcessSpawner needs jupyter_server: pip install jupyter-server"
+        ) from None
     if opts.spawner == "local":
         say("Spawning with LocalProcessSpawner (servers run as local processes).")
     return "local", None
@@ -115,14 +121,18 @@ def _base_image(client, say, required: bool) -> str | None:
     if base_image.image_exists(tag, client=client):
         say(f"Using the suite's base image {tag} (built earlier on this machine).")
         return tag
-    say(f"Building the suite's small single-user base image {tag} locally (about a minute, "
-        "once; nothing is pulled from a registry)...")
+    say(
+        f"Building the suite's small single-user base image {tag} locally (about a minute, "
+        "once; nothing is pulled from a registry)..."
+    )
     try:
         return base_image.build_base_image(tag, log=say)
     except base_image.BaseImageUnavailable as err:
         if required:
-            raise DemoError(f"cannot build the base image: {err}. Pass --image with an image that "
-                            "has jupyterhub-singleuser.") from None
+            raise DemoError(
+                f"cannot build the base image: {err}. Pass --image with an image that "
+                "has jupyterhub-singleuser."
+            ) from None
         say(f"Cannot build the base image ({err}): falling back to LocalProcessSpawner.")
         return None
 
@@ -137,26 +147,32 @@ def run(opts: DemoOptions, say=print) -> int:
     (state / "run-id").write_text(run_id)
     password = opts.password or os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(12)
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(proxy).parent), str(Path(sys.executable).parent),
-                                   env.get("PATH", "")])
-    env.update({
-        RUN_ENV: run_id,
-        "HUB_EXTENSIONS_DEMO_STATE": str(state),
-        "HUB_EXTENSIONS_DEMO_IP": opts.ip,
-        "HUB_EXTENSIONS_DEMO_PORT": str(opts.port),
-        "HUB_EXTENSIONS_DEMO_BASE_URL": opts.base_url,
-        "HUB_EXTENSIONS_DEMO_HUB_PORT": str(free_port()),
-        "HUB_EXTENSIONS_DEMO_PROXY_API_PORT": str(free_port()),
-        "HUB_EXTENSIONS_DEMO_SERVICE_PORT": str(free_port()),
-        "HUB_EXTENSIONS_DEMO_PASSWORD": password,
-        "HUB_EXTENSIONS_DEMO_SPAWNER": kind,
-        "HUB_EXTENSIONS_DEMO_IMAGE": image or "",
-        "HUB_EXTENSIONS_DEMO_EXTRA_CONFIG": opts.extra_config or "",
-    })
+    env["PATH"] = os.pathsep.join(
+        [str(Path(proxy).parent), str(Path(sys.executable).parent), env.get("PATH", "")]
+    )
+    env.update(
+        {
+            RUN_ENV: run_id,
+            "HUB_EXTENSIONS_DEMO_STATE": str(state),
+            "HUB_EXTENSIONS_DEMO_IP": opts.ip,
+            "HUB_EXTENSIONS_DEMO_PORT": str(opts.port),
+            "HUB_EXTENSIONS_DEMO_BASE_URL": opts.base_url,
+            "HUB_EXTENSIONS_DEMO_HUB_PORT": str(free_port()),
+            "HUB_EXTENSIONS_DEMO_PROXY_API_PORT": str(free_port()),
+            "HUB_EXTENSIONS_DEMO_SERVICE_PORT": str(free_port()),
+            "HUB_EXTENSIONS_DEMO_PASSWORD": password,
+            "HUB_EXTENSIONS_DEMO_SPAWNER": kind,
+            "HUB_EXTENSIONS_DEMO_IMAGE": image or "",
+            "HUB_EXTENSIONS_DEMO_EXTRA_CONFIG": opts.extra_config or "",
+        }
+    )
     url = f"http://{opts.ip}:{opts.port}{opts.base_url}"
     hub = subprocess.Popen(
         [sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)],
-        env=env, cwd=state, start_new_session=True, stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=state,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
     )
     say("")
     say(f"  hub-extensions demo: {url}")
@@ -209,7 +225,9 @@ def sweep(run_id: str, state: Path, kind: str) -> list[str]:
     if kind == "docker":
         client = docker_client()
         if client is not None:
-            for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
+            for container in client.containers.list(
+                all=True, filters={"label": f"{RUN_LABEL}={run_id}"}
+            ):
                 container.remove(force=True)
                 left.append(f"container {container.name}")
     return left

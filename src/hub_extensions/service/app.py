@@ -50,8 +50,14 @@ def make_app(ctx: ServiceContext) -> web.Application:
 def _log_request(handler: web.RequestHandler) -> None:
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    log.log(level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path,
-            1000 * handler.request.request_time())
+    log.log(
+        level,
+        "%d %s %s %.1fms",
+        status,
+        handler.request.method,
+        handler.request.path,
+        1000 * handler.request.request_time(),
+    )
 
 
 def read_config(path: str | None, env=os.environ) -> Config:
@@ -73,8 +79,13 @@ async def serve(options: HubExtensions) -> None:
     app = make_app(ctx)
     port = urlsplit(ctx.urls.service_url).port or options.service_port
     app.listen(port, address=options.bind_ip, xheaders=True)
-    log.info("hub-extensions %s serving %s on %s:%d", __version__, ctx.urls.service_prefix,
-             options.bind_ip, port)
+    log.info(
+        "hub-extensions %s serving %s on %s:%d",
+        __version__,
+        ctx.urls.service_prefix,
+        options.bind_ip,
+        port,
+    )
     await asyncio.Event().wait()
 
 

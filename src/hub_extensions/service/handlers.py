@@ -46,7 +46,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = getattr(exc, "log_message", None) or reason
         if status_code >= 500:
-            message = "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+            message = (
+                "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+            )
         self.render_page("error.html", status_code=status_code, reason=reason, message=message)
 
 
@@ -67,7 +69,9 @@ class APIHandler(BaseHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = getattr(exc, "log_message", None) or HTTPStatus(status_code).phrase
         if status_code >= 500:
-            message = "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+            message = (
+                "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+            )
         self.finish(json.dumps({"status": status_code, "message": message}))
 
 

@@ -16,7 +16,7 @@ class LoopbackDockerSpawner(DockerSpawner):
 
     loopback_ip = Unicode(
         "127.0.0.1",
-        help="Address the single-user server listens on inside the host network. Default 127.0.0.1.",
+        help="Address the single-user server listens on, in the host's network. Default 127.0.0.1.",
     ).tag(config=True)
 
     @default("network_name")
