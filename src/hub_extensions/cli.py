@@ -9,7 +9,7 @@ from pathlib import Path
 from traitlets.config import PyFileConfigLoader
 
 from ._version import __version__
-from .config import CONFIGURABLES, check_config
+from .config import CONFIGURABLES, check_config, reference_markdown
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", help="jupyterhub_config.py")
     check.add_argument("--help-all", action="store_true", help="list every option with its help")
     check.set_defaults(func=_check_config)
+
+    ref = sub.add_parser("config-reference", help="print the configuration reference (Markdown)")
+    ref.set_defaults(func=lambda args: print(reference_markdown(), end="") or 0)
 
     args = parser.parse_args(argv)
     return args.func(args)

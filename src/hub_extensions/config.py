@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -158,3 +159,27 @@ def check_config(config: Config) -> list[str]:
 def load(config: Config) -> HubExtensions:
     """The suite's options from a checked config."""
     return HubExtensions(config=config)
+
+
+def reference_markdown() -> str:
+    """The configuration reference (docs/configuration.md), generated from the help texts."""
+    out = [
+        "# Configuration reference",
+        "",
+        "Generated from the traitlets help texts by `hub-extensions config-reference`;",
+        "do not edit by hand. Set options in `jupyterhub_config.py`, e.g.",
+        "`c.HubExtensions.service_url = \"http://hub:10101\"`.",
+    ]
+    for cls in CONFIGURABLES:
+        out += ["", f"## {cls.__name__}", "", inspect.getdoc(cls) or ""]
+        for name, trait in sorted(cls.class_traits(config=True).items()):
+            default = trait.default_value_repr()
+            out += [
+                "",
+                f"### `{cls.__name__}.{name}`",
+                "",
+                f"{type(trait).__name__}, default `{default}`.",
+                "",
+                inspect.cleandoc(trait.help),
+            ]
+    return "\n".join(out) + "\n"

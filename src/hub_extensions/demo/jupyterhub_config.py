@@ -32,7 +32,7 @@ run_marker = {"HUB_EXTENSIONS_DEMO_RUN": env["HUB_EXTENSIONS_DEMO_RUN"]}
 c.Spawner.environment = run_marker
 c.Spawner.start_timeout = 60
 if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
-    c.JupyterHub.spawner_class = "hub_extensions.spawners.loopback_docker.LoopbackDockerSpawner"
+    c.JupyterHub.spawner_class = "loopback-docker"  # DockerSpawner on the host's loopback
     c.DockerSpawner.image = env["HUB_EXTENSIONS_DEMO_IMAGE"]
     c.DockerSpawner.pull_policy = "ifnotpresent"
     c.DockerSpawner.remove = True
