@@ -7,7 +7,7 @@ c = get_config()  # noqa: F821
 c.JupyterHub.bind_url = "http://127.0.0.1:8000"
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.db_url = "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "/srv/jupyterhub/jupyterhub_cookie_secret"
+c.JupyterHub.cookie_secret_file = "/srv/jupyterhub/jupyterhub_cookie_secret"  # noqa: S105
 
 # Servers share the host's network and listen on a free 127.0.0.1 port each, so nothing
 # is published beyond loopback and no bridge address needs configuring.

@@ -25,7 +25,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("example", sorted((ROOT / "jupyter-config").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "example", sorted((ROOT / "jupyter-config").glob("*.py")), ids=lambda p: p.name
+)
 def test_example_configs_are_valid(example):
     result = cli("check-config", str(example))
     assert result.returncode == 0, result.stderr
@@ -42,7 +44,9 @@ def test_check_config_names_every_bad_option(tmp_path):
     result = cli("check-config", str(bad))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("HubExtensions.service_url: 'http://hub' needs a scheme, host and port.")
+    assert lines[0].startswith(
+        "HubExtensions.service_url: 'http://hub' needs a scheme, host and port."
+    )
     assert lines[1].startswith("HubExtensions.service_log_level: ")
     assert "'CHATTY'" in lines[1]
     assert "Traceback" not in result.stderr
@@ -51,13 +55,22 @@ def test_check_config_names_every_bad_option(tmp_path):
 def test_check_config_on_a_missing_file(tmp_path):
     result = cli("check-config", str(tmp_path / "nope.py"))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"hub-extensions check-config: {tmp_path / 'nope.py'} does not exist"
+    assert (
+        result.stderr.strip()
+        == f"hub-extensions check-config: {tmp_path / 'nope.py'} does not exist"
+    )
 
 
 def test_help_all_documents_every_option():
     result = cli("check-config", "--help-all")
     assert result.returncode == 0
-    for option in ("service_name", "service_url", "service_bind_ip", "service_log_level", "service_environment"):
+    for option in (
+        "service_name",
+        "service_url",
+        "service_bind_ip",
+        "service_log_level",
+        "service_environment",
+    ):
         assert f"HubExtensions.{option}" in result.stdout
 
 
@@ -74,7 +87,9 @@ def test_port_check_message_names_the_port_and_the_fix():
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        with pytest.raises(DemoError, match=rf"127\.0\.0\.1:{port} is already in use .* --port {port + 1}"):
+        with pytest.raises(
+            DemoError, match=rf"127\.0\.0\.1:{port} is already in use .* --port {port + 1}"
+        ):
             check_port_free("127.0.0.1", port)
 
 

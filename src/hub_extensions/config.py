@@ -168,7 +168,7 @@ def reference_markdown() -> str:
         "",
         "Generated from the traitlets help texts by `hub-extensions config-reference`;",
         "do not edit by hand. Set options in `jupyterhub_config.py`, e.g.",
-        "`c.HubExtensions.service_url = \"http://hub:10101\"`.",
+        '`c.HubExtensions.service_url = "http://hub:10101"`.',
     ]
     for cls in CONFIGURABLES:
         out += ["", f"## {cls.__name__}", "", inspect.getdoc(cls) or ""]
