@@ -89,6 +89,20 @@ def test_wire_adds_service_role_and_templates_and_keeps_admin_settings():
     assert added.extra_user_scopes == {"read:groups!user", "access:services!service=hub-extensions"}
     assert added.template_paths[0] == "/srv/my-templates"
     assert added.template_paths[1].endswith("hub_extensions/templates")
+    assert added.template_vars == {
+        "hub_extensions": {"service_prefix": "/services/hub-extensions/"}
+    }
+
+
+def test_template_vars_keep_the_admins_and_follow_base_url():
+    c = cfg(service_name="extras")
+    c.JupyterHub.base_url = "/jupyter"
+    c.JupyterHub.template_vars = {"announcement": "Maintenance on Friday"}
+    added = wire(c).JupyterHub
+    assert added.template_vars == {
+        "announcement": "Maintenance on Friday",
+        "hub_extensions": {"service_prefix": "/jupyter/services/extras/"},
+    }
 
 
 def test_admin_defined_user_role_is_extended_not_replaced():

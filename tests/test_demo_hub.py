@@ -72,6 +72,17 @@ def test_service_page_honours_base_url_and_loads_hub_styles(hub):
     assert "javascript" in js.headers["Content-Type"]
 
 
+def test_hub_pages_know_where_the_service_lives(hub):
+    home = hub.login("gina").get(hub.hub_url("home"), timeout=10)
+    assert home.status_code == 200
+    assert (
+        '<meta name="hub-extensions-service-prefix" content="/jh/services/hub-extensions/">'
+        in home.text
+    )
+    # JupyterHub's own page is still there around it
+    assert 'id="start"' in home.text or "Start My Server" in home.text
+
+
 def test_service_with_a_hub_token(hub):
     token = hub.token(hub.login("dave"), "dave")
     r = requests.get(

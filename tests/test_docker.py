@@ -71,6 +71,7 @@ def test_image_pulled_from_the_local_registry(docker_engine, base_image, registr
     extra.write_text('c.DockerSpawner.pull_policy = "always"\n')
     demo = DemoHub(tmp_path, spawner="docker", image=remote, extra_config=str(extra)).start()
     try:
+        assert f"Image {remote} is not on this machine: DockerSpawner will pull it" in demo.log()
         api = demo.api(demo.token(demo.login("carol"), "carol"))
         demo.spawn(api, "carol")
         [container] = run_containers(client, demo.run_id)

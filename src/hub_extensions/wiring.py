@@ -161,4 +161,10 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
     if str(HUB_TEMPLATES) not in paths:
         paths.append(str(HUB_TEMPLATES))
     additions.JupyterHub.template_paths = paths
+    stripped = hub.get("base_url", "/").strip("/")
+    base_url = f"/{stripped}/" if stripped else "/"
+    additions.JupyterHub.template_vars = {
+        **hub.get("template_vars", {}),
+        "hub_extensions": {"service_prefix": f"{base_url}services/{options.service_name}/"},
+    }
     return additions

@@ -99,7 +99,15 @@ def choose_spawner(opts: DemoOptions, say) -> tuple[str, str | None]:
                 raise DemoError(
                     "DockerSpawner is not installed: pip install 'hub-extensions[docker]'"
                 ) from None
-            image = opts.image or _base_image(client, say, required=opts.spawner == "docker")
+            if opts.image:
+                image = opts.image
+                if not _image_present(client, image):
+                    say(
+                        f"Image {image} is not on this machine: DockerSpawner will pull it when "
+                        "the first server starts (from the registry its name points at)."
+                    )
+            else:
+                image = _base_image(client, say, required=opts.spawner == "docker")
             if image:
                 say(f"Docker engine answered: spawning with DockerSpawner, image {image}.")
                 return "docker", image
@@ -112,6 +120,16 @@ def choose_spawner(opts: DemoOptions, say) -> tuple[str, str | None]:
     if opts.spawner == "local":
         say("Spawning with LocalProcessSpawner (servers run as local processes).")
     return "local", None
+
+
+def _image_present(client, image: str) -> bool:
+    import docker.errors
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
 
 
 def _base_image(client, say, required: bool) -> str | None:

@@ -1,0 +1,70 @@
+"""The wheel ships the built browser code, so installing it needs no Node.js.
+
+Builds an sdist from this checkout (running the frontend build if needed), then a wheel from
+that sdist with Node.js and npm removed from PATH, and looks inside both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = [
+    "hub_extensions/static/dist/service-home.js",
+    "hub_extensions/service/templates/home.html",
+    "hub_extensions/templates/page.html",
+    "hub_extensions/demo/jupyterhub_config.py",
+]
+
+
+def build(*args: str, cwd: Path, env: dict | None = None) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_sdist_and_wheel_ship_the_frontend_and_the_wheel_builds_without_node(tmp_path):
+    build("--sdist", "--outdir", str(tmp_path), cwd=ROOT)
+    [sdist] = tmp_path.glob("hub_extensions-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+        tar.extractall(tmp_path / "src", filter="data")
+    assert any(n.endswith("src/hub_extensions/static/dist/service-home.js") for n in names)
+    assert not any("/node_modules/" in n for n in names)
+
+    no_node = tmp_path / "bin"
+    no_node.mkdir()
+    for tool in ("git",):  # a PATH with the basics but no node or npm
+        if shutil.which(tool):
+            (no_node / tool).symlink_to(shutil.which(tool))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{no_node}"}
+    env.pop("HUB_EXTENSIONS_SKIP_FRONTEND_BUILD", None)
+    assert shutil.which("npm", path=env["PATH"]) is None
+    [unpacked] = (tmp_path / "src").iterdir()
+    build("--wheel", "--outdir", str(tmp_path / "wheel"), cwd=unpacked, env=env)
+    [wheel] = (tmp_path / "wheel").glob("hub_extensions-*.whl")
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        entry_text = whl.read(entry_points).decode()
+    for path in SHIPPED:
+        assert path in names, f"{path} missing from the wheel"
+    assert "hub-extensions = hub_extensions.cli:main" in entry_text
+    assert "loopback-docker = hub_extensions.spawners.loopback_docker:LoopbackDockerSpawner" in entry_text
