@@ -67,4 +67,7 @@ def test_sdist_and_wheel_ship_the_frontend_and_the_wheel_builds_without_node(tmp
     for path in SHIPPED:
         assert path in names, f"{path} missing from the wheel"
     assert "hub-extensions = hub_extensions.cli:main" in entry_text
-    assert "loopback-docker = hub_extensions.spawners.loopback_docker:LoopbackDockerSpawner" in entry_text
+    assert (
+        "loopback-docker = hub_extensions.spawners.loopback_docker:LoopbackDockerSpawner"
+        in entry_text
+    )
