@@ -105,6 +105,15 @@ def test_template_vars_keep_the_admins_and_follow_base_url():
     }
 
 
+def test_admins_appended_services_and_template_paths_are_kept():
+    c = Config()
+    c.JupyterHub.services.append({"name": "grafana", "url": "http://127.0.0.1:3000"})
+    c.JupyterHub.template_paths.append("/srv/templates")
+    added = wire(c).JupyterHub
+    assert [s["name"] for s in added.services] == ["grafana", "hub-extensions"]
+    assert added.template_paths[0] == "/srv/templates"
+
+
 def test_admin_defined_user_role_is_extended_not_replaced():
     c = Config()
     c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", "read:groups"]}]

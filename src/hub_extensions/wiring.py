@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from traitlets.config import Config
+from traitlets.config.loader import LazyConfigValue
 
 from .config import CONFIGURABLES, check_config, load
 
@@ -110,11 +111,17 @@ def _hub_version() -> tuple[int, ...]:
     return tuple(int(p) for p in jupyterhub.__version__.split(".")[:2] if p.isdigit())
 
 
+def _resolved(section: Config, key: str, default):
+    """The admin's value, with `c.X.y.append(...)`-style lazy edits applied."""
+    value = section.get(key, default)
+    return value.get_value(default) if isinstance(value, LazyConfigValue) else value
+
+
 def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
     """The additions to `config` that wire the suite in; the admin's own values are kept."""
     options = load(config)
     hub = config.JupyterHub if "JupyterHub" in config else Config()
-    services = list(hub.get("services", []))
+    services = list(_resolved(hub, "services", []))
     if any(s.get("name") == options.service_name for s in services):
         raise ValueError(
             f"JupyterHub.services already has a service named {options.service_name!r}; "
@@ -137,7 +144,7 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
         }
     )
     access = f"access:services!service={options.service_name}"
-    roles = [dict(r) for r in hub.get("load_roles", [])]
+    roles = [dict(r) for r in _resolved(hub, "load_roles", [])]
     roles.append(
         {
             "name": SERVICE_ROLE,
@@ -152,19 +159,22 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
         # the admin defined the user role: extend it rather than replace it
         user_role["scopes"] = [*user_role.get("scopes", ["self"]), access]
     elif hub_version >= (6, 0):
-        additions.JupyterHub.extra_user_scopes = {*hub.get("extra_user_scopes", set()), access}
+        additions.JupyterHub.extra_user_scopes = {
+            *_resolved(hub, "extra_user_scopes", set()),
+            access,
+        }
     else:
         roles.append({"name": "user", "scopes": ["self", access]})
     additions.JupyterHub.services = services
     additions.JupyterHub.load_roles = roles
-    paths = list(hub.get("template_paths", []))
+    paths = list(_resolved(hub, "template_paths", []))
     if str(HUB_TEMPLATES) not in paths:
         paths.append(str(HUB_TEMPLATES))
     additions.JupyterHub.template_paths = paths
     stripped = hub.get("base_url", "/").strip("/")
     base_url = f"/{stripped}/" if stripped else "/"
     additions.JupyterHub.template_vars = {
-        **hub.get("template_vars", {}),
+        **_resolved(hub, "template_vars", {}),
         "hub_extensions": {"service_prefix": f"{base_url}services/{options.service_name}/"},
     }
     return additions
