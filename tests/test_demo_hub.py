@@ -188,10 +188,28 @@ def test_busy_port_gives_a_clear_message(tmp_path):
 
 def test_ctrl_c_stops_hub_proxy_service_and_servers(tmp_path):
     demo = DemoHub(tmp_path, spawner="local").start()
-    api = demo.api(demo.token(demo.login("frank"), "frank"))
-    demo.spawn(api, "frank")
-    run_id = demo.run_id
-    assert len(marked_processes(run_id)) == 4  # the hub, proxy, service and alice's server
-    assert demo.interrupt() == 0
+    try:
+        api = demo.api(demo.token(demo.login("frank"), "frank"))
+        demo.spawn(api, "frank")
+        run_id = demo.run_id
+        assert len(marked_processes(run_id)) == 4  # the hub, proxy, service and frank's server
+    finally:
+        code = demo.interrupt()
+    assert code == 0
     assert "Demo stopped." in demo.log()
     wait_until(lambda: marked_processes(run_id) == [], 10, "every demo process to exit")
+
+
+def test_killing_the_demo_process_still_stops_the_hub_and_its_children(tmp_path):
+    demo = DemoHub(tmp_path, spawner="local").start()
+    try:
+        api = demo.api(demo.token(demo.login("gus"), "gus"))
+        demo.spawn(api, "gus")
+        run_id = demo.run_id
+        assert len(marked_processes(run_id)) == 4
+    finally:
+        demo.proc.proc.kill()  # SIGKILL: the demo process gets no chance to clean up
+        demo.proc.proc.wait(10)
+    # the hub gets SIGTERM as its parent dies, and stops its proxy, service and servers
+    wait_until(lambda: marked_processes(run_id) == [], 30, "the orphaned hub to clean up")
+    demo.proc.stop()

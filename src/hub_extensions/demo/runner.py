@@ -185,12 +185,15 @@ def run(opts: DemoOptions, say=print) -> int:
         }
     )
     url = f"http://{opts.ip}:{opts.port}{opts.base_url}"
+    # Its own session, so Ctrl-C reaches only this process, which then stops the hub once;
+    # and a parent-death signal, so the hub cleans up even if this process is killed.
     hub = subprocess.Popen(
         [sys.executable, "-m", "jupyterhub", "-f", str(CONFIG)],
         env=env,
         cwd=state,
         start_new_session=True,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_terminate_with_parent,
     )
     say("")
     say(f"  hub-extensions demo: {url}")
@@ -202,7 +205,8 @@ def run(opts: DemoOptions, say=print) -> int:
     def on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # kill, or the terminal closing
+        signal.signal(sig, on_signal)
     try:
         code = hub.wait()
     except KeyboardInterrupt:
@@ -210,7 +214,8 @@ def run(opts: DemoOptions, say=print) -> int:
         say("\nStopping the demo hub...")
         code = stop_hub(hub)
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
         leftovers = sweep(run_id, state, kind)
         if leftovers:
             say(f"Cleaned up what the hub left behind: {', '.join(leftovers)}")
@@ -218,6 +223,15 @@ def run(opts: DemoOptions, say=print) -> int:
         say("Demo stopped.")
         return 0
     return code
+
+
+def _terminate_with_parent() -> None:
+    """In the hub's process, before exec: SIGTERM it when the demo process dies (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def stop_hub(hub: subprocess.Popen, timeout: float = 30) -> int:
