@@ -1,0 +1,69 @@
+"""The tier rules themselves: missing infrastructure skips on a laptop and fails in CI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = """
+import pytest
+from tests.conftest import need
+from tests.infra.common import Unavailable
+
+def missing():
+    raise Unavailable("dockerd not found on PATH")
+
+@pytest.mark.docker
+def test_needs_an_engine():
+    need(missing)
+"""
+
+
+def run_probe(body: str, require_all: bool) -> subprocess.CompletedProcess:
+    probe = ROOT / "tests" / f"test_zz_probe_{os.getpid()}_{require_all}.py"
+    probe.write_text(body)
+    env = {k: v for k, v in os.environ.items() if k != "HUB_EXTENSIONS_REQUIRE_ALL"}
+    if require_all:
+        env["HUB_EXTENSIONS_REQUIRE_ALL"] = "1"
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-q", str(probe)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        probe.unlink()
+
+
+def test_missing_infrastructure_skips_with_the_reason():
+    result = run_probe(PROBE, require_all=False)
+    assert result.returncode == 0, result.stdout
+    assert "1 skipped" in result.stdout
+    assert "dockerd not found on PATH" in result.stdout
+
+
+def test_missing_infrastructure_fails_when_everything_is_required():
+    result = run_probe(PROBE, require_all=True)
+    assert result.returncode == 1, result.stdout
+    assert "1 failed" in result.stdout
+    assert (
+        "HUB_EXTENSIONS_REQUIRE_ALL=1 and infrastructure is missing: dockerd not found"
+        in result.stdout
+    )
+
+
+def test_a_test_without_a_tier_marker_is_refused():
+    result = run_probe("def test_untiered():\n    assert True\n", require_all=False)
+    assert result.returncode != 0
+    assert "needs exactly one tier marker" in result.stdout + result.stderr
