@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+class GiveUp(Exception):
+    """Raised inside a wait_until check to stop waiting at once (e.g. the process died)."""
+
+
 class Unavailable(Exception):
     """Infrastructure a tier needs is missing; conftest turns this into a skip (or a failure in CI)."""
 
@@ -44,6 +48,8 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: f
         try:
             if check():
                 return
+        except GiveUp:
+            raise
         except Exception:  # noqa: S110 - the check is retried until the deadline
             pass
         time.sleep(interval)

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from .common import ManagedProcess, free_port, wait_until
+from .common import GiveUp, ManagedProcess, free_port, wait_until
 
 PASSWORD = "test-password-不"  # non-ASCII on purpose
 
@@ -68,7 +68,7 @@ class DemoHub:
     def wait_ready(self, timeout: float = 60) -> None:
         def ready() -> bool:
             if not self.proc.alive():
-                raise RuntimeError(f"demo exited early:\n{self.proc.log_text()[-4000:]}")
+                raise GiveUp(f"demo exited early:\n{self.proc.log_text()[-4000:]}")
             hub = requests.get(urljoin(self.url, "hub/health"), timeout=2)
             svc = requests.get(self.service_url("api/health"), timeout=2)
             # 403 from the service itself (not a 503/404 from the proxy) means it is up
