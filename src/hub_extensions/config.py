@@ -135,9 +135,17 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
     return f"{cls.__name__}.{key}: {message}"
 
 
+def _extra_checks() -> list:
+    from .profiles.checks import check_profiles
+
+    return [check_profiles]
+
+
 def check_config(config: Config) -> list[str]:
     """Return one message per problem in the suite's sections of `config` (empty when valid)."""
     problems: list[str] = []
+    for check in _extra_checks():
+        problems.extend(check(config))
     for cls in CONFIGURABLES:
         if cls.__name__ not in config:
             continue

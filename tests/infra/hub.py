@@ -136,28 +136,34 @@ class DemoHub:
         s.headers["Authorization"] = f"token {token}"
         return s
 
-    def spawn(self, api: requests.Session, name: str, timeout: float = 90) -> dict:
-        r = api.post(self.hub_url(f"api/users/{name}/server"), json={}, timeout=30)
+    def spawn(self, api: requests.Session, name: str, timeout: float = 90, **options) -> dict:
+        r = api.post(self.hub_url(f"api/users/{name}/server"), json=options, timeout=30)
         assert r.status_code in (201, 202), r.text
+        return self.spawn_wait(api, name, timeout=timeout)
+
+    def spawn_wait(self, api: requests.Session, name: str, server: str = "", timeout: float = 90):
+        """Wait until `name`'s server is ready (started by the REST API, a form or a link)."""
 
         def ready() -> bool:
-            server = api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"].get("")
-            return bool(server and server["ready"])
+            servers = api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"]
+            return bool(servers.get(server) and servers[server]["ready"])
 
         try:
-            wait_until(ready, timeout, f"{name}'s server", interval=0.3)
+            wait_until(ready, timeout, f"{name}'s server {server!r}", interval=0.3)
         except TimeoutError:
             raise TimeoutError(f"server not ready:\n{self.log()[-5000:]}") from None
-        return api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"][""]
+        return api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"][server]
 
-    def stop_server(self, api: requests.Session, name: str, timeout: float = 60) -> None:
-        r = api.delete(self.hub_url(f"api/users/{name}/server"), timeout=30)
+    def stop_server(self, api: requests.Session, name: str, server: str = "", timeout: float = 60):
+        path = f"api/users/{name}/servers/{server}" if server else f"api/users/{name}/server"
+        r = api.delete(self.hub_url(path), timeout=30)
         assert r.status_code in (202, 204), r.text
-        wait_until(
-            lambda: not api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"],
-            timeout,
-            f"{name}'s server to stop",
-        )
+
+        def stopped() -> bool:
+            servers = api.get(self.hub_url(f"api/users/{name}"), timeout=5).json()["servers"]
+            return server not in servers or not servers[server].get("started")
+
+        wait_until(stopped, timeout, f"{name}'s server {server!r} to stop")
 
 
 def marked_processes(run_id: str) -> list[int]:

@@ -32,20 +32,73 @@ run_marker = {"HUB_EXTENSIONS_DEMO_RUN": env["HUB_EXTENSIONS_DEMO_RUN"]}
 c.Spawner.environment = run_marker
 c.Spawner.start_timeout = 60
 if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
-    c.JupyterHub.spawner_class = "loopback-docker"  # DockerSpawner on the host's loopback
-    c.DockerSpawner.image = env["HUB_EXTENSIONS_DEMO_IMAGE"]
+    # DockerSpawner on the host's loopback network, with the profiles form
+    c.JupyterHub.spawner_class = "profiles-loopback-docker"
+    image = env["HUB_EXTENSIONS_DEMO_IMAGE"]
+    c.DockerSpawner.image = image
     c.DockerSpawner.pull_policy = "ifnotpresent"
     c.DockerSpawner.remove = True
     c.DockerSpawner.prefix = "hub-extensions-demo"
     c.DockerSpawner.extra_create_kwargs = {
         "labels": {"org.hub-extensions.demo-run": env["HUB_EXTENSIONS_DEMO_RUN"]}
     }
+    c.ProfilesLoopbackDockerSpawner.profile_list = [
+        {
+            "display_name": "Small",
+            "description": "1 CPU and 1 GiB of memory: reading and light work.",
+            "default": True,
+            "resources": {"cpu": 1, "memory": "1G"},
+            "kubespawner_override": {"cpu_limit": 1.0, "mem_limit": "1G"},
+        },
+        {
+            "display_name": "Medium",
+            "description": "2 CPUs and 2 GiB, with a choice of image.",
+            "resources": {"cpu": 2, "memory": "2G"},
+            "kubespawner_override": {"cpu_limit": 2.0, "mem_limit": "2G"},
+            "profile_options": {
+                "image": {
+                    "display_name": "Image",
+                    "choices": {
+                        "base": {
+                            "display_name": "The suite's base image",
+                            "description": "Python, JupyterHub and Jupyter Server.",
+                            "kubespawner_override": {"image": image},
+                        },
+                    },
+                    "unlisted_choice": {
+                        "enabled": True,
+                        "display_name": "Image on this machine",
+                        "display_name_in_choices": "Another image...",
+                        "validation_regex": r"[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9][A-Za-z0-9._-]*",
+                        "kubespawner_override": {"image": "{value}"},
+                    },
+                },
+            },
+        },
+    ]
 else:
-    c.JupyterHub.spawner_class = "simple"  # LocalProcessSpawner without system users
+    # servers run as local processes (no system users needed), with the profiles form
+    c.JupyterHub.spawner_class = "profiles-simple-local"
     c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(state, "home", "{username}")
     c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
     if os.geteuid() == 0:
         c.Spawner.args = ["--allow-root"]
+    c.ProfilesSimpleLocalProcessSpawner.profile_list = [
+        {
+            "display_name": "Python",
+            "description": "A Jupyter server running as a local process.",
+            "default": True,
+            "kubespawner_override": {"environment": {"DEMO_PROFILE": "python"}},
+        },
+        {
+            "display_name": "Teaching",
+            "description": "Starts in the <em>tree</em> view, as a class would.",
+            "kubespawner_override": {
+                "environment": {"DEMO_PROFILE": "teaching"},
+                "default_url": "/tree",
+            },
+        },
+    ]
 
 c.HubExtensions.service_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_SERVICE_PORT']}"
 c.HubExtensions.service_environment = run_marker

@@ -1,0 +1,59 @@
+"""Render the profiles form (server-side HTML) from display data."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=False,
+    )
+    env.globals["resources_text"] = resources_text
+    return env
+
+
+def resources_text(resources: dict) -> str:
+    """'2 CPU · 4 GiB · 1 GPU (T4)' from a display `resources` dict."""
+    parts = []
+    if resources.get("cpu") is not None:
+        parts.append(f"{resources['cpu']:g} CPU")
+    if resources.get("memory"):
+        parts.append(_bytes_text(resources["memory"]))
+    if resources.get("gpu"):
+        gpu = f"{resources['gpu']} GPU"
+        if resources.get("gpu_type"):
+            gpu += f" ({resources['gpu_type']})"
+        parts.append(gpu)
+    return " · ".join(parts)
+
+
+def _bytes_text(value: int | str) -> str:
+    if isinstance(value, str):
+        return value
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
+        if value >= size:
+            return f"{value / size:g} {unit}"
+    return f"{value} B"
+
+
+def render_form(data: dict, *, service_prefix: str, spawn_url: str) -> str:
+    """The form's inner HTML; JupyterHub's spawn.html wraps it in <form> with a Start button."""
+    return (
+        _env()
+        .get_template("profiles/form.html")
+        .render(
+            data=data,
+            service_prefix=service_prefix,
+            spawn_url=spawn_url,
+            script_url=f"{service_prefix}static/dist/profiles-form.js",
+        )
+    )

@@ -1,0 +1,232 @@
+"""The profiles form on a real hub (LocalProcessSpawner): page, submission, refusal, memory.
+
+What a user sees is asserted: the form's HTML, the HTTP status and message, and the
+environment of the server process that starts. DockerSpawner and the browser are covered in
+test_profiles_docker.py and test_profiles_browser.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .infra.hub import DemoHub, marked_processes
+
+pytestmark = pytest.mark.hub
+
+SECRET = "s3cr3t-never-in-the-page"
+PROFILES = f"""
+c.JupyterHub.allow_named_servers = True
+c.ProfilesSimpleLocalProcessSpawner.profile_list = [
+    {{
+        "display_name": "Python",
+        "default": True,
+        "kubespawner_override": {{"environment": {{"HX_PROFILE": "python", "API_KEY": {SECRET!r}}}}},
+    }},
+    {{
+        "display_name": "GPU <script>alert('name')</script>",
+        "slug": "gpu",
+        "allowed_groups": ["gpu-users"],
+        "kubespawner_override": {{"environment": {{"HX_PROFILE": "gpu"}}}},
+    }},
+    {{
+        "display_name": "Custom",
+        "slug": "custom",
+        "description": "<a href='https://example.org/docs' onclick='steal()'>Docs</a>"
+                       "<script>alert('description')</script> for <em>experts</em>",
+        "kubespawner_override": {{"environment": {{"HX_PROFILE": "custom"}}}},
+        "profile_options": {{
+            "flavour": {{
+                "display_name": "Flavour",
+                "choices": {{
+                    "vanilla": {{"display_name": "Vanilla",
+                                 "kubespawner_override": {{"environment": {{"HX_FLAVOUR": "vanilla"}}}}}},
+                    "mint": {{"display_name": "Mint", "allowed_groups": ["mint-fans"],
+                              "kubespawner_override": {{"environment": {{"HX_FLAVOUR": "mint"}}}}}},
+                }},
+                "unlisted_choice": {{
+                    "enabled": True,
+                    "display_name": "Your flavour",
+                    "validation_regex": "[a-z]+",
+                    "kubespawner_override": {{"environment": {{"HX_FLAVOUR": "{{value}}"}}}},
+                }},
+            }},
+        }},
+    }},
+]
+"""
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("profiles-hub")
+    extra = tmp / "profiles.py"
+    extra.write_text(PROFILES)
+    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(extra)).start()
+    admin = demo.api(demo.token(demo.login("demo"), "demo"))
+    r = admin.post(demo.hub_url("api/users"), json={"usernames": ["gpu-user", "minty"]}, timeout=10)
+    assert r.status_code == 201, r.text
+    for group, users in (("gpu-users", ["gpu-user"]), ("mint-fans", ["minty"])):
+        r = admin.post(demo.hub_url(f"api/groups/{group}"), json={"users": users}, timeout=10)
+        assert r.status_code == 201, r.text
+    yield demo
+    demo.stop()
+
+
+def server_env(demo: DemoHub, user: str) -> dict[str, str]:
+    """The environment of `user`'s single-user server process."""
+    for pid in marked_processes(demo.run_id):
+        proc = Path(f"/proc/{pid}")
+        if b"jupyterhub.singleuser" not in (proc / "cmdline").read_bytes():
+            continue
+        env = dict(
+            item.split("=", 1)
+            for item in (proc / "environ").read_bytes().decode().split("\0")
+            if "=" in item
+        )
+        if env.get("JUPYTERHUB_USER") == user:
+            return env
+    raise AssertionError(f"no server process for {user}")
+
+
+def post_form(demo: DemoHub, session, fields: dict, server: str = "", user: str = ""):
+    url = demo.hub_url(f"spawn/{user}/{server}" if server else "spawn")
+    data = {**fields, "_xsrf": session.cookies.get("_xsrf", path="/jh/hub/")}
+    return session.post(url, data=data, timeout=60, allow_redirects=False)
+
+
+def test_form_shows_what_the_user_may_choose_and_nothing_secret(hub):
+    page = hub.login("ann").get(hub.hub_url("spawn"), timeout=30)
+    assert page.status_code == 200
+    html = page.text
+    assert 'name="profile" value="python"' in html
+    assert 'id="profile-item-python" checked' in html  # the default profile
+    assert 'name="profile-option-custom--flavour"' in html
+    assert 'value="vanilla"' in html
+    assert 'value="mint"' not in html  # a choice for another group
+    assert 'value="gpu"' not in html  # a profile for another group
+    assert SECRET not in html
+    assert "HX_PROFILE" not in html  # no override reaches the page
+    assert "<script>alert" not in html
+    assert "onclick" not in html
+    assert '<a href="https://example.org/docs" rel="noopener noreferrer">Docs</a>' in html
+    assert "<em>experts</em>" in html
+    assert 'src="/jh/services/hub-extensions/static/dist/profiles-form.js"' in html
+
+
+def test_group_members_see_their_profile_with_its_name_escaped(hub):
+    html = hub.login("gpu-user").get(hub.hub_url("spawn"), timeout=30).text
+    assert 'name="profile" value="gpu"' in html
+    assert "GPU &lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in html
+
+
+def test_submitting_the_form_starts_a_server_with_the_chosen_overrides(hub):
+    session = hub.login("bea")
+    r = post_form(hub, session, {"profile": "custom", "profile-option-custom--flavour": "vanilla"})
+    assert r.status_code == 302, r.text
+    api = hub.api(hub.token(session, "bea"))
+    hub.spawn_wait(api, "bea")
+    env = server_env(hub, "bea")
+    assert env["HX_PROFILE"] == "custom"
+    assert env["HX_FLAVOUR"] == "vanilla"
+    assert "API_KEY" not in env
+    hub.stop_server(api, "bea")
+    # the last choice comes back pre-selected, from the hub's database
+    html = session.get(hub.hub_url("spawn"), timeout=30).text
+    assert 'id="profile-item-custom" checked' in html
+    assert '<option value="vanilla" selected>' in html
+
+
+def test_an_unlisted_value_is_substituted_into_the_override(hub):
+    session = hub.login("cat")
+    r = post_form(
+        hub,
+        session,
+        {
+            "profile": "custom",
+            "profile-option-custom--flavour": "unlisted-choice",
+            "profile-option-custom--flavour--unlisted-choice": "pistachio",
+        },
+    )
+    assert r.status_code == 302, r.text
+    api = hub.api(hub.token(session, "cat"))
+    hub.spawn_wait(api, "cat")
+    assert server_env(hub, "cat")["HX_FLAVOUR"] == "pistachio"
+    hub.stop_server(api, "cat")
+    html = session.get(hub.hub_url("spawn"), timeout=30).text
+    assert '<option value="unlisted-choice" selected>' in html
+    assert 'value="pistachio"' in html
+
+
+def test_an_invalid_unlisted_value_is_refused_with_a_message_and_nothing_starts(hub):
+    session = hub.login("dan")
+    r = post_form(
+        hub,
+        session,
+        {
+            "profile": "custom",
+            "profile-option-custom--flavour": "unlisted-choice",
+            "profile-option-custom--flavour--unlisted-choice": "Mint; rm -rf /",
+        },
+    )
+    assert r.status_code == 400
+    assert "profile-option-custom--flavour--unlisted-choice" in r.text
+    assert "Mint; rm -rf /" in r.text.replace("&#39;", "'").replace("&amp;", "&")
+    assert 'name="profile"' in r.text  # the form is shown again
+    api = hub.api(hub.token(session, "dan"))
+    assert api.get(hub.hub_url("api/users/dan"), timeout=10).json()["servers"] == {}
+
+
+@pytest.mark.parametrize(
+    ("user_options", "field", "text"),
+    [
+        ({"profile": "gpu"}, "profile", "not available to you"),
+        ({"profile": "custom", "flavour": "mint"}, "flavour", "not available to you"),
+        ({"profile": "custom", "flavour": "chocolate"}, "flavour", "chocolate"),
+        ({"profile": "custom", "colour": "red"}, "colour", "colour"),
+        ({"profile": "nope"}, "profile", "nope"),
+        ({"profile": ["python"]}, "profile", "text"),
+    ],
+)
+def test_rest_api_user_options_go_through_the_same_validation(hub, user_options, field, text):
+    api = hub.api(hub.token(hub.login("eve"), "eve"))
+    r = api.post(hub.hub_url("api/users/eve/server"), json=user_options, timeout=30)
+    assert r.status_code == 400, r.text
+    message = r.json()["message"]
+    assert field in message
+    assert text in message
+    assert api.get(hub.hub_url("api/users/eve"), timeout=10).json()["servers"] == {}
+
+
+def test_named_servers_remember_their_own_choice(hub):
+    session = hub.login("fay")
+    api = hub.api(hub.token(session, "fay"))
+    r = post_form(
+        hub,
+        session,
+        {"profile": "custom", "profile-option-custom--flavour": "vanilla"},
+        server="lab2",
+        user="fay",
+    )
+    assert r.status_code == 302, r.text
+    hub.spawn_wait(api, "fay", server="lab2")
+    hub.stop_server(api, "fay", server="lab2")
+    default_form = session.get(hub.hub_url("spawn"), timeout=30).text
+    named_form = session.get(hub.hub_url("spawn/fay/lab2"), timeout=30).text
+    assert 'id="profile-item-python" checked' in default_form
+    assert 'id="profile-item-custom" checked' in named_form
+
+
+def test_a_query_string_link_starts_the_chosen_environment(hub):
+    session = hub.login("gil")
+    r = session.get(
+        hub.hub_url("spawn?profile=custom&profile-option-custom--flavour=vanilla"),
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert r.status_code == 302, r.text
+    api = hub.api(hub.token(session, "gil"))
+    hub.spawn_wait(api, "gil")
+    assert server_env(hub, "gil")["HX_FLAVOUR"] == "vanilla"
+    hub.stop_server(api, "gil")

@@ -1,0 +1,256 @@
+"""A selection sets the spawner's options exactly as KubeSpawner's _load_profile would."""
+
+import logging
+
+import pytest
+from dockerspawner import DockerSpawner
+from kubespawner import KubeSpawner
+from traitlets import Dict, Float, HasTraits, List, Unicode, default
+
+from hub_extensions.profiles import (
+    ProfileListError,
+    apply_overrides,
+    check_override_keys,
+    normalize,
+    overrides_for,
+    select,
+)
+
+pytestmark = pytest.mark.unit
+
+
+class Target(HasTraits):
+    """A few KubeSpawner-like options, plus KubeSpawner's own profile methods to compare with."""
+
+    image = Unicode("default-image").tag(config=True)
+    default_url = Unicode("").tag(config=True)
+    cpu_limit = Float(None, allow_none=True).tag(config=True)
+    environment = Dict().tag(config=True)
+    node_selector = Dict().tag(config=True)
+    extra_labels = Dict().tag(config=True)
+    args = List().tag(config=True)
+    not_an_option = Unicode("")
+
+    log = logging.getLogger("test")
+    user_options: dict = {}  # read by KubeSpawner's methods
+    _get_profile = KubeSpawner._get_profile
+    _apply_overrides = KubeSpawner._apply_overrides
+    _load_profile = KubeSpawner._load_profile
+    _validate_user_options = KubeSpawner._validate_user_options
+
+    # fresh nested dicts for each instance: KubeSpawner's in-place merge would change a shared one
+    @default("environment")
+    def _environment(self):
+        return {"KEEP": "me", "DROP": "x"}
+
+    @default("extra_labels")
+    def _extra_labels(self):
+        return {"nested": {"a": "1", "b": "2"}}
+
+
+def snapshot(target):
+    return {name: getattr(target, name) for name in target.trait_names(config=True)}
+
+
+PROFILE_LIST = [
+    {
+        "display_name": "Data science",
+        "kubespawner_override": {
+            "default_url": "/lab",
+            "environment": {"PROFILE": "ds", "DROP": None},
+            "cpu_limit": lambda spawner: 2.0 if spawner.image == "default-image" else 1.0,
+        },
+        "profile_options": {
+            "image": {
+                "choices": {
+                    "base": {
+                        "kubespawner_override": {
+                            "image": "jupyter/base:1",
+                            "environment": {"IMAGE": "base"},
+                        }
+                    },
+                    "gpu": {
+                        "kubespawner_override": {
+                            "image": "jupyter/gpu:1",
+                            "node_selector": {"gpu": "true"},
+                            "extra_labels": {"nested": {"a": None, "c": "3"}},
+                        }
+                    },
+                },
+                "unlisted_choice": {
+                    "enabled": True,
+                    "validation_regex": "jupyter/.+",
+                    "kubespawner_override": {
+                        "image": "{value}",
+                        "extra_labels": {"image-{value}": "{value}", "keep": "{other}"},
+                        "args": ["--image={value}", "{{value}}"],
+                    },
+                },
+            },
+            "size": {
+                "choices": {
+                    "small": {
+                        "kubespawner_override": {"cpu_limit": 0.5, "environment": {"SIZE": "s"}}
+                    },
+                    "large": {
+                        "default": True,
+                        "kubespawner_override": {
+                            "cpu_limit": lambda s: 4.0,
+                            "environment": {"IMAGE": "overridden"},
+                        },
+                    },
+                }
+            },
+        },
+    },
+    {
+        "display_name": "Plain",
+        "kubespawner_override": {"environment": {"PLAIN": "1"}, "args": ["--plain"]},
+    },
+]
+
+
+def kubespawner_result(user_options):
+    target = Target()
+    target.user_options = user_options
+    profile_list = KubeSpawner._get_initialized_profile_list(None, PROFILE_LIST)
+    target._validate_user_options(profile_list)
+    target._load_profile(user_options.get("profile"), profile_list)
+    return snapshot(target)
+
+
+def our_result(user_options):
+    target = Target()
+    apply_overrides(target, overrides_for(select(normalize(PROFILE_LIST), user_options, set())))
+    return snapshot(target)
+
+
+@pytest.mark.parametrize(
+    "user_options",
+    [
+        {},
+        {"profile": "data-science"},
+        {"profile": "data-science", "image": "gpu"},
+        {"profile": "data-science", "image": "gpu", "size": "small"},
+        {"profile": "data-science", "image--unlisted-choice": "jupyter/r:4", "size": "small"},
+        {"profile": "data-science", "image--unlisted-choice": "jupyter/{x}"},
+        {"profile": "plain"},
+    ],
+)
+def test_options_are_those_kubespawner_sets(user_options):
+    assert our_result(user_options) == kubespawner_result(user_options)
+
+
+def test_merge_order_is_profile_then_each_option():
+    result = our_result({"profile": "data-science", "image": "base", "size": "large"})
+    # the size option comes after the image option and wins on IMAGE and cpu_limit
+    assert result["environment"] == {"KEEP": "me", "PROFILE": "ds", "IMAGE": "overridden"}
+    assert result["cpu_limit"] == 4.0
+    assert result["default_url"] == "/lab"
+
+
+def test_dicts_merge_recursively_and_none_deletes():
+    result = our_result({"profile": "data-science", "image": "gpu"})
+    assert result["extra_labels"] == {"nested": {"b": "2", "c": "3"}}
+    assert "DROP" not in result["environment"]
+
+
+def test_the_previous_value_is_replaced_not_changed_in_place():
+    target = Target()
+    nested = target.extra_labels["nested"]
+    apply_overrides(target, [{"extra_labels": {"nested": {"a": None}}}])
+    assert target.extra_labels == {"nested": {"b": "2"}}
+    assert nested == {"a": "1", "b": "2"}
+
+
+def test_a_dict_replaces_a_non_dict_where_kubespawner_raises():
+    target = Target()
+    apply_overrides(
+        target, [{"extra_labels": {"nested": "flat"}}, {"extra_labels": {"nested": {"x": "1"}}}]
+    )
+    assert target.extra_labels == {"nested": {"x": "1"}}
+    kubespawner = Target()
+    kubespawner._apply_overrides({"extra_labels": {"nested": "flat"}})
+    with pytest.raises(TypeError):
+        kubespawner._apply_overrides({"extra_labels": {"nested": {"x": "1"}}})
+
+
+def test_value_is_substituted_in_nested_strings_and_keys_only():
+    overrides = overrides_for(
+        select(normalize(PROFILE_LIST), {"image--unlisted-choice": "jupyter/r:4"}, set())
+    )
+    unlisted = overrides[1]
+    assert unlisted == {
+        "image": "jupyter/r:4",
+        "extra_labels": {"image-jupyter/r:4": "jupyter/r:4", "keep": "{other}"},
+        "args": ["--image=jupyter/r:4", "{value}"],
+    }
+    assert normalize(PROFILE_LIST)[0].options[0].unlisted.kubespawner_override["image"] == "{value}"
+
+
+def test_callables_receive_the_target():
+    seen = []
+    apply_overrides(Target(), [{"image": lambda target: seen.append(target) or "x"}])
+    assert isinstance(seen[0], Target)
+
+
+def test_applying_does_not_touch_the_configuration():
+    profiles = normalize(PROFILE_LIST)
+    target = Target()
+    apply_overrides(target, overrides_for(select(profiles, {"profile": "plain"}, set())))
+    target.args.append("--changed")
+    target.environment["PLAIN"] = "changed"
+    assert profiles[1].kubespawner_override == {"environment": {"PLAIN": "1"}, "args": ["--plain"]}
+
+
+def test_an_async_callable_is_refused_clearly():
+    async def image(spawner):
+        return "x"
+
+    with pytest.raises(ProfileListError) as err:
+        apply_overrides(Target(), [{"image": image}])
+    assert str(err.value) == (
+        "kubespawner_override.image: the callable returned an awaitable; override callables "
+        "are not awaited. Fix: make it a plain function that returns the value."
+    )
+
+
+def test_a_key_that_is_not_an_option_is_refused():
+    with pytest.raises(
+        ProfileListError,
+        match=r"^kubespawner_override.imag: Target has no option 'imag'. Did you mean 'image'\?",
+    ):
+        apply_overrides(Target(), [{"imag": "x"}])
+    with pytest.raises(
+        ProfileListError, match=r"^kubespawner_override\.not_an_option: Target has no option"
+    ):
+        apply_overrides(Target(), [{"not_an_option": "x"}])
+
+
+def test_override_keys_are_checked_against_the_spawner_class():
+    profiles = normalize(
+        [
+            {"display_name": "CPU", "kubespawner_override": {"image": "a", "mem_limit": "2G"}},
+            {
+                "display_name": "GPU",
+                "kubespawner_override": {"mem_limt": "4G"},
+                "profile_options": {
+                    "image": {
+                        "choices": {
+                            "pytorch": {"kubespawner_override": {"node_selector": {"gpu": "1"}}}
+                        },
+                        "unlisted_choice": {
+                            "enabled": True,
+                            "kubespawner_override": {"imag": "{value}"},
+                        },
+                    }
+                },
+            },
+        ]
+    )
+    assert check_override_keys(profiles, DockerSpawner) == [
+        "profile_list[1].kubespawner_override.mem_limt: DockerSpawner has no option 'mem_limt'. Did you mean 'mem_limit'?",
+        "profile_list[1].profile_options.image.choices.pytorch.kubespawner_override.node_selector: DockerSpawner has no option 'node_selector'.",
+        "profile_list[1].profile_options.image.unlisted_choice.kubespawner_override.imag: DockerSpawner has no option 'imag'. Did you mean 'image'?",
+    ]
+    assert check_override_keys(profiles[:1], DockerSpawner) == []
