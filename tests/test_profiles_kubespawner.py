@@ -86,6 +86,10 @@ def kubeconfig(tmp_path, monkeypatch):
         "users: [{name: nobody, user: {token: not-a-token}}]\n"
     )
     monkeypatch.setenv("KUBECONFIG", str(config))
+    # kubernetes_asyncio reads $KUBECONFIG once, when first imported (maybe by another test)
+    from kubernetes_asyncio.config import kube_config
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(config))
 
 
 def make(cls, groups=(), profile_list=PROFILE_LIST):

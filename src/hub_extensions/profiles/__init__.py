@@ -7,14 +7,13 @@ from .model import (
     ProfileListError,
     Resources,
     Unlisted,
-    full_match,
     normalize,
-    pattern_problem,
     resolve,
     visible,
 )
 from .overrides import apply_overrides, check_override_keys, overrides_for
 from .page_data import description_html, page_data
+from .patterns import full_match, pattern_problem, substitute
 from .selection import (
     FORM_PROFILE,
     Selection,
@@ -48,6 +47,7 @@ __all__ = [
     "pattern_problem",
     "resolve",
     "select",
+    "substitute",
     "unlisted_field",
     "user_options_from_form",
     "visible",

@@ -24,7 +24,8 @@ from typing import Any
 
 from traitlets import HasTraits
 
-from .model import Profile, ProfileListError, did_you_mean, substitute
+from .model import Profile, ProfileListError, did_you_mean
+from .patterns import substitute
 from .selection import Selection, UnlistedValue
 
 

@@ -9,7 +9,7 @@ Deliberate differences, all refusals rather than silent fallbacks or KeyErrors:
 - unknown profiles, options and choices, unknown keys, non-string values and anything the
   user's groups don't allow are refused (KubeSpawner ignores unknown keys, fails later with a
   KeyError on unknown choices); keys starting with `hub-extensions-` are left to their owners;
-- an unlisted value must match the whole `validation_regex` (see `model.full_match`);
+- an unlisted value must match the whole `validation_regex` (see `patterns.full_match`);
 - when a listed choice and an unlisted value both arrive, the listed choice wins unless it is
   `unlisted-choice` (KubeSpawner takes the unlisted value), so a plain HTML form, which posts
   both fields, does what the user sees.
@@ -28,9 +28,9 @@ from .model import (
     Profile,
     Unlisted,
     did_you_mean,
-    full_match,
     visible,
 )
+from .patterns import full_match
 
 FORM_PROFILE = "profile"
 UNLISTED_SUFFIX = "--unlisted-choice"
