@@ -30,12 +30,14 @@ def login(page, hub: DemoHub, name: str) -> None:
 def test_login_lands_on_the_spawn_page(browser, hub, artifacts):
     page, errors = new_page(browser)
     login(page, hub, "alice")
-    # no options form yet: JupyterHub starts the server and shows its spawn page
+    page.wait_for_url("**/jh/hub/spawn", timeout=30_000)
+    expect(page.get_by_role("group", name="Choose your environment")).to_be_visible()
+    page.screenshot(path=artifacts / "spawn-page.png", full_page=True)
+    page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_url("**/jh/hub/spawn-pending/alice**", timeout=30_000)
     expect(page.get_by_text("Your server is starting up.")).to_be_visible()
-    page.screenshot(path=artifacts / "spawn-page.png")
     page.wait_for_url("**/jh/user/alice/**", timeout=60_000)
-    assert errors.page == []
+    assert errors.all() == []
     page.context.close()
 
 

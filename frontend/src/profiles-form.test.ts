@@ -1,0 +1,660 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { init } from "./profiles-form";
+
+/* ---------- fixture: the HTML that templates/profiles/form.html renders ---------- */
+
+interface Choice {
+  key: string;
+  display_name: string;
+  description_html: string | null;
+  default: boolean;
+  resources: null;
+}
+interface Option {
+  key: string;
+  display_name: string;
+  field: string;
+  choices: Choice[];
+  unlisted: {
+    enabled: boolean;
+    display_name: string;
+    display_name_in_choices: string;
+    pattern: string | null;
+    message: string | null;
+    field: string;
+  } | null;
+}
+interface Profile {
+  slug: string;
+  display_name: string;
+  description_html: string | null;
+  default: boolean;
+  resources: Record<string, unknown> | null;
+  options: Option[];
+}
+type Chosen = { choice: string | null; unlisted: string | null };
+interface Data {
+  profiles: Profile[];
+  selected: { profile: string | null; options: Record<string, Record<string, Chosen>> };
+}
+
+const choice = (key: string, display_name: string, description_html: string | null = null): Choice => ({
+  key,
+  display_name,
+  description_html,
+  default: false,
+  resources: null,
+});
+
+function pageData({ message = null as string | null } = {}): Data {
+  return {
+    profiles: [
+      {
+        slug: "small",
+        display_name: "Small",
+        description_html: "A <em>small</em> server",
+        default: true,
+        resources: { cpu: 1, memory: "1 GiB", memory_bytes: 2 ** 30, gpu: null, gpu_type: null },
+        options: [
+          {
+            key: "image",
+            display_name: "Image",
+            field: "profile-option-small--image",
+            choices: [choice("base", "Base")],
+            unlisted: {
+              enabled: false,
+              display_name: "Other",
+              display_name_in_choices: "Other",
+              pattern: null,
+              message: null,
+              field: "profile-option-small--image--unlisted-choice",
+            },
+          },
+        ],
+      },
+      {
+        slug: "medium",
+        display_name: "Medium",
+        description_html: null,
+        default: false,
+        resources: null,
+        options: [
+          {
+            key: "image",
+            display_name: "Image",
+            field: "profile-option-medium--image",
+            choices: [choice("base", "Base", "d <em>e</em>"), choice("gpu", "GPU <b>x</b>")],
+            unlisted: {
+              enabled: true,
+              display_name: "Custom",
+              display_name_in_choices: "Other...",
+              pattern: "a+:b",
+              message,
+              field: "profile-option-medium--image--unlisted-choice",
+            },
+          },
+          {
+            key: "size",
+            display_name: "Size",
+            field: "profile-option-medium--size",
+            choices: [choice("s", "S", "<strong>small</strong> disk"), choice("l", "L")],
+            unlisted: null,
+          },
+        ],
+      },
+    ],
+    selected: {
+      profile: "small",
+      options: {
+        small: { image: { choice: "base", unlisted: null } },
+        medium: { image: { choice: "base", unlisted: null }, size: { choice: "s", unlisted: null } },
+      },
+    },
+  };
+}
+
+const esc = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&#34;").replace(/'/g, "&#39;");
+
+/** Jinja's `tojson` filter. */
+const tojson = (v: unknown): string =>
+  JSON.stringify(v).replace(/[<>&']/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/**
+ * form.html's output (checked against the Python renderer, hub_extensions.profiles.form), inside
+ * spawn.html's <form>; the resources text is simplified and the module <script> is left out.
+ */
+function renderPage(data: Data, { json = tojson(data) as string | null, spawnUrl = "/prefix/hub/spawn" } = {}): string {
+  const cards = data.profiles.map((p) => {
+    const selected = data.selected.profile === p.slug;
+    const options = p.options.map((o) => {
+      const field = `profile-option-${p.slug}--${o.key}`;
+      const chosen = data.selected.options[p.slug]?.[o.key] ?? { choice: null, unlisted: null };
+      const u = o.unlisted?.enabled ? o.unlisted : null;
+      const desc = o.choices.find((c) => c.key === chosen.choice)?.description_html ?? "";
+      return `
+        <div class="row g-2 mt-2 align-items-start hx-option" data-option="${esc(o.key)}">
+          <div class="col-sm-4"><label class="form-label mb-0" for="${field}">${esc(o.display_name)}</label></div>
+          <div class="col-sm-8">
+            <select class="form-select" name="${field}" id="${field}" aria-describedby="${field}-description">
+              ${o.choices.map((c) => `<option value="${esc(c.key)}"${chosen.choice === c.key ? " selected" : ""}>${esc(c.display_name)}</option>`).join("\n")}
+              ${u ? `<option value="unlisted-choice"${chosen.unlisted !== null ? " selected" : ""}>${esc(u.display_name_in_choices)}</option>` : ""}
+            </select>
+            <div class="form-text hx-choice-description" id="${field}-description">${desc}</div>
+            ${
+              u
+                ? `<div class="mt-2 hx-unlisted">
+              <label class="form-label small mb-1" for="${field}--unlisted-choice">${esc(u.display_name)}</label>
+              <input class="form-control" type="text" name="${field}--unlisted-choice" id="${field}--unlisted-choice"
+                     value="${esc(chosen.unlisted ?? "")}" autocomplete="off" spellcheck="false"${u.pattern ? ` data-pattern="${esc(u.pattern)}"` : ""}
+                     aria-describedby="${field}--unlisted-choice-help">
+              <div class="form-text" id="${field}--unlisted-choice-help">${
+                u.message ? esc(u.message) : `Used when "${esc(u.display_name_in_choices)}" is chosen above.`
+              }</div>
+            </div>`
+                : ""
+            }
+          </div>
+        </div>`;
+    });
+    return `
+    <div class="card mb-3 hx-profile${selected ? " border-primary" : ""}" data-profile="${esc(p.slug)}">
+      <div class="card-body">
+        <div class="form-check">
+          <input class="form-check-input" type="radio" name="profile" value="${esc(p.slug)}" id="profile-item-${p.slug}"${selected ? " checked" : ""}${
+            p.description_html ? ` aria-describedby="profile-item-${p.slug}-description"` : ""
+          }>
+          <label class="form-check-label fw-semibold" for="profile-item-${p.slug}">${esc(p.display_name)}</label>
+          ${p.resources ? `<span class="ms-2 small text-body-secondary hx-resources">${esc(String(p.resources.memory))}</span>` : ""}
+        </div>
+        ${p.description_html ? `<div class="small text-body-secondary mt-1" id="profile-item-${p.slug}-description">${p.description_html}</div>` : ""}
+        ${options.join("")}
+      </div>
+    </div>`;
+  });
+  return `
+  <form enctype="multipart/form-data" id="spawn_form" action="/prefix/hub/spawn" method="post" role="form">
+    <div id="hub-extensions-profiles" class="hx-profiles" data-service-prefix="/prefix/services/hub-extensions/"
+         data-spawn-url="${esc(spawnUrl)}">
+      <fieldset class="mb-3"><legend class="h5">Choose your environment</legend>${cards.join("")}</fieldset>
+      ${json === null ? "" : `<script type="application/json" id="hub-extensions-profiles-data">${json}</script>`}
+    </div>
+    <br>
+    <div class="feedback-container"><button type="submit" class="btn btn-jupyter form-control">Start</button></div>
+  </form>`;
+}
+
+/* ---------- helpers: what a user does and sees ---------- */
+
+const $ = <T extends Element = HTMLElement>(selector: string): T => {
+  const el = document.querySelector<T>(selector);
+  if (!el) throw new Error(`no ${selector}`);
+  return el;
+};
+const byId = <T extends HTMLElement = HTMLElement>(id: string): T => $<T>(`#${CSS.escape(id)}`);
+
+const IMAGE = "profile-option-medium--image";
+const CUSTOM = `${IMAGE}--unlisted-choice`;
+const SIZE = "profile-option-medium--size";
+const radio = (slug: string) => byId<HTMLInputElement>(`profile-item-${slug}`);
+const card = (slug: string) => $(`.hx-profile[data-profile="${slug}"]`);
+const customInput = () => byId<HTMLInputElement>(CUSTOM);
+const customBox = () => customInput().closest(".hx-unlisted") as HTMLElement;
+const errorOf = (input: HTMLInputElement) => document.getElementById(`${input.id}-error`);
+const status = () => $('.hx-copy-link [aria-live="polite"]');
+const checkedSlug = () => document.querySelector<HTMLInputElement>('input[name="profile"]:checked')?.value;
+const button = (text: string) =>
+  [...document.querySelectorAll("button")].find((b) => b.textContent === text) as HTMLButtonElement;
+
+function choose(id: string, value: string): void {
+  const select = byId<HTMLSelectElement>(id);
+  select.value = value;
+  select.dispatchEvent(new Event("input", { bubbles: true }));
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+}
+function type(input: HTMLInputElement, value: string): void {
+  input.focus();
+  input.value = value;
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+}
+/** Like the browser: a visible message is a non-hidden, non-empty .invalid-feedback. */
+function visibleError(input: HTMLInputElement): string | null {
+  const el = errorOf(input);
+  return el && !el.hidden && input.classList.contains("is-invalid") ? el.textContent : null;
+}
+
+let submitted: FormData[];
+function setup(data: Data = pageData(), options?: Parameters<typeof renderPage>[1]): boolean {
+  document.body.innerHTML = renderPage(data, options);
+  // happy-dom 21 parses `<option selected>` past the second option as the one before it;
+  // select what a browser's parser selects.
+  for (const o of document.querySelectorAll<HTMLOptionElement>("option[selected]")) o.selected = true;
+  submitted = [];
+  $("form").addEventListener("submit", (e) => {
+    e.preventDefault(); // stand-in for the hub: record what would be posted
+    submitted.push(new FormData(e.target as HTMLFormElement));
+  });
+  return init(document);
+}
+const submit = (): void => $<HTMLFormElement>("form").requestSubmit($<HTMLButtonElement>('button[type="submit"]'));
+
+function mockClipboard(writeText = vi.fn(async (_: string) => {})) {
+  Object.defineProperty(navigator, "clipboard", { value: { writeText }, configurable: true });
+  return writeText;
+}
+
+beforeEach(() => {
+  location.hash = "";
+});
+afterEach(() => {
+  document.body.innerHTML = "";
+  location.hash = "";
+  Reflect.deleteProperty(navigator, "clipboard");
+});
+
+/* ---------- tests ---------- */
+
+describe("profile cards", () => {
+  it("keeps the server's preselection and highlights only the selected card", () => {
+    expect(setup()).toBe(true);
+    expect(checkedSlug()).toBe("small");
+    expect(card("small").classList.contains("border-primary")).toBe(true);
+    expect(card("medium").classList.contains("border-primary")).toBe(false);
+  });
+
+  it("selects a card when its select, label or card body is clicked", () => {
+    setup();
+    byId(IMAGE).click();
+    expect(checkedSlug()).toBe("medium");
+    expect(card("medium").classList.contains("border-primary")).toBe(true);
+    expect(card("small").classList.contains("border-primary")).toBe(false);
+
+    $('label[for="profile-option-small--image"]').click();
+    expect(checkedSlug()).toBe("small");
+
+    $('.hx-profile[data-profile="medium"] .card-body').click();
+    expect(checkedSlug()).toBe("medium");
+  });
+
+  it("selects a card when one of its fields is changed or typed into", () => {
+    setup();
+    choose(SIZE, "l");
+    expect(checkedSlug()).toBe("medium");
+    radio("small").click();
+    expect(checkedSlug()).toBe("small");
+    type(customInput(), "aab");
+    expect(checkedSlug()).toBe("medium");
+    expect(card("medium").classList.contains("border-primary")).toBe(true);
+  });
+
+  it("follows the native radios (arrow keys change them and fire change)", () => {
+    setup();
+    radio("medium").checked = true;
+    radio("medium").dispatchEvent(new Event("change", { bubbles: true }));
+    expect(card("medium").classList.contains("border-primary")).toBe(true);
+    expect(card("small").classList.contains("border-primary")).toBe(false);
+  });
+
+  it("does not change the selection when Tab only passes through another card's field", () => {
+    setup();
+    byId(SIZE).focus();
+    expect(document.activeElement?.id).toBe(SIZE);
+    expect(checkedSlug()).toBe("small");
+    expect(document.querySelectorAll("[tabindex]")).toHaveLength(0);
+  });
+});
+
+describe("option descriptions", () => {
+  it("shows the chosen choice's description from the page data, empty when it has none", () => {
+    setup();
+    const description = byId(`${IMAGE}-description`);
+    expect(description.innerHTML).toBe("d <em>e</em>");
+    choose(IMAGE, "gpu");
+    expect(description.innerHTML).toBe("");
+    choose(SIZE, "s");
+    expect(byId(`${SIZE}-description`).querySelector("strong")?.textContent).toBe("small");
+    choose(IMAGE, "unlisted-choice");
+    expect(description.innerHTML).toBe("");
+    choose(IMAGE, "base");
+    expect(description.querySelector("em")?.textContent).toBe("e");
+  });
+
+  it("never turns DOM text into markup", () => {
+    setup();
+    choose(IMAGE, "gpu"); // its display name is "GPU <b>x</b>", escaped by the template
+    expect(document.querySelector("b")).toBeNull();
+    expect(byId(IMAGE).querySelector('option[value="gpu"]')?.textContent).toBe("GPU <b>x</b>");
+  });
+});
+
+describe("unlisted entry", () => {
+  it("is shown only while its select says unlisted-choice, and required only while its profile is selected", () => {
+    setup();
+    expect(customBox().hidden).toBe(true);
+    choose(IMAGE, "unlisted-choice");
+    expect(customBox().hidden).toBe(false);
+    expect(checkedSlug()).toBe("medium");
+    expect(customInput().required).toBe(true);
+    radio("small").click();
+    expect(customBox().hidden).toBe(false);
+    expect(customInput().required).toBe(false);
+    choose(IMAGE, "gpu");
+    expect(customBox().hidden).toBe(true);
+    expect(customInput().required).toBe(false);
+  });
+
+  it("marks a value that does not fully match the pattern, naming the field and the fix", () => {
+    setup();
+    choose(IMAGE, "unlisted-choice");
+    const input = customInput();
+    type(input, "evil");
+    expect(visibleError(input)).toBe('Image: "evil" is not allowed. Enter a value matching a+:b');
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(input.validity.valid).toBe(false);
+    expect(input.validationMessage).toBe('Image: "evil" is not allowed. Enter a value matching a+:b');
+    expect(input.getAttribute("aria-describedby")?.split(" ")).toEqual([`${CUSTOM}-help`, `${CUSTOM}-error`]);
+
+    type(input, "aa:bc"); // a partial match is not a match
+    expect(visibleError(input)).toBe('Image: "aa:bc" is not allowed. Enter a value matching a+:b');
+    expect(document.querySelectorAll(".invalid-feedback")).toHaveLength(1);
+
+    type(input, "aa:b");
+    expect(visibleError(input)).toBeNull();
+    expect(input.classList.contains("is-invalid")).toBe(false);
+    expect(input.hasAttribute("aria-invalid")).toBe(false);
+    expect(input.validity.valid).toBe(true);
+    expect(errorOf(input)?.textContent).toBe("");
+  });
+
+  it("uses the admin's message as the fix", () => {
+    setup(pageData({ message: "Use an image from a+:b." }));
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "evil");
+    expect(visibleError(customInput())).toBe('Image: "evil" is not allowed. Use an image from a+:b.');
+  });
+
+  it("says a value is required when left empty (on blur), not while typing", () => {
+    setup();
+    choose(IMAGE, "unlisted-choice");
+    const input = customInput();
+    type(input, "");
+    expect(visibleError(input)).toBeNull();
+    input.blur();
+    expect(visibleError(input)).toBe("Image: a value is required. Enter a value matching a+:b");
+  });
+
+  it("blocks submission of an invalid value with the visible message and focus on the field", () => {
+    setup();
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "evil");
+    byId(SIZE).focus();
+    submit();
+    expect(submitted).toHaveLength(0);
+    expect(document.activeElement).toBe(customInput());
+    expect(visibleError(customInput())).toBe('Image: "evil" is not allowed. Enter a value matching a+:b');
+
+    type(customInput(), "aaa:b");
+    submit();
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]?.get("profile")).toBe("medium");
+    expect(submitted[0]?.get(IMAGE)).toBe("unlisted-choice");
+    expect(submitted[0]?.get(CUSTOM)).toBe("aaa:b");
+  });
+
+  it("blocks submission of an empty value the selected profile needs", () => {
+    setup();
+    choose(IMAGE, "unlisted-choice");
+    submit();
+    expect(submitted).toHaveLength(0);
+    expect(visibleError(customInput())).toBe("Image: a value is required. Enter a value matching a+:b");
+  });
+
+  it("does not let a non-selected profile's invalid field block submission", () => {
+    setup();
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "evil");
+    radio("small").click();
+    expect(customInput().validity.valid).toBe(true);
+    expect(visibleError(customInput())).toBeNull();
+    submit();
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]?.get("profile")).toBe("small");
+    // back on that profile, the value is checked again
+    radio("medium").click();
+    expect(visibleError(customInput())).toBe('Image: "evil" is not allowed. Enter a value matching a+:b');
+  });
+
+  it("also blocks when native validation is off, before other submit handlers run", () => {
+    setup();
+    $<HTMLFormElement>("form").noValidate = true;
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "evil");
+    byId(SIZE).focus();
+    submit();
+    expect(submitted).toHaveLength(0);
+    expect(document.activeElement).toBe(customInput());
+    expect(visibleError(customInput())).toContain('"evil" is not allowed');
+  });
+
+  it("keeps a server-preselected unlisted value and checks it", () => {
+    const data = pageData();
+    data.selected = { profile: "medium", options: { medium: { image: { choice: null, unlisted: "aa:b" } } } };
+    setup(data);
+    expect(byId<HTMLSelectElement>(IMAGE).value).toBe("unlisted-choice");
+    expect(customBox().hidden).toBe(false);
+    expect(customInput().value).toBe("aa:b");
+    expect(customInput().validity.valid).toBe(true);
+  });
+});
+
+describe("copy link", () => {
+  it("copies a fragment link for listed choices, resolved against the page", async () => {
+    setup();
+    const writeText = mockClipboard();
+    radio("medium").click();
+    choose(IMAGE, "gpu");
+    choose(SIZE, "l");
+    button("Copy link").click();
+    await vi.waitFor(() => expect(status().textContent).toBe("Link copied"));
+    expect(writeText).toHaveBeenCalledWith(
+      `${location.origin}/prefix/hub/spawn#profile=medium&${IMAGE}=gpu&${SIZE}=l`,
+    );
+  });
+
+  it("copies an auto-start link with the typed value and without the select field", async () => {
+    setup();
+    const writeText = mockClipboard();
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "aa:b");
+    button("Copy link that starts right away").click();
+    await vi.waitFor(() => expect(status().textContent).toBe("Link copied"));
+    expect(writeText).toHaveBeenCalledWith(
+      `${location.origin}/prefix/hub/spawn?profile=medium&${CUSTOM}=aa%3Ab&${SIZE}=s`,
+    );
+  });
+
+  it("uses the page's spawn URL, whatever the base_url and server name", async () => {
+    setup(pageData(), { spawnUrl: "/jupyter/hub/spawn/alice/gpu-box" });
+    const writeText = mockClipboard();
+    button("Copy link that starts right away").click();
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalledTimes(1));
+    expect(writeText.mock.calls[0]?.[0]).toBe(
+      `${location.origin}/jupyter/hub/spawn/alice/gpu-box?profile=small&profile-option-small--image=base`,
+    );
+  });
+
+  it("shows the link in a selected read-only field when there is no clipboard", () => {
+    setup();
+    Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true });
+    button("Copy link").click();
+    const shown = $<HTMLInputElement>(".hx-copy-link input");
+    expect(shown.hidden).toBe(false);
+    expect(shown.readOnly).toBe(true);
+    expect(shown.value).toBe(`${location.origin}/prefix/hub/spawn#profile=small&profile-option-small--image=base`);
+    expect(document.activeElement).toBe(shown);
+    expect(status().textContent).toBe("Copy this link");
+    expect(shown.name).toBe(""); // never posted with the form
+  });
+
+  it("falls back to the read-only field when the clipboard refuses", async () => {
+    setup();
+    mockClipboard(vi.fn(async () => Promise.reject(new Error("denied"))));
+    button("Copy link").click();
+    await vi.waitFor(() => expect(status().textContent).toBe("Copy this link"));
+    expect($<HTMLInputElement>(".hx-copy-link input").hidden).toBe(false);
+  });
+
+  it("puts the buttons and the polite status inside the form, without submitting it", () => {
+    setup();
+    mockClipboard();
+    const bar = $(".hx-copy-link");
+    expect(bar.closest("#hub-extensions-profiles")).not.toBeNull();
+    expect(bar.previousElementSibling?.tagName).toBe("FIELDSET");
+    expect([...bar.querySelectorAll("button")].map((b) => [b.textContent, b.type])).toEqual([
+      ["Copy link", "button"],
+      ["Copy link that starts right away", "button"],
+    ]);
+    button("Copy link").click();
+    expect(submitted).toHaveLength(0);
+  });
+
+  it("refuses to copy a selection the server would refuse", () => {
+    setup();
+    const writeText = mockClipboard();
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "evil");
+    byId(SIZE).focus();
+    button("Copy link").click();
+    expect(writeText).not.toHaveBeenCalled();
+    expect(document.activeElement).toBe(customInput());
+    expect(status().textContent).toBe('Image: "evil" is not allowed. Enter a value matching a+:b');
+  });
+});
+
+describe("selection in the fragment", () => {
+  async function copiedLink(label: string): Promise<string> {
+    const writeText = mockClipboard();
+    button(label).click();
+    await vi.waitFor(() => expect(writeText).toHaveBeenCalled());
+    return writeText.mock.calls[0]?.[0] as string;
+  }
+  const selection = () => ({
+    profile: checkedSlug(),
+    image: byId<HTMLSelectElement>(IMAGE).value,
+    custom: customInput().value,
+    customShown: !customBox().hidden,
+    size: byId<HTMLSelectElement>(SIZE).value,
+  });
+
+  it("round-trips a copied link with an unlisted value", async () => {
+    setup();
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "aa:b");
+    choose(SIZE, "l");
+    const before = selection();
+    const link = new URL(await copiedLink("Copy link"));
+
+    location.hash = link.hash;
+    setup(); // a fresh page, the server preselecting "small"
+    expect(selection()).toEqual(before);
+    expect(before).toEqual({ profile: "medium", image: "unlisted-choice", custom: "aa:b", customShown: true, size: "l" });
+    expect(card("medium").classList.contains("border-primary")).toBe(true);
+    expect(card("small").classList.contains("border-primary")).toBe(false);
+    expect(customInput().required).toBe(true);
+  });
+
+  it("round-trips a copied link with listed choices", async () => {
+    setup();
+    choose(IMAGE, "gpu");
+    const link = new URL(await copiedLink("Copy link"));
+    location.hash = link.hash;
+    setup();
+    expect(selection()).toMatchObject({ profile: "medium", image: "gpu", customShown: false, size: "s" });
+    expect(byId(`${IMAGE}-description`).innerHTML).toBe("");
+  });
+
+  it("applies a fragment link opened while the form is shown", () => {
+    setup();
+    location.hash = `#profile=medium&${IMAGE}=gpu&${SIZE}=l`;
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    expect(selection()).toMatchObject({ profile: "medium", image: "gpu", size: "l" });
+    expect(card("medium").classList.contains("border-primary")).toBe(true);
+  });
+
+  it("ignores unknown profiles, options and choices silently", () => {
+    const warn = vi.spyOn(console, "warn");
+    location.hash = "#profile=huge&profile-option-huge--image=base";
+    setup();
+    expect(checkedSlug()).toBe("small");
+
+    location.hash = `#profile=medium&${IMAGE}=nope&${SIZE}=l&profile-option-medium--colour=red`;
+    setup();
+    expect(selection()).toMatchObject({ profile: "medium", image: "base", size: "l", customShown: false });
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("lets a listed choice win over a typed value, as the server does", () => {
+    location.hash = `#profile=medium&${IMAGE}=gpu&${CUSTOM}=aa:b`;
+    setup();
+    expect(selection()).toMatchObject({ image: "gpu", customShown: false });
+  });
+});
+
+describe("without usable page data", () => {
+  function plainFormStillWorks(): void {
+    expect(document.querySelector(".hx-copy-link")).toBeNull();
+    expect(customBox().hidden).toBe(false);
+    byId(IMAGE).click();
+    expect(checkedSlug()).toBe("small"); // no enhancement, no surprise
+    radio("medium").click();
+    byId<HTMLSelectElement>(IMAGE).value = "unlisted-choice";
+    customInput().value = "aa:b";
+    submit();
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]?.get(CUSTOM)).toBe("aa:b");
+  }
+
+  it.each([
+    ["broken JSON", "{not json"],
+    ["JSON without profiles", '{"selected": {}}'],
+    ["a missing script", null],
+  ])("leaves the plain form working and warns once: %s", (_, json) => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    expect(setup(pageData(), { json })).toBe(false);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toContain("hub-extensions");
+    plainFormStillWorks();
+  });
+
+  it("does nothing on a page without the form, and enhances a form only once", () => {
+    const warn = vi.spyOn(console, "warn");
+    document.body.innerHTML = "<p>other page</p>";
+    expect(init(document)).toBe(false);
+    expect(setup()).toBe(true);
+    expect(init(document)).toBe(false);
+    expect(document.querySelectorAll(".hx-copy-link")).toHaveLength(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+});
+
+describe("side effects", () => {
+  it("uses no storage and no network", async () => {
+    const fetchSpy = vi.fn();
+    vi.stubGlobal("fetch", fetchSpy);
+    const setItem = vi.spyOn(Storage.prototype, "setItem");
+    const getItem = vi.spyOn(Storage.prototype, "getItem");
+    const cookie = vi.spyOn(document, "cookie", "set");
+    setup();
+    mockClipboard();
+    choose(IMAGE, "unlisted-choice");
+    type(customInput(), "aa:b");
+    button("Copy link").click();
+    submit();
+    await vi.waitFor(() => expect(status().textContent).toBe("Link copied"));
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(setItem).not.toHaveBeenCalled();
+    expect(getItem).not.toHaveBeenCalled();
+    expect(cookie).not.toHaveBeenCalled();
+    vi.unstubAllGlobals();
+  });
+});

@@ -1,0 +1,298 @@
+/**
+ * Entry point for the profiles spawner form (templates/profiles/form.html).
+ *
+ * The server renders a complete, working HTML form inside JupyterHub's spawn.html
+ * `<form>`; this script only enhances it, vanilla DOM, no framework:
+ *   - a click or change anywhere in a profile card selects that card's radio;
+ *   - each option select shows the chosen choice's description;
+ *   - an option's unlisted ("Other...") entry shows only while chosen, with live
+ *     validation by the server's rule (a full match of the pattern);
+ *   - "Copy link" buttons reproduce the selection (fragment: pre-select; query: start);
+ *   - a selection in `location.hash` (from such a link) is applied on load.
+ * If the page data is missing or broken the plain form is left as it is.
+ */
+import { readPageData, UNLISTED, type OptionData, type ProfileData } from "./profiles/data";
+import { fragmentFields, selectionLink, type Fields } from "./profiles/link";
+import { fullMatch, problem, type Rule } from "./profiles/validate";
+
+export const ROOT_ID = "hub-extensions-profiles";
+
+/** One option's controls in one profile card. */
+interface Field {
+  option: OptionData;
+  select: HTMLSelectElement;
+  description: HTMLElement | null;
+  /** The option's unlisted entry: its `.hx-unlisted` block and text input. */
+  box: HTMLElement | null;
+  input: HTMLInputElement | null;
+  rule: Rule | null;
+  error: HTMLElement | null;
+}
+
+interface Card {
+  slug: string;
+  el: HTMLElement;
+  radio: HTMLInputElement;
+  fields: Field[];
+}
+
+const COPY_HTML =
+  '<div class="btn-group btn-group-sm" role="group" aria-label="Share this choice">' +
+  '<button type="button" class="btn btn-outline-contrast" data-start="">Copy link</button>' +
+  '<button type="button" class="btn btn-outline-contrast" data-start="1">Copy link that starts right away</button>' +
+  "</div>" +
+  '<span class="small text-body-secondary" aria-live="polite"></span>' +
+  '<input type="text" class="form-control form-control-sm" readonly aria-label="Link to this choice" hidden>';
+
+/** The card whose fields the server will read: the one with the checked radio. */
+const isActive = (card: Card, f: Field): boolean =>
+  card.radio.checked && f.select.value === UNLISTED && !!f.input;
+
+function buildCards(root: HTMLElement, profiles: ProfileData[]): Card[] {
+  const cards: Card[] = [];
+  for (const el of root.querySelectorAll<HTMLElement>(".hx-profile")) {
+    const profile = profiles.find((p) => p.slug === el.dataset.profile);
+    const radio = el.querySelector<HTMLInputElement>('input[type="radio"]');
+    if (!profile || !radio) continue;
+    const fields: Field[] = [];
+    for (const row of el.querySelectorAll<HTMLElement>(".hx-option")) {
+      const option = profile.options.find((o) => o.key === row.dataset.option);
+      const select = row.querySelector("select");
+      if (!option || !select) continue;
+      const box = row.querySelector<HTMLElement>(".hx-unlisted");
+      const input = box?.querySelector("input") ?? null;
+      const pattern = input?.dataset.pattern ?? option.unlisted?.pattern ?? null;
+      fields.push({
+        option,
+        select,
+        description: root.ownerDocument.getElementById(select.id + "-description"),
+        box,
+        input,
+        rule: input && {
+          name: option.display_name,
+          pattern,
+          re: fullMatch(pattern),
+          message: option.unlisted?.message ?? null,
+        },
+        error: null,
+      });
+    }
+    cards.push({ slug: profile.slug, el, radio, fields });
+  }
+  return cards;
+}
+
+/** Show or clear `message` on an unlisted input, Bootstrap-style and for screen readers. */
+function mark(f: Field, message: string): void {
+  const input = f.input;
+  if (!input) return;
+  if (message && !f.error) {
+    const error = input.ownerDocument.createElement("div");
+    error.className = "invalid-feedback";
+    error.id = input.id + "-error";
+    input.after(error);
+    input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") ?? ""} ${error.id}`.trim());
+    f.error = error;
+  }
+  input.classList.toggle("is-invalid", !!message);
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  if (f.error) {
+    f.error.textContent = message;
+    f.error.hidden = !message;
+  }
+}
+
+/**
+ * Bring one option's unlisted entry up to date: shown only while chosen; required and
+ * checked only while its profile is selected. `reveal` also shows "a value is required".
+ */
+function check(card: Card, f: Field, reveal: boolean): string {
+  if (f.box) f.box.hidden = f.select.value !== UNLISTED;
+  const input = f.input;
+  if (!input || !f.rule) return "";
+  const active = isActive(card, f);
+  const message = active ? problem(f.rule, input.value) : "";
+  input.required = active;
+  input.setCustomValidity(message);
+  mark(f, message && (reveal || input.value) ? message : "");
+  return message;
+}
+
+function describe(f: Field): void {
+  const choice = f.option.choices.find((c) => c.key === f.select.value);
+  // Server-sanitised HTML from the page data, never text read back from the DOM.
+  if (f.description) f.description.innerHTML = choice?.description_html ?? "";
+}
+
+const hasValue = (select: HTMLSelectElement, value: string): boolean =>
+  [...select.options].some((o) => o.value === value);
+
+/** Apply a selection carried in a link's fragment; anything unknown is ignored. */
+function applyFragment(cards: Card[], params: URLSearchParams): void {
+  const card = cards.find((c) => c.slug === params.get("profile"));
+  if (!card) return;
+  card.radio.checked = true;
+  for (const f of card.fields) {
+    const choice = params.get(f.select.name);
+    const typed = f.input && params.get(f.input.name);
+    if (choice !== null && hasValue(f.select, choice)) f.select.value = choice;
+    if (f.input && typed != null && (choice ?? UNLISTED) === UNLISTED && hasValue(f.select, UNLISTED)) {
+      f.select.value = UNLISTED;
+      f.input.value = typed;
+    }
+  }
+}
+
+/** The selected profile's form fields, as the server reads them. */
+function selectionFields(card: Card): Fields {
+  const fields: Fields = [["profile", card.slug]];
+  for (const f of card.fields) {
+    if (f.input && f.select.value === UNLISTED) fields.push([f.input.name, f.input.value]);
+    else fields.push([f.select.name, f.select.value]);
+  }
+  return fields;
+}
+
+/**
+ * Enhance the profiles form in `doc`. Returns false (leaving the plain form alone) when
+ * there is no form or its page data is unusable, true once enhanced.
+ */
+export function init(doc: Document = document): boolean {
+  const root = doc.getElementById(ROOT_ID);
+  if (!root || root.dataset.hxReady !== undefined) return false;
+  let cards: Card[];
+  try {
+    cards = buildCards(root, readPageData(doc).profiles);
+  } catch (err) {
+    console.warn("hub-extensions: the profiles form works without enhancements:", err);
+    return false;
+  }
+  root.dataset.hxReady = "";
+  const form = root.closest("form");
+  const win = doc.defaultView ?? window;
+
+  let current: Card | undefined;
+  const refresh = (reveal = false): void => {
+    current = cards.find((c) => c.radio.checked);
+    for (const card of cards) {
+      card.el.classList.toggle("border-primary", card.radio.checked);
+      for (const f of card.fields) check(card, f, reveal);
+    }
+  };
+  const locate = (target: EventTarget | null) => {
+    const card = cards.find((c) => target instanceof Node && c.el.contains(target));
+    return { card, field: card?.fields.find((f) => f.select === target || f.input === target) };
+  };
+  /** A click, change or typing inside a card selects it. Focus alone does not: Tab
+   * passes through every card's fields and must not change the selection on the way. */
+  const pick = (e: Event): void => {
+    const { card, field } = locate(e.target);
+    if (!card) return;
+    card.radio.checked = true;
+    if (card !== current) refresh();
+    if (field && e.type === "change" && e.target === field.select) describe(field);
+    if (field && e.type !== "click") check(card, field, false);
+  };
+  for (const type of ["click", "change", "input"]) root.addEventListener(type, pick);
+  root.addEventListener("focusout", (e) => {
+    const { card, field } = locate(e.target);
+    if (card && field?.input === e.target) check(card, field, true);
+  });
+
+  /** The first unlisted entry of the selected profile that the server would refuse. */
+  const firstInvalid = (): Field | undefined => {
+    refresh(true);
+    const card = current;
+    return card?.fields.find((f) => f.input && isActive(card, f) && !f.input.validity.valid);
+  };
+  if (form) {
+    // Native validation runs first (our custom validity blocks the submission and fires
+    // "invalid"): show our message beside the field as well as in the browser's bubble.
+    let focused = false;
+    form.addEventListener(
+      "invalid",
+      (e) => {
+        const { card, field } = locate(e.target);
+        if (!card || !field?.input) return;
+        check(card, field, true);
+        if (!focused) {
+          focused = true;
+          field.input.focus();
+          queueMicrotask(() => (focused = false));
+        }
+      },
+      true,
+    );
+    // With native validation off (novalidate), check here, before anyone else's handler
+    // (capture runs first), so that e.g. spawn.html's "starting" spinner is not shown.
+    form.addEventListener(
+      "submit",
+      (e) => {
+        const bad = firstInvalid();
+        if (!bad) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        bad.input?.focus();
+      },
+      true,
+    );
+  }
+
+  const spawnUrl = root.dataset.spawnUrl;
+  if (spawnUrl) {
+    const bar = doc.createElement("div");
+    bar.className = "d-flex flex-wrap align-items-center gap-2 mb-3 hx-copy-link";
+    bar.innerHTML = COPY_HTML;
+    const status = bar.querySelector("span") as HTMLElement;
+    const shown = bar.querySelector("input") as HTMLInputElement;
+    // Enter in the link box would submit the spawn form (and start a server).
+    shown.addEventListener("keydown", (e) => e.key === "Enter" && e.preventDefault());
+    const say = (text: string): void => {
+      status.textContent = text;
+    };
+    const offer = (link: string): void => {
+      shown.value = link;
+      shown.hidden = false;
+      shown.focus();
+      shown.select();
+      say("Copy this link");
+    };
+    bar.addEventListener("click", (e) => {
+      const button = (e.target as Element).closest?.("button");
+      if (!button) return;
+      const bad = firstInvalid(); // also brings `current` up to date
+      const card = current;
+      if (!card) return say("Choose an environment first");
+      if (bad) {
+        bad.input?.focus();
+        return say(bad.error?.textContent ?? "");
+      }
+      const link = selectionLink(spawnUrl, win.location.href, selectionFields(card), !!button.dataset.start);
+      const clipboard = win.navigator.clipboard;
+      if (!clipboard?.writeText) return offer(link);
+      clipboard.writeText(link).then(
+        () => {
+          shown.hidden = true;
+          say("Link copied");
+        },
+        () => offer(link),
+      );
+    });
+    const fieldset = root.querySelector("fieldset");
+    if (fieldset) fieldset.after(bar);
+    else root.append(bar);
+  }
+
+  // A fragment link opened on this page (a new hash does not reload it) applies too.
+  const load = (): void => {
+    applyFragment(cards, fragmentFields(win.location.hash));
+    for (const card of cards) for (const f of card.fields) describe(f);
+    refresh();
+  };
+  win.addEventListener("hashchange", load);
+  load();
+  return true;
+}
+
+init();

@@ -1,0 +1,73 @@
+/**
+ * The display data the server embeds in the spawn page as
+ * `<script type="application/json" id="hub-extensions-profiles-data">`
+ * (hub_extensions.profiles.page_data). Display fields only: no overrides.
+ */
+
+export const DATA_ID = "hub-extensions-profiles-data";
+
+/** The select value meaning "use the typed value" (KubeSpawner's name). */
+export const UNLISTED = "unlisted-choice";
+
+export interface ChoiceData {
+  key: string;
+  display_name: string;
+  /** Server-sanitised HTML, or null. */
+  description_html: string | null;
+}
+
+export interface UnlistedData {
+  enabled: boolean;
+  display_name: string;
+  pattern: string | null;
+  /** The admin's help text for a wrong value, or null. */
+  message: string | null;
+}
+
+export interface OptionData {
+  key: string;
+  display_name: string;
+  choices: ChoiceData[];
+  unlisted: UnlistedData | null;
+}
+
+export interface ProfileData {
+  slug: string;
+  display_name: string;
+  options: OptionData[];
+}
+
+export interface PageData {
+  profiles: ProfileData[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * Parse the page data out of `doc`. Throws an Error saying what is wrong when the
+ * element is missing or its JSON is not page data; malformed entries are dropped.
+ */
+export function readPageData(doc: Document): PageData {
+  const el = doc.getElementById(DATA_ID);
+  if (!el) throw new Error(`#${DATA_ID} is missing`);
+  const raw: unknown = JSON.parse(el.textContent || "");
+  if (!isObject(raw) || !Array.isArray(raw.profiles)) {
+    throw new Error(`#${DATA_ID} has no "profiles" list`);
+  }
+  const profiles = raw.profiles.filter(isObject).filter((p) => typeof p.slug === "string");
+  return {
+    profiles: profiles.map((p) => ({
+      ...(p as unknown as ProfileData),
+      options: list(p.options)
+        .filter(isObject)
+        .map((o) => ({
+          ...(o as unknown as OptionData),
+          choices: list(o.choices).filter(isObject) as unknown as ChoiceData[],
+          unlisted: isObject(o.unlisted) ? (o.unlisted as unknown as UnlistedData) : null,
+        })),
+    })),
+  };
+}

@@ -1,0 +1,167 @@
+"""The profiles form in headless Chromium: keyboard, live validation, links, memory, axe.
+
+The hub runs LocalProcessSpawner with the profile list of test_profiles_hub.py; what starts is
+checked through the server process's environment. DockerSpawner: test_profiles_docker.py.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from .infra import axe
+from .infra.browser import new_page
+from .infra.hub import PASSWORD, DemoHub
+from .test_profiles_hub import PROFILES, server_env
+
+pytestmark = pytest.mark.browser
+
+UNLISTED = "#profile-option-custom--flavour--unlisted-choice"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("profiles-browser")
+    (tmp / "profiles.py").write_text(PROFILES)
+    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "profiles.py"))
+    demo.start()
+    yield demo
+    demo.stop()
+
+
+def open_form(browser, hub: DemoHub, user: str, **context):
+    page, errors = new_page(browser, **context)
+    page.goto(hub.hub_url("login"))
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/jh/hub/spawn")
+    return page, errors
+
+
+def form_value(page, name: str):
+    return page.evaluate(f"() => new FormData(document.querySelector('#spawn_form')).get({name!r})")
+
+
+def severe_violations(page) -> list[dict]:
+    try:
+        return axe.violations(page)
+    except axe.Unavailable as err:  # pragma: no cover - npm ci installs it
+        pytest.fail(str(err))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_form_has_no_serious_accessibility_violations(browser, hub, artifacts, scheme):
+    page, errors = open_form(browser, hub, f"axe-{scheme}", color_scheme=scheme)
+    assert page.locator("html").get_attribute("data-bs-theme") == scheme
+    assert severe_violations(page) == []
+    page.screenshot(path=artifacts / f"profiles-form-{scheme}.png", full_page=True)
+    assert errors.all() == []
+    page.context.close()
+
+
+def test_keyboard_alone_chooses_a_profile_and_an_option(browser, hub):
+    page, errors = open_form(browser, hub, "kim")
+    page.locator("#profile-item-python").focus()
+    page.keyboard.press("ArrowDown")  # radios: the arrow keys move the choice
+    assert form_value(page, "profile") == "custom"
+    expect(page.locator('.hx-profile[data-profile="custom"]')).to_have_class(
+        "card mb-3 hx-profile border-primary"
+    )
+    focused = []
+    for _ in range(2):  # Tab passes the description's link, then reaches the option
+        page.keyboard.press("Tab")
+        focused.append(
+            page.evaluate("() => document.activeElement.id || document.activeElement.tagName")
+        )
+    assert focused == ["A", "profile-option-custom--flavour"]
+    page.keyboard.press("ArrowDown")  # next choice in the select: "Your flavour" (unlisted)
+    expect(page.locator(UNLISTED)).to_be_visible()
+    assert errors.all() == []
+    page.context.close()
+
+
+def test_an_invalid_custom_value_is_refused_in_the_page_and_nothing_starts(browser, hub):
+    page, errors = open_form(browser, hub, "lou")
+    page.locator("#profile-item-custom").check()
+    page.select_option("#profile-option-custom--flavour", "unlisted-choice")
+    page.fill(UNLISTED, "Mint")
+    message = page.locator(f"{UNLISTED}-error")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text('"Mint"')
+    expect(page.locator(UNLISTED)).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="Start", exact=True).click()
+    assert urlsplit(page.url).path == "/jh/hub/spawn"  # not submitted
+    assert page.evaluate("() => document.activeElement.id") == UNLISTED[1:]
+    assert severe_violations(page) == []  # the error state is accessible too
+    api = hub.api(hub.token(hub.login("lou"), "lou"))
+    assert api.get(hub.hub_url("api/users/lou"), timeout=10).json()["servers"] == {}
+    # a valid value clears the message and the server starts with it
+    page.fill(UNLISTED, "pistachio")
+    expect(message).to_be_hidden()
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_url("**/jh/user/lou/**", timeout=60_000)
+    assert server_env(hub, "lou")["HX_FLAVOUR"] == "pistachio"
+    hub.stop_server(api, "lou")
+    # the last choice is pre-selected after a reload, from the server
+    page.goto(hub.hub_url("spawn"))
+    assert form_value(page, "profile") == "custom"
+    assert form_value(page, "profile-option-custom--flavour--unlisted-choice") == "pistachio"
+    expect(page.locator(UNLISTED)).to_be_visible()
+    assert errors.page == []
+    page.context.close()
+
+
+def test_copied_links_reproduce_the_choice_and_the_second_one_starts(browser, hub):
+    page, errors = open_form(browser, hub, "max", permissions=["clipboard-read", "clipboard-write"])
+    page.locator("#profile-item-custom").check()
+    page.select_option("#profile-option-custom--flavour", "vanilla")
+    page.get_by_role("button", name="Copy link", exact=True).click()
+    expect(page.get_by_text("Link copied")).to_be_visible()
+    link = page.evaluate("() => navigator.clipboard.readText()")
+    assert link.startswith(f"http://127.0.0.1:{hub.port}/jh/hub/spawn#")
+    assert "profile=custom" in link
+    assert "profile-option-custom--flavour=vanilla" in link
+
+    other, _ = open_form(browser, hub, "ned")  # a colleague opens the link
+    other.goto(link)
+    assert form_value(other, "profile") == "custom"
+    assert form_value(other, "profile-option-custom--flavour") == "vanilla"
+    assert urlsplit(other.url).path == "/jh/hub/spawn"  # filled in, not started
+    other.context.close()
+
+    page.get_by_role("button", name="Copy link that starts right away").click()
+    start_link = page.evaluate("() => navigator.clipboard.readText()")
+    assert start_link.startswith(f"http://127.0.0.1:{hub.port}/jh/hub/spawn?")
+    starter, _ = open_form(browser, hub, "oli")
+    starter.goto(start_link)
+    starter.wait_for_url("**/jh/user/oli/**", timeout=60_000)
+    assert server_env(hub, "oli")["HX_FLAVOUR"] == "vanilla"
+    api = hub.api(hub.token(hub.login("oli"), "oli"))
+    hub.stop_server(api, "oli")
+    starter.context.close()
+    assert errors.all() == []
+    page.context.close()
+
+
+def test_without_javascript_the_plain_form_still_works(browser, hub):
+    page, _ = open_form(browser, hub, "pat", java_script_enabled=False)
+    page.locator("#profile-item-custom").check()
+    page.select_option("#profile-option-custom--flavour", "unlisted-choice")
+    page.fill(UNLISTED, "lemon")
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.wait_for_url("**/jh/hub/spawn-pending/pat**", timeout=30_000)
+    api = hub.api(hub.token(hub.login("pat"), "pat"))
+    hub.spawn_wait(api, "pat")
+    assert server_env(hub, "pat")["HX_FLAVOUR"] == "lemon"
+    hub.stop_server(api, "pat")
+    # and a bad value comes back from the server with the field named, form kept
+    page.goto(hub.hub_url("spawn"))
+    page.select_option("#profile-option-custom--flavour", "unlisted-choice")
+    page.fill(UNLISTED, "NOT valid")
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_text("profile-option-custom--flavour--unlisted-choice")).to_be_visible()
+    expect(page.locator("#profile-item-custom")).to_be_visible()
+    page.context.close()

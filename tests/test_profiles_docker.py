@@ -1,0 +1,75 @@
+"""End to end with DockerSpawner: a person picks a profile, an option and a custom image in
+the browser, and the container that starts has that image and those limits (docker inspect).
+
+Uses the demo's own Docker profile list (src/hub_extensions/demo/jupyterhub_config.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hub_extensions.demo.runner import RUN_LABEL
+
+from .infra.browser import new_page
+from .infra.hub import PASSWORD, DemoHub
+
+pytestmark = pytest.mark.docker
+
+CUSTOM = "hub-extensions/custom-env:e2e"
+
+
+def test_browser_choice_sets_the_containers_image_and_limits(
+    docker_engine, base_image, browser, tmp_path, artifacts
+):
+    client = docker_engine.client
+    client.images.get(base_image).tag(CUSTOM)
+    demo = DemoHub(tmp_path, spawner="docker", image=base_image).start()
+    page, errors = new_page(browser)
+    try:
+        page.goto(demo.hub_url("login"))
+        page.get_by_label("Username").fill("rosa")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/hub/spawn")
+        page.get_by_label("Medium").check()
+        page.get_by_label("Image", exact=True).select_option(label="Another image...")
+        page.get_by_label("Image on this machine").fill(CUSTOM)
+        page.screenshot(path=artifacts / "profiles-docker-form.png", full_page=True)
+        page.get_by_role("button", name="Start", exact=True).click()
+        page.wait_for_url("**/user/rosa/**", timeout=90_000)
+
+        [container] = client.containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"})
+        host = container.attrs["HostConfig"]
+        assert container.attrs["Config"]["Image"] == CUSTOM
+        assert host["Memory"] == 2 * 2**30  # the profile's mem_limit "2G"
+        assert host["CpuQuota"] == 2 * host["CpuPeriod"]  # the profile's cpu_limit 2.0
+        assert errors.page == []
+    finally:
+        page.context.close()
+        demo.stop()
+        client.images.remove(CUSTOM)
+
+
+def test_the_default_profile_gives_the_small_limits(docker_engine, base_image, tmp_path):
+    client = docker_engine.client
+    demo = DemoHub(tmp_path, spawner="docker", image=base_image).start()
+    try:
+        api = demo.api(demo.token(demo.login("sam"), "sam"))
+        demo.spawn(api, "sam")  # REST API, no options: the default profile
+        [container] = client.containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"})
+        assert container.attrs["Config"]["Image"] == base_image
+        assert container.attrs["HostConfig"]["Memory"] == 2**30
+        assert (
+            container.attrs["HostConfig"]["CpuQuota"] == container.attrs["HostConfig"]["CpuPeriod"]
+        )
+        demo.stop_server(api, "sam")
+        r = api.post(
+            demo.hub_url("api/users/sam/server"),
+            json={"profile": "medium", "image--unlisted-choice": "evil image; rm -rf /"},
+            timeout=30,
+        )
+        assert r.status_code == 400
+        assert "image--unlisted-choice" in r.json()["message"]
+        assert client.containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"}) == []
+    finally:
+        demo.stop()
