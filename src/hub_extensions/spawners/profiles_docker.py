@@ -6,9 +6,18 @@ from ..profiles.spawner_mixin import ProfilesMixin
 from .loopback_docker import LoopbackDockerSpawner
 
 
-class ProfilesDockerSpawner(ProfilesMixin, DockerSpawner):
+class _ImageFromProfile:
+    """DockerSpawner.start() treats user_options["image"] as an image to launch; with profiles,
+    "image" is an option key (its value a choice key), and the profile's override has already
+    set `self.image` after validation. So the image launched is the one the profile set."""
+
+    async def check_allowed(self, image):
+        return self.image
+
+
+class ProfilesDockerSpawner(_ImageFromProfile, ProfilesMixin, DockerSpawner):
     """DockerSpawner whose image, limits and environment come from `profile_list`."""
 
 
-class ProfilesLoopbackDockerSpawner(ProfilesMixin, LoopbackDockerSpawner):
+class ProfilesLoopbackDockerSpawner(_ImageFromProfile, ProfilesMixin, LoopbackDockerSpawner):
     """LoopbackDockerSpawner (host network, loopback only) with profiles."""
