@@ -230,3 +230,23 @@ def test_a_query_string_link_starts_the_chosen_environment(hub):
     hub.spawn_wait(api, "gil")
     assert server_env(hub, "gil")["HX_FLAVOUR"] == "vanilla"
     hub.stop_server(api, "gil")
+
+
+def test_a_bad_profile_list_stops_the_hub_at_start_naming_the_entry(tmp_path):
+    extra = tmp_path / "bad.py"
+    extra.write_text(
+        "c.ProfilesSimpleLocalProcessSpawner.profile_list = [\n"
+        "    {'display_name': 'Small', 'kubespawner_override': {'mem_limt': '1G'}},\n"
+        "]\n"
+    )
+    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start(wait=False)
+    code = demo.proc.proc.wait(60)
+    log = demo.log()
+    demo.proc.stop()
+    assert code != 0
+    assert (
+        "ProfilesSimpleLocalProcessSpawner.profile_list[0].kubespawner_override.mem_limt: "
+        "ProfilesSimpleLocalProcessSpawner has no option 'mem_limt'. Did you mean 'mem_limit'?"
+    ) in log
+    assert "JupyterHub is now running" not in log
+    assert "Traceback" not in log

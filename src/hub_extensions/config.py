@@ -190,4 +190,26 @@ def reference_markdown() -> str:
                 "",
                 inspect.cleandoc(trait.help),
             ]
+    out += _profiles_reference()
     return "\n".join(out) + "\n"
+
+
+def _profiles_reference() -> list[str]:
+    from .profiles.spawner_mixin import ProfilesMixin
+
+    trait = ProfilesMixin.class_traits()["profile_list"]
+    return [
+        "",
+        "## Profiles spawners",
+        "",
+        "Spawner classes with the profiles form, by entry point: `profiles-local`",
+        "(LocalProcessSpawner), `profiles-docker` (DockerSpawner), `profiles-loopback-docker`",
+        "(DockerSpawner on the host's loopback network), `profiles-kubernetes` (KubeSpawner).",
+        "Set the option on the class, e.g. `c.ProfilesDockerSpawner.profile_list = [...]`.",
+        "",
+        "### `<ProfilesSpawner>.profile_list`",
+        "",
+        f"List, dict or callable, default `{trait.default_value_repr()}`.",
+        "",
+        inspect.cleandoc(trait.help),
+    ]
