@@ -22,7 +22,12 @@ c.ProfilesSimpleLocalProcessSpawner.profile_list = [
     {{
         "display_name": "Python",
         "default": True,
-        "kubespawner_override": {{"environment": {{"HX_PROFILE": "python", "API_KEY": {SECRET!r}}}}},
+        # a callable override: called with the spawner at spawn, never sent to the page
+        "kubespawner_override": {{
+            "environment": lambda spawner: {{
+                "HX_PROFILE": "python", "HX_USER": spawner.user.name, "API_KEY": {SECRET!r},
+            }},
+        }},
     }},
     {{
         "display_name": "GPU <script>alert('name')</script>",
@@ -113,6 +118,17 @@ def test_form_shows_what_the_user_may_choose_and_nothing_secret(hub):
     assert '<a href="https://example.org/docs" rel="noopener noreferrer">Docs</a>' in html
     assert "<em>experts</em>" in html
     assert 'src="/jh/services/hub-extensions/static/dist/profiles-form.js"' in html
+
+
+def test_a_callable_override_is_called_with_the_spawner(hub):
+    session = hub.login("hal")
+    r = post_form(hub, session, {"profile": "python"})
+    assert r.status_code == 302, r.text
+    api = hub.api(hub.token(session, "hal"))
+    hub.spawn_wait(api, "hal")
+    env = server_env(hub, "hal")
+    assert (env["HX_PROFILE"], env["HX_USER"], env["API_KEY"]) == ("python", "hal", SECRET)
+    hub.stop_server(api, "hal")
 
 
 def test_group_members_see_their_profile_with_its_name_escaped(hub):
