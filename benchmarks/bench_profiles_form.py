@@ -1,0 +1,246 @@
+"""Profiles form: size and speed against KubeSpawner's built-in form and fancy-profiles.
+
+Three real hubs (JupyterHub + configurable-http-proxy on 127.0.0.1, all from one peers venv,
+benchmarks/.peers-venv/), the same profile_list, logged in, measured at /hub/spawn with
+headless Chromium. See benchmarks/README.md. Prints figures; asserts nothing.
+"""
+
+import argparse
+import gzip
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import profiles_form_support as support  # also puts the repository root on sys.path
+
+from tests.infra.browser import launch_chromium
+from tests.infra.common import wait_until
+
+FORMS = ("builtin", "fancy", "ours")
+TITLES = {"builtin": "KubeSpawner 7.1.0", "fancy": "fancy-profiles 0.7.0", "ours": "hub-extensions"}
+RADIO = 'input[name="profile"][value="{}"]'  # fancy-profiles names its radios select-profile
+PROFILE_CONTROL = {"builtin": RADIO, "fancy": RADIO.replace('"profile"', '"select-profile"')}
+PROFILE_CONTROL["ours"] = RADIO
+OPTION_KIND = {"builtin": "select", "fancy": "react-select", "ours": "select"}
+TARGET, OTHER = "data-science", "large-memory"  # neither is the default profile
+OPTION_FIELD = "profile-option-data-science--image"
+CHOICES = [{"value": "pytorch", "label": "PyTorch"}, {"value": "scipy", "label": "SciPy"}]
+COMMON_PREFIX = "/hub/static/"  # JupyterHub's own page scripts, the same on the three pages
+OUR_JS = support.ROOT / "src" / "hub_extensions" / "static" / "dist" / "profiles-form.js"
+TIMEOUT_MS = 40_000
+
+
+def pct(samples: list[float], p: float) -> float | None:  # nearest rank
+    s = sorted(samples)
+    return round(s[max(0, math.ceil(p / 100 * len(s)) - 1)], 2) if s else None
+
+
+def med(samples: list[float], digits: int = 1) -> float | None:
+    return round(statistics.median(samples), digits) if samples else None
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=9))
+
+
+class Session:
+    """One Chromium; a fresh context (cold cache) per page, logged in with copied cookies."""
+
+    def __init__(self, browser, hubs: dict):
+        self.browser, self.hubs, self.state = browser, hubs, {}
+        self.errors: dict[str, list[str]] = {f: [] for f in FORMS}
+        for form, hub in hubs.items():
+            ctx = browser.new_context()
+            page = ctx.new_page()
+            page.goto(hub.url + "hub/login", timeout=TIMEOUT_MS)
+            page.fill("#username_input", support.USER)
+            page.fill("#password_input", "bench")  # DummyAuthenticator takes any password
+            page.click("#login_submit")
+            page.wait_for_url("**/hub/**", timeout=TIMEOUT_MS)
+            page.goto(hub.url + "hub/spawn", timeout=TIMEOUT_MS)
+            page.wait_for_selector("#spawn_form", state="attached", timeout=TIMEOUT_MS)
+            self.state[form] = ctx.storage_state()
+            ctx.close()
+
+    def open(self, form: str, responses: list | None = None):
+        """A new context at /hub/spawn with the probe, returned once the probe is done."""
+        ctx = self.browser.new_context(
+            storage_state=self.state[form], viewport={"width": 1280, "height": 800}
+        )
+        probe = {"click": PROFILE_CONTROL[form].format(TARGET), "field": "profile", "value": TARGET}
+        ctx.add_init_script(
+            support.PROBE_JS % json.dumps({**probe, "settle": 15, "maxFrames": 1500})
+        )
+        page = ctx.new_page()
+        errors = self.errors[form]
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        if responses is not None:
+            page.on("response", lambda r: responses.append(r))
+        try:
+            page.goto(self.hubs[form].url + "hub/spawn", wait_until="commit", timeout=TIMEOUT_MS)
+            done = "() => window.__probe && window.__probe.done"
+            page.wait_for_function(done, polling=100, timeout=TIMEOUT_MS)
+        except BaseException:
+            ctx.close()
+            raise
+        return ctx, page
+
+    def navigation(self, form: str) -> dict:
+        ctx, page = self.open(form)
+        try:
+            return page.evaluate(support.NAV_TIMING_JS)
+        finally:
+            ctx.close()
+
+    def inventory(self, form: str) -> dict:
+        """What the spawn page loads (browser response events): the form's scripts, the rest."""
+        responses: list = []
+        ctx, page = self.open(form, responses)
+        try:
+            inline = page.evaluate(support.INLINE_JS)
+            rows, html, loaded = [], None, []
+            for r in responses:
+                body, sizes, kind = r.body(), r.request.sizes(), r.request.resource_type
+                path = urlsplit(r.url).path
+                row = {"url": path, "status": r.status, "raw": len(body), "gzip9": gz(body)}
+                row["transfer"] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                row["encoding"] = r.headers.get("content-encoding", "identity")
+                loaded.append({"type": kind, "url": path, "transfer": row["transfer"]})
+                if kind == "document":
+                    html = row
+                elif r.request.resource_type == "script":
+                    rows.append({**row, "form": not path.startswith(COMMON_PREFIX)})
+            for i, s in enumerate(inline, 1):
+                body, where = s["text"].encode(), "form" if s["in_form"] else "page"
+                url = f"(inline script {i}, in the {where})"
+                rows.append({"url": url, "raw": len(body), "gzip9": gz(body), "transfer": 0})
+                rows[-1]["form"] = s["in_form"]
+        finally:
+            ctx.close()
+        mine = [r for r in rows if r["form"]]
+        entry = {k: sum(r[k] for r in mine) for k in ("raw", "gzip9", "transfer")}
+        common = [r for r in rows if not r["form"]]
+        return {
+            "entry": entry,
+            "html": html,
+            "form_scripts": mine,
+            "common_scripts": common,
+            "loaded": loaded,
+        }
+
+    def interactions(self, form: str, n: int) -> dict:
+        ctx, page = self.open(form)
+        steps = [{"value": v, "click": PROFILE_CONTROL[form].format(v)} for v in (OTHER, TARGET)]
+        clicks = {"kind": "click", "field": "profile", "steps": steps}
+        option = {"kind": OPTION_KIND[form], "field": OPTION_FIELD, "steps": CHOICES, "n": n}
+        try:
+            profile = page.evaluate(support.INTERACT_JS, {**clicks, "n": n})
+            # back to the profile with the image option (untimed), then change that option
+            page.evaluate(support.INTERACT_JS, {**clicks, "n": 1, "steps": steps[1:] * 2})
+            choice = page.evaluate(support.INTERACT_JS, option)
+        finally:
+            ctx.close()
+        out = {}
+        for name, r in (("profile_click", profile), ("option_change", choice)):
+            t = r["times"]
+            out[name] = {
+                "median_ms": med(t, 2),
+                "p90_ms": pct(t, 90),
+                "max_ms": round(max(t), 2) if t else None,
+            }
+            out[name].update(n=len(t), failed=r["failed"], event_timing=r["event_timing"])
+        return out
+
+
+def nav_summary(runs: list[dict]) -> dict:
+    ok = [r for r in runs if r["interactive"] is not None]
+    t = [r["interactive"] for r in ok]
+    out = {"median_ms": med(t), "p90_ms": pct(t, 90), "failed": len(runs) - len(ok)}
+    out["lost_selections"] = sum(r["lost"] for r in runs)
+    # a person cannot pick what is not painted yet: the later of interactive and first paint
+    out["painted_median_ms"] = med([max(r["interactive"], r["fcp"] or 0) for r in ok])
+    for k in ("response_end", "fcp", "dom_content_loaded", "load"):
+        out[f"{k}_median_ms"] = med([r[k] for r in runs if r[k] is not None])
+    return out
+
+
+def measure(args, hubs: dict) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"runs": args.runs, "clicks": args.clicks, "navigation": {f: [] for f in FORMS}}
+    with sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        try:
+            out["chromium"] = chromium.version
+            session = Session(chromium, hubs)
+            out["pages"] = {f: session.inventory(f) for f in FORMS}  # also the first warm-up
+            for f in FORMS:
+                session.navigation(f)  # second warm-up, not counted
+            for i in range(args.runs):  # round-robin, the order rotating: drift hits all alike
+                for f in FORMS[i % 3 :] + FORMS[: i % 3]:
+                    out["navigation"][f].append(session.navigation(f))
+            out["interactions"] = {f: session.interactions(f, args.clicks) for f in FORMS}
+            out["page_errors"] = {f: sorted(set(e))[:5] for f, e in session.errors.items()}
+        finally:
+            chromium.close()
+    out["nav_summary"] = {f: nav_summary(runs) for f, runs in out["navigation"].items()}
+    return out
+
+
+def ensure_our_js() -> None:
+    if not OUR_JS.exists():
+        print(f"{OUR_JS.name} is missing: `npm run build` in frontend/ ...", flush=True)
+        frontend = support.ROOT / "frontend"
+        subprocess.run(["npm", "run", "build"], cwd=frontend, check=True, timeout=600)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15, help="cold-cache navigations per form")
+    ap.add_argument("--clicks", type=int, default=50, help="timed clicks per kind and form")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    args = ap.parse_args()
+    run_id, hubs = uuid.uuid4().hex, {}
+    tmp = tempfile.TemporaryDirectory(prefix="bench-profiles-form-")
+    try:
+        py = support.peers_python()
+        ensure_our_js()
+        for f in FORMS:
+            hubs[f] = support.Hub(f, py, Path(tmp.name), run_id).start()
+        for hub in hubs.values():
+            wait_until(hub.ready, 90, f"the {hub.form} hub at {hub.url}", interval=0.2)
+        load_before = os.getloadavg()[0]
+        res = measure(args, hubs)
+        res["versions"] = support.peer_versions(py)
+        res["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        res["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
+        support.report(res, FORMS, TITLES)
+        if args.json:
+            args.json.write_text(json.dumps(res, indent=2))
+            print(f"\nwrote {args.json}")
+    except BaseException:
+        for hub in hubs.values():
+            if hub.proc:
+                log = hub.proc.log_text()[-2500:]
+                print(f"--- {hub.form} hub log (tail) ---\n{log}", file=sys.stderr)
+        raise
+    finally:
+        for hub in hubs.values():
+            hub.stop()
+        support.sweep(run_id)
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
