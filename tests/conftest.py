@@ -92,7 +92,9 @@ def oidc_provider(tmp_path_factory) -> Iterator:
     provider.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in the main thread while it
+# is started, which would stop pytest-asyncio from running the async tests of later modules.
+@pytest.fixture(scope="module")
 def browser(artifacts) -> Iterator:
     from .infra.browser import launch_chromium
 
