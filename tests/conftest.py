@@ -35,6 +35,14 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_demo_outlives_the_session() -> Iterator[None]:
+    from .infra.hub import stop_all_demos
+
+    yield
+    stop_all_demos()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

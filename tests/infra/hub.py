@@ -17,6 +17,8 @@ PASSWORD = "test-password-不"  # non-ASCII on purpose
 
 
 class DemoHub:
+    started: list[DemoHub] = []  # every demo of this test session, stopped at its end
+
     def __init__(
         self,
         tmpdir: Path,
@@ -61,6 +63,7 @@ class DemoHub:
 
     def start(self, wait: bool = True) -> DemoHub:
         self.proc = ManagedProcess(f"demo-{self.port}", self.cmd, self.log_dir, env=self.env)
+        DemoHub.started.append(self)
         if wait:
             self.wait_ready()
         return self
@@ -164,6 +167,21 @@ class DemoHub:
             return server not in servers or not servers[server].get("started")
 
         wait_until(stopped, timeout, f"{name}'s server {server!r} to stop")
+
+
+def stop_all_demos() -> None:
+    """Stop every demo the session started, and anything their runs left (a safety net for
+    fixtures that failed half-way)."""
+    import contextlib
+    import os
+
+    for demo in DemoHub.started:
+        with contextlib.suppress(Exception):
+            demo.stop()
+        with contextlib.suppress(OSError):
+            for pid in marked_processes(demo.run_id):
+                os.kill(pid, signal.SIGKILL)
+    DemoHub.started.clear()
 
 
 def marked_processes(run_id: str) -> list[int]:
