@@ -36,8 +36,9 @@ def test_login_lands_on_the_spawn_page(browser, hub, artifacts):
     page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_url("**/jh/hub/spawn-pending/alice**", timeout=30_000)
     expect(page.get_by_text("Your server is starting up.")).to_be_visible()
-    page.wait_for_url("**/jh/user/alice/**", timeout=60_000)
-    assert errors.all() == []
+    page.wait_for_url("**/jh/user/alice/lab**", timeout=60_000)
+    expect(page).to_have_title("JupyterLab", timeout=30_000)  # the demo's server is JupyterLab
+    assert errors.page == []
     page.context.close()
 
 

@@ -81,3 +81,4 @@ def test_image_pulled_from_the_local_registry(docker_engine, base_image, registr
         assert r.json()["version"]
     finally:
         demo.stop()
+        client.images.remove(remote)  # the registry is gone after the session: drop its tag

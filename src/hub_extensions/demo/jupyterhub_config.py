@@ -92,10 +92,10 @@ else:
         },
         {
             "display_name": "Teaching",
-            "description": "Starts in the <em>tree</em> view, as a class would.",
+            "description": "Opens on JupyterLab's <em>file browser</em>, as a class would.",
             "kubespawner_override": {
                 "environment": {"DEMO_PROFILE": "teaching"},
-                "default_url": "/tree",
+                "default_url": "/lab/tree",
             },
         },
     ]

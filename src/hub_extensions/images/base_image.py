@@ -1,7 +1,7 @@
 """Build the suite's small single-user base image without any registry.
 
 ``mmdebstrap`` writes a Debian root filesystem as a tar stream that is imported into the local
-Docker engine. The image holds a venv with the host's JupyterHub version and ``jupyter_server``,
+Docker engine. The image holds a venv with the host's JupyterHub version and JupyterLab,
 runs as ``jovyan`` (uid 1000) under ``tini``, and is cached by a tag derived from its recipe.
 """
 
@@ -82,8 +82,8 @@ class BaseImageUnavailable(RuntimeError):
 
 
 def requirements() -> list[str]:
-    """What the image's venv installs: the host's JupyterHub version and jupyter_server."""
-    return [f"jupyterhub=={jupyterhub.__version__}", "jupyter_server"]
+    """What the image's venv installs: the host's JupyterHub version and JupyterLab."""
+    return [f"jupyterhub=={jupyterhub.__version__}", "jupyter_server", "jupyterlab"]
 
 
 def recipe_hash() -> str:
