@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pprint
 import re
 from pathlib import Path
 
@@ -44,10 +43,25 @@ def compile_file_config(config: Config) -> tuple[Compiled, dict[str, list[str]]]
     return compiled, {k: v for k, v in users.items() if v}
 
 
+def py_literal(value: object, indent: int = 0) -> str:
+    """A Python literal, one key or item per line (sets sorted), indented by 4."""
+    pad, inner = "    " * indent, "    " * (indent + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{k!r}: {py_literal(v, indent + 1)}," for k, v in value.items()]
+        return "{\n" + "\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, (list, set, frozenset)) and value:
+        seq = sorted(value) if isinstance(value, (set, frozenset)) else value
+        text = ", ".join(py_literal(v, indent + 1) for v in seq)
+        if len(text) < 60 and not any(isinstance(v, (dict, list)) for v in seq):
+            return f"{{{text}}}" if isinstance(value, (set, frozenset)) else f"[{text}]"
+        items = [f"{inner}{py_literal(v, indent + 1)}," for v in seq]
+        ends = "{}" if isinstance(value, (set, frozenset)) else "[]"
+        return ends[0] + "\n" + "\n".join(items) + f"\n{pad}" + ends[1]
+    return repr(value)
+
+
 def _assign(target: str, value: object) -> str:
-    prefix = f"{target} = "
-    text = pprint.pformat(value, width=96 - len(prefix), sort_dicts=False)
-    return prefix + text.replace("\n", "\n" + " " * len(prefix))
+    return f"{target} = {py_literal(value)}"
 
 
 def as_python(compiled: Compiled, users: dict[str, list[str]]) -> str:
