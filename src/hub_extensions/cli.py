@@ -9,6 +9,7 @@ from pathlib import Path
 from traitlets.config import PyFileConfigLoader
 
 from ._version import __version__
+from .cli_cilogon import add_cilogon_parser
 from .config import CONFIGURABLES, check_config, reference_markdown
 
 
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ref = sub.add_parser("config-reference", help="print the configuration reference (Markdown)")
     ref.set_defaults(func=lambda args: print(reference_markdown(), end="") or 0)
+    add_cilogon_parser(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -136,9 +136,10 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
 
 
 def _extra_checks() -> list:
+    from .auth.presets import check_cilogon_presets
     from .profiles.checks import check_profiles
 
-    return [check_profiles]
+    return [check_profiles, check_cilogon_presets]
 
 
 def check_config(config: Config) -> list[str]:
@@ -190,8 +191,32 @@ def reference_markdown() -> str:
                 "",
                 inspect.cleandoc(trait.help),
             ]
-    out += _profiles_reference()
+    out += _profiles_reference() + _cilogon_reference()
     return "\n".join(out) + "\n"
+
+
+def _cilogon_reference() -> list[str]:
+    try:
+        from .auth.cilogon import CILogonPresetsAuthenticator as cls
+    except ImportError:  # oauthenticator not installed: nothing to document here
+        return []
+    out = [
+        "",
+        "## CILogonPresetsAuthenticator",
+        "",
+        "Entry point `cilogon-presets`; a CILogonOAuthenticator configured by presets",
+        "(see docs/cilogon.md). Its own options (the rest are CILogonOAuthenticator's):",
+    ]
+    for name, trait in sorted(cls.class_own_traits(config=True).items()):
+        out += [
+            "",
+            f"### `{cls.__name__}.{name}`",
+            "",
+            f"{type(trait).__name__}, default `{trait.default_value_repr()}`.",
+            "",
+            inspect.cleandoc(trait.help),
+        ]
+    return out
 
 
 def _profiles_reference() -> list[str]:

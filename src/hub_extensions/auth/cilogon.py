@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 from oauthenticator.cilogon import CILogonOAuthenticator
@@ -90,7 +91,7 @@ class CILogonPresetsAuthenticator(CILogonOAuthenticator):
                 "hub-extensions: invalid CILogon presets, the hub will not start:\n"
                 + "\n".join(f"  - {p}" for p in problems)
             )
-        self.idps = compiled.idps
+        self.idps = copy.deepcopy(compiled.idps)  # oauthenticator's check edits it in place
         # keep scopes the admin added (e.g. offline_access) after the ones presets need
         self.scope = compiled.scope + [s for s in self.scope if s not in compiled.scope]
         self._orcid_entity_ids = compiled.orcid_entity_ids

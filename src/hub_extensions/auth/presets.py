@@ -129,7 +129,7 @@ def _build(path: str, preset: str, entry: dict, shared: bool) -> _Entry:
         allow = f"{claim} at {', '.join(domains)}"
     elif preset == "institution" or entry.get("allow_all") is True:
         idp["allow_all"] = True
-        allow = "everyone from this IdP"
+        allow = "everyone from this IdP" if preset == "institution" else f"every {preset} account"
     else:
         allow = "only Authenticator.admin_users and allowed_users"
     return _Entry(path, preset, entity_id, idp, namespace, entry.get("default") is True, allow)
@@ -174,12 +174,11 @@ def compile_providers(
             )
     problems += _default_problems(providers, entries)
     problems += _collisions(entries, shared_namespace)
-    if problems:
-        raise PresetConfigError(problems)
     namespaces = [e.namespace for e in entries]
-    for name in admins:
-        if not any(ns.produces(name) for ns in namespaces):
-            problems.append(_unreachable("Authenticator.admin_users", name, namespaces))
+    if len(entries) == len(providers):  # else a broken entry might be the admins' provider
+        for name in admins:
+            if not any(ns.produces(name) for ns in namespaces):
+                problems.append(_unreachable("Authenticator.admin_users", name, namespaces))
     if problems:
         raise PresetConfigError(problems)
     compiled = Compiled()
