@@ -26,35 +26,48 @@ def test_needs_an_engine():
 """
 
 
-def run_probe(body: str, require_all: bool) -> subprocess.CompletedProcess:
-    probe = ROOT / "tests" / f"test_zz_probe_{os.getpid()}_{require_all}.py"
+def run_probe(tmp_path: Path, body: str, require_all: bool) -> subprocess.CompletedProcess:
+    """Run `body` as a test file outside tests/, with the project's conftest as a plugin."""
+    probe = tmp_path / "test_probe.py"
     probe.write_text(body)
     env = {k: v for k, v in os.environ.items() if k != "HUB_EXTENSIONS_REQUIRE_ALL"}
     if require_all:
         env["HUB_EXTENSIONS_REQUIRE_ALL"] = "1"
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-q", str(probe)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        probe.unlink()
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.conftest",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(ROOT),
+            "-rs",
+            "-q",
+            str(probe),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_missing_infrastructure_skips_with_the_reason():
-    result = run_probe(PROBE, require_all=False)
+def test_missing_infrastructure_skips_with_the_reason(tmp_path):
+    result = run_probe(tmp_path, PROBE, require_all=False)
     assert result.returncode == 0, result.stdout
     assert "1 skipped" in result.stdout
     assert "dockerd not found on PATH" in result.stdout
 
 
-def test_missing_infrastructure_fails_when_everything_is_required():
-    result = run_probe(PROBE, require_all=True)
+def test_missing_infrastructure_fails_when_everything_is_required(tmp_path):
+    result = run_probe(tmp_path, PROBE, require_all=True)
     assert result.returncode == 1, result.stdout
     assert "1 failed" in result.stdout
     assert (
@@ -63,7 +76,7 @@ def test_missing_infrastructure_fails_when_everything_is_required():
     )
 
 
-def test_a_test_without_a_tier_marker_is_refused():
-    result = run_probe("def test_untiered():\n    assert True\n", require_all=False)
+def test_a_test_without_a_tier_marker_is_refused(tmp_path):
+    result = run_probe(tmp_path, "def test_untiered():\n    assert True\n", require_all=False)
     assert result.returncode != 0
     assert "needs exactly one tier marker" in result.stdout + result.stderr
