@@ -58,9 +58,10 @@ class CILogonPresetsAuthenticator(CILogonOAuthenticator):
         False,
         help="""
         Give social providers' usernames (google, microsoft, github, orcid) no prefix, so
-        `google:alice@uni.edu` becomes `alice@uni.edu`. Only for hubs that want one user per
-        email across providers; providers whose usernames could still coincide are refused.
-        Default: False.
+        `google:alice@uni.edu` becomes `alice@uni.edu`. Providers whose usernames could then
+        coincide are still refused at start (one person could log in as another), so this
+        suits providers whose names cannot overlap, e.g. GitHub logins next to an
+        institution's full eppn values. Default: False.
         """,
     ).tag(config=True)
 
