@@ -104,6 +104,9 @@ def test_an_invalid_custom_value_is_refused_in_the_page_and_nothing_starts(brows
     page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_url("**/jh/user/lou/**", timeout=60_000)
     assert server_env(hub, "lou")["HX_FLAVOUR"] == "pistachio"
+    assert errors.page == []
+    page.goto(hub.hub_url("home"))  # leave JupyterLab before its server goes away
+    errors.page.clear()
     hub.stop_server(api, "lou")
     # the last choice is pre-selected after a reload, from the server
     page.goto(hub.hub_url("spawn"))
