@@ -117,8 +117,14 @@ class HubExtensions(Configurable):
         return host
 
 
+def _configurables() -> list[type[Configurable]]:
+    from .builds.config import Builds
+
+    return [HubExtensions, Builds]
+
+
 #: Every Configurable of the suite; check_config() validates each section of these.
-CONFIGURABLES: list[type[Configurable]] = [HubExtensions]
+CONFIGURABLES: list[type[Configurable]] = _configurables()
 
 _TYPE_ERROR_RE = re.compile(r"\AThe '(?P<name>\w+)' trait of an? \w+ instance (?P<rest>.*)\Z", re.S)
 
@@ -137,9 +143,10 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
 
 def _extra_checks() -> list:
     from .auth.presets import check_cilogon_presets
+    from .builds.config import check_builds
     from .profiles.checks import check_profiles
 
-    return [check_profiles, check_cilogon_presets]
+    return [check_profiles, check_cilogon_presets, check_builds]
 
 
 def check_config(config: Config) -> list[str]:

@@ -1,0 +1,176 @@
+"""The build broker: one build per image, every requester sees the whole log, limits queue.
+
+A request resolves its ref to a commit, names the image (BinderHub's scheme), and then
+either answers at once (the image exists: a cache hit), attaches to the build of that image
+already running or queued, or queues a new build. Builds start while the overall and the
+per-user limits allow; a queued build reports its position. Subscribers replay the events so
+far, then follow live ones until the build ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TERMINAL = ("ready", "failed")  # BinderHub's last phases; a cancel ends as "failed" too
+_ids = itertools.count(1)
+
+
+@dataclass
+class Build:
+    """One build of one image, shared by everyone who asked for it."""
+
+    image: str
+    repo_url: str
+    ref: str
+    sha: str
+    user: str  # who started it (limits count against this user)
+    id: str = field(default_factory=lambda: f"b{next(_ids)}")
+    requesters: set[str] = field(default_factory=set)
+    events: list[dict] = field(default_factory=list)
+    status: str = "waiting"  # waiting | building | ready | failed | cancelled
+    position: int | None = None  # in the queue, while waiting
+    cache_hit: bool = False
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _task: asyncio.Task | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("ready", "failed", "cancelled")
+
+    async def add(self, event: dict) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    async def follow(self) -> AsyncIterator[dict]:
+        """Every event from the first, then live ones, until the build ends."""
+        seen = 0
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda n=seen: len(self.events) > n)
+                batch = self.events[seen:]
+            seen += len(batch)
+            for event in batch:
+                yield event
+                if event.get("phase") in TERMINAL:
+                    return
+
+
+Executor = Callable[[Build, Callable[[dict], Awaitable[None]]], Awaitable[str]]
+
+
+class BuildBroker:
+    """Deduplicates, queues and runs builds with `execute(build, emit) -> final status`."""
+
+    def __init__(
+        self,
+        execute: Executor,
+        image_exists: Callable[[str], Awaitable[bool]],
+        *,
+        max_builds: int = 2,
+        max_builds_per_user: int = 1,
+    ):
+        self._execute = execute
+        self._image_exists = image_exists
+        self.max_builds = max_builds
+        self.max_builds_per_user = max_builds_per_user
+        self.active: dict[str, Build] = {}  # image -> build not yet finished
+        self.queue: list[Build] = []
+        self.history: list[Build] = []
+
+    async def request(self, user: str, image: str, repo_url: str, ref: str, sha: str) -> Build:
+        """The build that will produce `image` for `user` (maybe already done, or shared)."""
+        build = self.active.get(image)
+        if build is not None:
+            build.requesters.add(user)
+            return build
+        build = Build(image=image, repo_url=repo_url, ref=ref, sha=sha, user=user)
+        build.requesters.add(user)
+        if await self._image_exists(image):
+            build.cache_hit = True
+            await self._finish(build, "ready", {"message": "Found built image (cache hit)\n"})
+            return build
+        self.active[image] = build
+        self.queue.append(build)
+        await self._schedule()
+        return build
+
+    async def cancel(self, build: Build, user: str, *, admin: bool = False) -> bool:
+        """Cancel for its starter (or an admin); False when not allowed or already done."""
+        if build.done or not (admin or user == build.user):
+            return False
+        if build in self.queue:
+            self.queue.remove(build)
+            await self._finish(build, "cancelled", {"message": "Build cancelled\n"})
+            await self._schedule()
+        elif build._task is not None:
+            build._task.cancel()
+        return True
+
+    def find(self, build_id: str) -> Build | None:
+        for build in itertools.chain(self.active.values(), reversed(self.history)):
+            if build.id == build_id:
+                return build
+        return None
+
+    def running(self) -> list[Build]:
+        return [b for b in self.active.values() if b.status == "building"]
+
+    async def _schedule(self) -> None:
+        running = self.running()
+        for build in list(self.queue):
+            if len(running) >= self.max_builds:
+                break
+            if sum(b.user == build.user for b in running) >= self.max_builds_per_user:
+                continue
+            self.queue.remove(build)
+            running.append(build)
+            build.status = "building"
+            build.position = None
+            build.started = time.time()
+            build._task = asyncio.create_task(self._run(build))
+        for position, build in enumerate(self.queue, 1):
+            if build.position != position:
+                build.position = position
+                await build.add(
+                    {
+                        "phase": "waiting",
+                        "message": f"Waiting for a build slot: {position} in the queue\n",
+                        "position": position,
+                    }
+                )
+
+    async def _run(self, build: Build) -> None:
+        async def emit(event: dict) -> None:
+            if event.get("phase") not in TERMINAL:  # the broker sends the last event itself
+                await build.add(event)
+
+        extra: dict[str, Any] = {}
+        try:
+            status = await self._execute(build, emit)
+        except asyncio.CancelledError:
+            status, extra = "cancelled", {"message": "Build cancelled\n"}
+        except Exception as err:  # an executor bug must not leave requesters hanging
+            status, extra = "failed", {"message": f"Build error: {err}\n"}
+        await self._finish(build, "ready" if status == "built" else status, extra)
+        await self._schedule()
+
+    async def _finish(self, build: Build, status: str, extra: dict[str, Any]) -> None:
+        build.status = status
+        build.finished = time.time()
+        self.active.pop(build.image, None)
+        self.history.append(build)
+        event = {"phase": "ready" if status == "ready" else "failed", **extra}
+        if status == "ready":
+            event["imageName"] = build.image
+        if status == "cancelled":
+            event["cancelled"] = True
+        await build.add(event)

@@ -1,0 +1,370 @@
+"""Build images with repo2docker against the host's Docker engine, as a subprocess.
+
+repo2docker runs as ``python -m repo2docker`` with an argument list (never a shell), in its own
+process group, with ``--json-logs``; each JSON log line becomes one BinderHub-shaped event.
+Timeouts and cancels kill the whole group and remove containers carrying the job's label.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+JOB_LABEL = "hub-extensions.build-job"  # image label, also used to find leftover containers
+CA_BUILD_ARG = "HUB_EXTENSIONS_EXTRA_CA_CERTS"  # PEM text, for Dockerfiles that declare the ARG
+SHA_RE = re.compile(r"^[0-9a-f]{7,64}$")
+URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://\S+$")
+# Output that marks the start of the push: buildx plain progress ("#12 pushing layers") and
+# `docker push` ("The push refers to repository [...]"). repo2docker logs both as "building".
+PUSH_RE = re.compile(r"^(#\d+ )?(pushing (layers|manifest)|The push refers to repository)", re.I)
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+Event = dict[str, Any]
+Status = Literal["built", "failed", "cancelled"]
+
+
+@dataclass
+class BuildJob:
+    """One build: ``ref`` is a resolved commit SHA, ``repo_url`` a URL git can clone."""
+
+    job_id: str
+    repo_url: str
+    ref: str
+    image_name: str
+    push: bool = False
+    memory_limit: int | None = None
+    timeout: float = 3600.0
+    extra_args: list[str] = field(default_factory=list)
+    extra_ca_certs: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class BuildResult:
+    status: Status
+    image_name: str
+    log_tail: list[str]
+    duration: float
+    reason: str = ""
+
+
+@dataclass
+class _Running:
+    proc: asyncio.subprocess.Process
+    cancelled: bool = False
+    stopping: asyncio.Future | None = None  # cancel()'s clean-up, awaited by build()
+
+
+class LocalRepo2DockerExecutor:
+    """Runs repo2docker on this machine; one instance serves many concurrent jobs.
+
+    ``env`` is merged over ``os.environ`` for the subprocess (tests point ``DOCKER_CONFIG`` at
+    a buildx adapter). ``content_providers`` are names in ``repo2docker.contentproviders``:
+    the default list upstream includes Zenodo, Dataverse, ..., whose detection needs internet.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        content_providers: tuple[str, ...] = ("Local", "Git"),
+        user_id: int = 1000,
+        user_name: str = "jovyan",
+        tail_lines: int = 50,
+        kill_grace: float = 10.0,
+        python: str = sys.executable,
+        allowed_schemes: tuple[str, ...] = ("https", "http", "git", "ssh", "file"),
+    ):
+        self.env = dict(env or {})
+        if not all(name.isidentifier() for name in content_providers):
+            raise ValueError(f"content provider names must be identifiers: {content_providers}")
+        self.content_providers = content_providers
+        self.user_id = user_id
+        self.user_name = user_name
+        self.tail_lines = tail_lines
+        self.kill_grace = kill_grace
+        self.python = python
+        self.allowed_schemes = allowed_schemes
+        self._running: dict[str, _Running] = {}
+
+    def command(self, job: BuildJob, config_file: Path) -> list[str]:
+        """The repo2docker argument list; the URL comes last, after ``--``."""
+        # Only scheme://... URLs: a bare host path would be built in place by repo2docker's
+        # Local provider, and a leading "-" would reach `git clone` as an option.
+        match = URL_RE.match(job.repo_url)
+        if not match or match.group(1) not in self.allowed_schemes:
+            raise ValueError(f"refusing repository URL {job.repo_url!r}")
+        if not SHA_RE.match(job.ref):
+            raise ValueError(f"ref must be a resolved commit SHA, got {job.ref!r}")
+        cmd = [self.python, "-m", "repo2docker", "--config", str(config_file), "--json-logs"]
+        cmd += ["--no-run", "--user-id", str(self.user_id), "--user-name", self.user_name]
+        cmd += ["--image-name", job.image_name, "--ref", job.ref]
+        cmd += ["--push"] if job.push else ["--no-push"]
+        for key, value in {**job.labels, JOB_LABEL: job.job_id}.items():
+            cmd += ["--label", f"{key}={value}"]
+        if job.extra_ca_certs:
+            pem = "".join(Path(p).read_text() for p in job.extra_ca_certs)
+            cmd += ["--build-arg", f"{CA_BUILD_ARG}={pem}"]
+        cmd += list(job.extra_args)
+        return [*cmd, "--", job.repo_url]
+
+    def config_text(self, job: BuildJob) -> str:
+        """A traitlets config file for repo2docker (content providers, engine flags)."""
+        names = ", ".join(f"contentproviders.{n}" for n in self.content_providers)
+        lines = [
+            "from repo2docker import contentproviders",
+            f"c.Repo2Docker.content_providers = [{names}]",
+        ]
+        if not job.push:
+            # repo2docker passes --load only with --run; a docker-container builder would
+            # otherwise keep the image in its cache instead of the engine's image store.
+            lines.append('c.DockerEngine.extra_buildx_build_args = ["--load"]')
+        return "\n".join(lines) + "\n"
+
+    def _env(self, job: BuildJob, workdir: Path) -> dict[str, str]:
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1", "TMPDIR": str(workdir)}
+        if job.extra_ca_certs:
+            # The fetch step (git over https) trusts the extra CAs too.
+            bundle = workdir / "ca-bundle.pem"
+            system = Path(SYSTEM_CA_BUNDLE)
+            parts = [system.read_text()] if system.exists() else []
+            parts += [Path(p).read_text() for p in job.extra_ca_certs]
+            bundle.write_text("\n".join(parts))
+            env.update(GIT_SSL_CAINFO=str(bundle), SSL_CERT_FILE=str(bundle))
+            env["REQUESTS_CA_BUNDLE"] = str(bundle)
+        return env
+
+    async def build(self, job: BuildJob, emit: Callable[[Event], None]) -> BuildResult:
+        """Run one build to the end, emitting events; never raises for build failures."""
+        start = time.monotonic()
+        tail: deque[str] = deque(maxlen=self.tail_lines)
+        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", job.job_id)[:40]
+        workdir = Path(tempfile.mkdtemp(prefix=f"hubext-build-{safe_id}-"))
+        if job.memory_limit:
+            # repo2docker >= 2024 exits on --build-memory-limit: limits belong to the builder.
+            log.warning("memory_limit is enforced by the buildx builder, not per build")
+
+        def finish(status: Status, reason: str = "") -> BuildResult:
+            took = time.monotonic() - start
+            result = BuildResult(status, job.image_name, list(tail), took, reason)
+            if status == "built":
+                emit({"phase": "built", "imageName": job.image_name, "message": "Built image\n"})
+            else:
+                emit({"phase": "failed", "message": f"{reason}\n", "logTail": list(tail)})
+            return result
+
+        try:
+            config = workdir / "repo2docker_config.py"
+            config.write_text(self.config_text(job))
+            proc = await asyncio.create_subprocess_exec(
+                *self.command(job, config),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # its own group: docker CLI, git, plugins die with it
+                env=self._env(job, workdir),
+                cwd=workdir,
+                limit=4 * 1024 * 1024,  # JSON lines may carry long docker output
+            )
+        except (OSError, ValueError) as err:
+            shutil.rmtree(workdir, ignore_errors=True)
+            return finish("failed", str(err))
+        running = self._running[job.job_id] = _Running(proc)
+        try:
+            await asyncio.wait_for(self._pump(proc, job, emit, tail), timeout=job.timeout)
+            rc = await proc.wait()
+        except asyncio.TimeoutError:
+            await self._stop(job.job_id, proc)
+            return finish("failed", f"build timed out after {job.timeout:g} s")
+        except BaseException:  # our task was cancelled, or emit() raised: stop the build
+            await asyncio.shield(self._stop(job.job_id, proc))
+            raise
+        finally:
+            self._running.pop(job.job_id, None)
+            shutil.rmtree(workdir, ignore_errors=True)
+        if running.cancelled:
+            if running.stopping is not None:
+                await running.stopping  # containers are gone before we report
+            return finish("cancelled", "build cancelled")
+        if rc != 0:
+            await self._remove_leftovers(job.job_id)
+            return finish("failed", f"repo2docker exited with status {rc}")
+        return finish("built")
+
+    async def _pump(
+        self,
+        proc: asyncio.subprocess.Process,
+        job: BuildJob,
+        emit: Callable[[Event], None],
+        tail: deque[str],
+    ) -> None:
+        """Turn repo2docker's JSON log lines into events until its output closes."""
+        phase = "fetching"
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                message = str(record.get("message", ""))
+                new_phase = record.get("phase")
+            except (ValueError, AttributeError):
+                message, new_phase = line, None  # stray non-JSON output (e.g. a traceback)
+            if new_phase in ("fetching", "building", "pushing") and phase != "pushing":
+                phase = new_phase
+            if job.push and PUSH_RE.match(message.strip()):
+                phase = "pushing"
+            message = message.rstrip("\r\n")
+            if not message.strip():
+                continue
+            tail.append(message)
+            emit({"phase": phase, "message": message + "\n"})
+
+    async def cancel(self, job_id: str) -> bool:
+        """Stop a running build; its ``build()`` returns status "cancelled". False if unknown."""
+        running = self._running.get(job_id)
+        if running is None:
+            return False
+        running.cancelled = True
+        if running.stopping is None:
+            running.stopping = asyncio.ensure_future(self._stop(job_id, running.proc))
+        await running.stopping
+        return True
+
+    async def _stop(self, job_id: str, proc: asyncio.subprocess.Process) -> None:
+        """SIGTERM the process group, wait, SIGKILL what is left, remove labelled containers."""
+        pgid = proc.pid
+        _killpg(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_grace
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=self.kill_grace)
+        except asyncio.TimeoutError:
+            pass
+        # The leader is gone; give the rest of the group (the docker CLI ending its build
+        # session) the remaining grace time, then kill whatever still runs.
+        while time.monotonic() < deadline and _killpg(pgid, 0):
+            await asyncio.sleep(0.1)
+        _killpg(pgid, signal.SIGKILL)
+        if proc.returncode is None:
+            await proc.wait()
+        await self._remove_leftovers(job_id)
+
+    async def _remove_leftovers(self, job_id: str) -> int:
+        """Force-remove containers labelled with this job (e.g. from a classic builder)."""
+        return await asyncio.to_thread(remove_job_containers, job_id, self.env)
+
+
+def _killpg(pgid: int, sig: int) -> bool:
+    """Signal a process group; False if nothing is left in it."""
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _docker_client(env: Mapping[str, str] | None = None) -> Any:
+    import docker  # the [docker] extra; imported late so the module loads without it
+
+    return docker.from_env(environment={**os.environ, **(env or {})}, timeout=60)
+
+
+def remove_job_containers(job_id: str, env: Mapping[str, str] | None = None) -> int:
+    """Remove every container (running or exited) carrying ``JOB_LABEL=job_id``."""
+    try:
+        client = _docker_client(env)
+    except Exception as err:  # no engine: nothing can be left in it
+        log.warning("cannot reach the Docker engine to clean up build %s: %s", job_id, err)
+        return 0
+    removed = 0
+    try:
+        for container in client.containers.list(
+            all=True, filters={"label": f"{JOB_LABEL}={job_id}"}
+        ):
+            try:
+                container.remove(force=True)
+                removed += 1
+            except Exception as err:  # already gone
+                log.debug("container %s: %s", container.id, err)
+    finally:
+        client.close()
+    return removed
+
+
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+    ]
+)
+
+
+def split_image(image_name: str) -> tuple[str, str, str]:
+    """``host:port/path/name:tag`` -> (host or "", repository path, tag or @digest)."""
+    name, _, digest = image_name.partition("@")
+    host, _, rest = name.partition("/")
+    if not rest or not ("." in host or ":" in host or host == "localhost"):
+        host, rest = "", name
+    repo, _, tag = rest.rpartition(":") if ":" in rest else (rest, "", "latest")
+    return host, repo, digest or tag
+
+
+async def image_exists(
+    image_name: str, registry: str | None = None, headers: Mapping[str, str] | None = None
+) -> bool:
+    """True if the image is in the local engine, or (with ``registry``) has a manifest there.
+
+    ``registry`` is a base URL ("http://127.0.0.1:5000") or a host ("127.0.0.1:5000", https
+    is assumed unless it is on loopback); ``headers`` may carry an Authorization header.
+    """
+    if registry is None:
+        return await asyncio.to_thread(_local_image_exists, image_name)
+    from tornado.httpclient import AsyncHTTPClient
+
+    base = registry.rstrip("/")
+    if "://" not in base:
+        loopback = base.startswith(("127.", "localhost"))
+        base = f"{'http' if loopback else 'https'}://{base}"
+    _, repo, reference = split_image(image_name)
+    resp = await AsyncHTTPClient().fetch(
+        f"{base}/v2/{repo}/manifests/{reference}",
+        method="HEAD",
+        headers={"Accept": MANIFEST_TYPES, **(headers or {})},
+        raise_error=False,
+        request_timeout=10,
+    )
+    if resp.code == 404:
+        return False
+    if resp.code != 200:
+        raise RuntimeError(f"registry {base} answered {resp.code} for {repo}:{reference}")
+    return True
+
+
+def _local_image_exists(image_name: str) -> bool:
+    import docker
+
+    client = _docker_client()
+    try:
+        client.images.get(image_name)
+    except docker.errors.ImageNotFound:
+        return False
+    finally:
+        client.close()
+    return True

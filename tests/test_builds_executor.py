@@ -1,0 +1,281 @@
+"""The local repo2docker executor against the real engine, a git daemon and a local registry."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hub_extensions.builds.executors import (
+    JOB_LABEL,
+    BuildJob,
+    BuildResult,
+    LocalRepo2DockerExecutor,
+    image_exists,
+)
+
+from .infra.buildx_adapter import install_buildx_adapter
+from .infra.git_repos import GitDaemon, make_repo
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def adapter_env(tmp_path_factory) -> dict[str, str]:
+    return install_buildx_adapter(tmp_path_factory.mktemp("docker-config"))
+
+
+@pytest.fixture(scope="module")
+def git_daemon(tmp_path_factory):
+    repos = tmp_path_factory.mktemp("repos")
+    daemon = GitDaemon(repos, tmp_path_factory.mktemp("git-daemon-logs")).start()
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_test_images(docker_engine):
+    """The images these tests built go when the module ends (the base image stays cached)."""
+    yield
+    for img in docker_engine.client.images.list(filters={"label": JOB_LABEL}):
+        for tag in img.tags:
+            if "hubext-test/" in tag:
+                docker_engine.client.images.remove(tag, force=True)
+
+
+@pytest.fixture
+def executor(adapter_env) -> LocalRepo2DockerExecutor:
+    return LocalRepo2DockerExecutor(env=adapter_env, kill_grace=5)
+
+
+def dockerfile_repo(daemon: GitDaemon, name: str, base: str, body: str, **files: str):
+    """A repository with a Dockerfile ``FROM base`` + ``body``; returns (url, sha, path)."""
+    dockerfile = f"FROM {base}\nARG NB_USER=jovyan\nARG NB_UID=1000\n{body}\n"
+    path, sha = make_repo(daemon.base_path / name, {"Dockerfile": dockerfile, **files})
+    return daemon.repo_url(name), sha, path
+
+
+def job_for(url: str, sha: str, image: str, **kw) -> BuildJob:
+    return BuildJob(
+        job_id=f"t-{uuid.uuid4().hex[:12]}", repo_url=url, ref=sha, image_name=image, **kw
+    )
+
+
+async def run_build(executor, job) -> tuple[BuildResult, list[dict]]:
+    events: list[dict] = []
+    result = await executor.build(job, events.append)
+    return result, events
+
+
+def phases(events: list[dict]) -> list[str]:
+    """Event phases with consecutive repeats collapsed."""
+    out: list[str] = []
+    for event in events:
+        if not out or out[-1] != event["phase"]:
+            out.append(event["phase"])
+    return out
+
+
+def processes_mentioning(*needles: str) -> list[str]:
+    """Command lines of live processes that contain any needle (excluding ourselves)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if any(n in cmdline for n in needles):
+            found.append(f"{pid}: {cmdline}")
+    return found
+
+
+def assert_no_leftovers(docker_engine, job: BuildJob, *markers: str, timeout: float = 15) -> None:
+    """No container with the job's label, and (soon) no process naming the job or a marker."""
+    containers = docker_engine.client.containers.list(
+        all=True, filters={"label": f"{JOB_LABEL}={job.job_id}"}
+    )
+    assert containers == []
+    deadline = time.monotonic() + timeout
+    while (procs := processes_mentioning(job.job_id, *markers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert procs == [], procs
+
+
+def build_by_hand(url: str, sha: str, image: str, env: dict, config: Path) -> float:
+    """repo2docker's CLI as an admin would run it; returns the wall time."""
+    cmd = [sys.executable, "-m", "repo2docker", "--config", str(config), "--no-run"]
+    cmd += ["--user-id", "1000", "--user-name", "jovyan", "--push"]
+    cmd += ["--image-name", image, "--ref", sha, url]
+    t0 = time.monotonic()
+    res = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return time.monotonic() - t0
+
+
+async def test_happy_path_builds_pushes_and_runs(
+    executor, adapter_env, git_daemon, base_image, registry, docker_engine, tmp_path, artifacts
+):
+    body = "COPY --chown=1000:1000 hello.txt /home/jovyan/hello.txt"
+    url, sha_warm, path = dockerfile_repo(
+        git_daemon, "happy", base_image, body, **{"hello.txt": "warm-up\n"}
+    )
+    config = tmp_path / "r2d_config.py"
+    config.write_text(executor.config_text(job_for(url, sha_warm, "x", push=True)))
+    # Untimed warm-up: the first push uploads the base image's layers to the registry.
+    repo = f"{registry.host}/hubext-test/happy"
+    warm_seconds = build_by_hand(url, sha_warm, f"{repo}:{sha_warm}", adapter_env, config)
+    # Then, alternating, the CLI and the executor each build a commit with new content (the
+    # same uncached work); three pairs, medians printed for the later benchmark.
+    cli_times, executor_times = [], []
+    for _ in range(3):
+        _, sha_cli = make_repo(path, {"hello.txt": f"cli {uuid.uuid4()}\n"})
+        cli_times.append(build_by_hand(url, sha_cli, f"{repo}:{sha_cli}", adapter_env, config))
+        content = f"hello from the executor {uuid.uuid4()}\n"
+        _, sha = make_repo(path, {"hello.txt": content})
+        image = f"{repo}:{sha}"
+        job = job_for(url, sha, image, push=True, timeout=300, labels={"test": "happy"})
+        t0 = time.monotonic()
+        result, events = await run_build(executor, job)
+        executor_times.append(time.monotonic() - t0)
+        assert result.status == "built", "\n".join(result.log_tail)
+    cli_s, exe_s = statistics.median(cli_times), statistics.median(executor_times)
+    print(
+        f"\nTIMING cold build + push (median of 3): executor {exe_s:.2f} s, repo2docker CLI by "
+        f"hand {cli_s:.2f} s (overhead {100 * (exe_s / cli_s - 1):+.1f} %); runs: executor "
+        f"{[round(t, 2) for t in executor_times]}, CLI {[round(t, 2) for t in cli_times]}; "
+        f"untimed warm-up push of the base layers {warm_seconds:.2f} s"
+    )
+    (artifacts / "builds-executor-happy-events.json").write_text(json.dumps(events, indent=1))
+
+    assert phases(events) == ["fetching", "building", "pushing", "built"], phases(events)
+    assert events[-1]["imageName"] == image
+    assert all(e["message"].endswith("\n") for e in events)
+    assert await image_exists(image, registry.url)
+    assert await image_exists(image, registry.host)
+    assert not await image_exists(f"{registry.host}/hubext-test/happy:nope", registry.url)
+    assert await image_exists(image)  # the local engine has it too (built there)
+    out = subprocess.run(
+        ["/usr/bin/docker", "run", "--rm", image, "cat", "/home/jovyan/hello.txt"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout == content
+    labels = docker_engine.client.images.get(image).labels
+    assert labels[JOB_LABEL] == job.job_id
+    assert labels["test"] == "happy"
+    assert_no_leftovers(docker_engine, job)
+
+
+async def test_keeps_the_image_local_without_push(executor, git_daemon, base_image, docker_engine):
+    url, sha, _ = dockerfile_repo(git_daemon, "local", base_image, f"RUN echo {uuid.uuid4()}")
+    image = f"hubext-test/local:{sha}"
+    result, events = await run_build(executor, job_for(url, sha, image, timeout=300))
+    assert result.status == "built", "\n".join(result.log_tail)
+    assert "pushing" not in phases(events)
+    assert await image_exists(image)
+
+
+async def test_broken_dockerfile_fails_with_log_tail(
+    executor, git_daemon, base_image, docker_engine
+):
+    marker = f"broken-{uuid.uuid4().hex[:8]}"
+    url, sha, _ = dockerfile_repo(git_daemon, "broken", base_image, f"RUN echo {marker} && exit 3")
+    job = job_for(url, sha, f"hubext-test/broken:{sha}", timeout=300)
+    result, events = await run_build(executor, job)
+    assert result.status == "failed"
+    assert events[-1]["phase"] == "failed"
+    assert "exited with status" in events[-1]["message"]
+    assert events[-1]["logTail"] == result.log_tail
+    assert any(marker in line for line in result.log_tail), result.log_tail
+    assert not await image_exists(job.image_name)
+    assert_no_leftovers(docker_engine, job, marker)
+
+
+async def test_timeout_kills_the_build(executor, git_daemon, base_image, docker_engine):
+    marker = f"slow-{uuid.uuid4().hex[:8]}"
+    url, sha, _ = dockerfile_repo(git_daemon, "slow", base_image, f"RUN sleep 60 && echo {marker}")
+    job = job_for(url, sha, f"hubext-test/slow:{sha}", timeout=5)
+    t0 = time.monotonic()
+    result, events = await run_build(executor, job)
+    took = time.monotonic() - t0
+    print(f"\nTIMING timeout build returned after {took:.2f} s (timeout 5 s)")
+    assert result.status == "failed"
+    assert "build timed out after 5 s" in events[-1]["message"]
+    assert result.log_tail
+    assert took < 5 + executor.kill_grace + 5
+    assert_no_leftovers(docker_engine, job, marker)
+
+
+async def test_cancel_mid_build(executor, git_daemon, base_image, docker_engine):
+    marker = f"cancel-{uuid.uuid4().hex[:8]}"
+    url, sha, _ = dockerfile_repo(
+        git_daemon, "cancel", base_image, f"RUN sleep 60 && echo {marker}"
+    )
+    job = job_for(url, sha, f"hubext-test/cancel:{sha}", timeout=300)
+    events: list[dict] = []
+    task = asyncio.ensure_future(executor.build(job, events.append))
+    deadline = time.monotonic() + 60
+    # Cancel once the slow RUN step is under way.
+    while not any("sleep 60" in e["message"] for e in events):
+        assert not task.done(), events
+        assert time.monotonic() < deadline, events
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
+    t0 = time.monotonic()
+    assert await executor.cancel(job.job_id)
+    result = await task
+    print(f"\nTIMING cancel took {time.monotonic() - t0:.2f} s")
+    assert result.status == "cancelled"
+    assert events[-1]["phase"] == "failed"
+    assert "cancelled" in events[-1]["message"]
+    assert not await executor.cancel(job.job_id)
+    assert_no_leftovers(docker_engine, job, marker)
+
+
+async def test_refuses_option_like_url_and_non_sha_ref(executor):
+    bad = [
+        ("--upload-pack=touch /tmp/x", "a" * 40),
+        ("/etc", "a" * 40),  # a host directory: repo2docker's Local provider would build it
+        ("ext::sh -c touch% /tmp/x", "a" * 40),
+        ("git://h/r", "--help"),
+        ("git://h/r", "main"),
+    ]
+    for url, ref in bad:
+        result, events = await run_build(executor, job_for(url, ref, "hubext-test/x:y"))
+        assert result.status == "failed"
+        assert events == [{"phase": "failed", "message": events[0]["message"], "logTail": []}]
+        assert "refusing" in events[0]["message"] or "SHA" in events[0]["message"]
+
+
+async def test_extra_ca_certs_reach_a_dockerfile_that_asks(
+    executor, git_daemon, base_image, docker_engine, tmp_path
+):
+    trustme = pytest.importorskip("trustme")
+    ca_file = tmp_path / "extra-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
+    body = (
+        "ARG HUB_EXTENSIONS_EXTRA_CA_CERTS\n"
+        'RUN printf "%s" "$HUB_EXTENSIONS_EXTRA_CA_CERTS" > /home/jovyan/extra-ca.pem'
+    )
+    url, sha, _ = dockerfile_repo(git_daemon, "ca", base_image, body)
+    job = job_for(url, sha, f"hubext-test/ca:{sha}", timeout=300, extra_ca_certs=[str(ca_file)])
+    result, _ = await run_build(executor, job)
+    assert result.status == "built", "\n".join(result.log_tail)
+    out = subprocess.run(
+        ["/usr/bin/docker", "run", "--rm", job.image_name, "cat", "/home/jovyan/extra-ca.pem"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout == ca_file.read_text()
