@@ -24,12 +24,12 @@ class Executor:
 
     async def __call__(self, build, emit):
         self.started.append(build.image)
-        await emit({"phase": "building", "message": f"Step 1 for {build.image}\n"})
+        emit({"phase": "building", "message": f"Step 1 for {build.image}\n"})
         outcome = self.release.setdefault(build.image, asyncio.get_running_loop().create_future())
         result = await outcome
         if result == "boom":
             raise RuntimeError("executor crashed")
-        await emit({"phase": "building", "message": "Step 2\n"})
+        emit({"phase": "building", "message": "Step 2\n"})
         return result
 
     def finish(self, image, status="built"):

@@ -38,33 +38,36 @@ class Build:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
-    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task | None = None
 
     @property
     def done(self) -> bool:
         return self.status in ("ready", "failed", "cancelled")
 
-    async def add(self, event: dict) -> None:
-        async with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
+    def push(self, event: dict) -> None:
+        """Record an event and wake everyone following this build."""
+        self.events.append(event)
+        wake, self._wake = self._wake, asyncio.Event()
+        wake.set()
 
     async def follow(self) -> AsyncIterator[dict]:
         """Every event from the first, then live ones, until the build ends."""
         seen = 0
         while True:
-            async with self._changed:
-                await self._changed.wait_for(lambda n=seen: len(self.events) > n)
-                batch = self.events[seen:]
-            seen += len(batch)
-            for event in batch:
-                yield event
-                if event.get("phase") in TERMINAL:
-                    return
+            if len(self.events) == seen:
+                await self._wake.wait()
+                continue
+            event = self.events[seen]
+            seen += 1
+            yield event
+            if event.get("phase") in TERMINAL:
+                return
 
 
-Executor = Callable[[Build, Callable[[dict], Awaitable[None]]], Awaitable[str]]
+#: `execute(build, emit)` returns the final status ("built", "failed", "cancelled"), or that and
+#: extra fields for the last event (e.g. the failure's message and log tail).
+Executor = Callable[[Build, Callable[[dict], None]], Awaitable[str | tuple[str, dict]]]
 
 
 class BuildBroker:
@@ -140,7 +143,7 @@ class BuildBroker:
         for position, build in enumerate(self.queue, 1):
             if build.position != position:
                 build.position = position
-                await build.add(
+                build.push(
                     {
                         "phase": "waiting",
                         "message": f"Waiting for a build slot: {position} in the queue\n",
@@ -149,13 +152,14 @@ class BuildBroker:
                 )
 
     async def _run(self, build: Build) -> None:
-        async def emit(event: dict) -> None:
+        def emit(event: dict) -> None:
             if event.get("phase") not in TERMINAL:  # the broker sends the last event itself
-                await build.add(event)
+                build.push(event)
 
         extra: dict[str, Any] = {}
         try:
-            status = await self._execute(build, emit)
+            outcome = await self._execute(build, emit)
+            status, extra = outcome if isinstance(outcome, tuple) else (outcome, {})
         except asyncio.CancelledError:
             status, extra = "cancelled", {"message": "Build cancelled\n"}
         except Exception as err:  # an executor bug must not leave requesters hanging
@@ -173,4 +177,4 @@ class BuildBroker:
             event["imageName"] = build.image
         if status == "cancelled":
             event["cancelled"] = True
-        await build.add(event)
+        build.push(event)

@@ -19,7 +19,7 @@ from traitlets.config import Config, PyFileConfigLoader
 from .._version import __version__
 from ..config import HubExtensions, check_config, load
 from ..wiring import SERVICE_CONFIG_ENV, format_problems
-from . import handlers
+from . import builds_handlers, handlers
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -33,6 +33,10 @@ def make_app(ctx: ServiceContext) -> web.Application:
         (prefix, handlers.HomeHandler, kw),
         (prefix + "oauth_callback", handlers.OAuthCallbackHandler, kw),
         (prefix + "api/health", handlers.HealthHandler, kw),
+        (prefix + r"build/(gh|gl|git)/(.+)", builds_handlers.BuildHandler, kw),
+        (prefix + "api/repoproviders", builds_handlers.ProvidersHandler, kw),
+        (prefix + "api/builds", builds_handlers.BuildsHandler, kw),
+        (prefix + r"api/builds/([^/]+)", builds_handlers.OneBuildHandler, kw),
         (prefix + "api/.*", handlers.APINotFoundHandler, kw),
     ]
     return web.Application(
@@ -68,14 +72,28 @@ def read_config(path: str | None, env=os.environ) -> Config:
     return Config(json.loads(env.get(SERVICE_CONFIG_ENV) or "{}"))
 
 
-def build_context(options: HubExtensions, env=os.environ) -> ServiceContext:
+def build_context(options: HubExtensions, config: Config, env=os.environ) -> ServiceContext:
     urls = HubURLs.from_environment(env)
     hub_auth = HubOAuth(api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
-    return ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
+    ctx = ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
+    ctx.builds = _builds(config)
+    return ctx
 
 
-async def serve(options: HubExtensions) -> None:
-    ctx = build_context(options)
+def _builds(config: Config):
+    """The build machinery, or None (with the reason logged) when it cannot run here."""
+    try:
+        from ..builds.config import Builds
+        from .builds_context import make_builds_context
+
+        return make_builds_context(Builds(config=config))
+    except (ImportError, NotImplementedError) as err:
+        log.warning("builds disabled: %s", err)
+        return None
+
+
+async def serve(options: HubExtensions, config: Config) -> None:
+    ctx = build_context(options, config)
     app = make_app(ctx)
     port = urlsplit(ctx.urls.service_url).port or options.service_port
     app.listen(port, address=options.bind_ip, xheaders=True)
@@ -105,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     options = load(config)
     logging.getLogger().setLevel(options.service_log_level)
     try:
-        asyncio.run(serve(options))
+        asyncio.run(serve(options, config))
     except ServiceEnvironmentError as err:
         sys.exit(f"hub-extensions service: {err}")
     except KeyboardInterrupt:

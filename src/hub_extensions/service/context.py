@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuth
@@ -58,6 +59,7 @@ class ServiceContext:
     urls: HubURLs
     hub_auth: HubOAuth
     version: str
+    builds: Any = None  # a BuildsContext when builds are available
     http: AsyncHTTPClient = field(default_factory=AsyncHTTPClient)
     hub_status_ttl: float = 10.0
     _hub_status: tuple[float, dict] | None = None

@@ -1,0 +1,64 @@
+"""The service's build machinery: options, broker, executor and signing key, made once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..builds.broker import Build, BuildBroker
+from ..builds.config import Builds
+from ..builds.executors.local_repo2docker import BuildJob, LocalRepo2DockerExecutor, image_exists
+from ..builds.signing import load_key
+
+
+@dataclass
+class BuildsContext:
+    options: Builds
+    broker: BuildBroker
+    key: bytes
+
+
+def make_builds_context(options: Builds) -> BuildsContext:
+    """The broker over the configured executor (the local repo2docker one for now)."""
+    if options.executor != "local-repo2docker":
+        raise NotImplementedError(
+            f"Builds.executor = {options.executor!r} is not available yet; "
+            "use 'local-repo2docker' (the remote BinderHub executor is planned)."
+        )
+    executor = LocalRepo2DockerExecutor(env=dict(os.environ))
+
+    async def execute(build: Build, emit) -> tuple[str, dict]:
+        job = BuildJob(
+            job_id=build.id,
+            repo_url=build.repo_url,
+            ref=build.sha,
+            image_name=build.image,
+            push=bool(options.registry),
+            memory_limit=options.build_memory_limit or None,
+            timeout=options.build_timeout,
+            extra_args=list(options.repo2docker_extra_args),
+            extra_ca_certs=list(options.extra_ca_certs),
+            labels={"hub-extensions.build-user": build.user},
+        )
+        last: dict = {}
+
+        def keep_last(event: dict) -> None:
+            if event.get("phase") == "failed":
+                last.update(event)  # the broker sends the closing event, with these fields
+            else:
+                emit(event)
+
+        result = await executor.build(job, keep_last)
+        last.pop("phase", None)
+        return result.status, last
+
+    async def exists(image: str) -> bool:
+        return await image_exists(image, options.registry or None)
+
+    broker = BuildBroker(
+        execute,
+        exists,
+        max_builds=options.max_builds,
+        max_builds_per_user=options.max_builds_per_user,
+    )
+    return BuildsContext(options=options, broker=broker, key=load_key(options))

@@ -1,0 +1,131 @@
+"""Builds through the real stack: the service's BinderHub-style endpoint behind the proxy,
+a git daemon serving a Dockerfile repository, repo2docker, the local registry.
+
+Not covered yet: launching the built image from the form with its signature (the spawner side
+of issue 4) and the remote BinderHub executor.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+import requests
+
+from hub_extensions.builds.events import parse_sse
+from hub_extensions.builds.signing import sign
+
+from .infra.buildx_adapter import install_buildx_adapter
+from .infra.git_repos import GitDaemon, make_repo
+from .infra.hub import DemoHub
+from .infra.registry import manifest_exists
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def stack(docker_engine, base_image, registry, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("builds-service")
+    env = install_buildx_adapter(tmp / "docker-config")
+    make_repo(
+        tmp / "repos" / "hello",
+        {
+            "Dockerfile": f"FROM {base_image}\nCOPY hello.txt /home/jovyan/hello.txt\n",
+            "hello.txt": "hello from the repository\n",
+        },
+    )
+    daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
+    extra = tmp / "builds.py"
+    extra.write_text(
+        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
+        f"c.Builds.registry = {registry.host!r}\n"
+    )
+    demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra)).start()
+    yield demo, daemon, registry
+    demo.stop()
+    daemon.stop()
+
+
+def build_url(demo, daemon, repo="hello", ref="HEAD"):
+    return demo.service_url(f"build/git/{quote(daemon.repo_url(repo), safe='')}/{ref}")
+
+
+def stream(url, token):
+    with requests.get(
+        url, headers={"Authorization": f"token {token}"}, stream=True, timeout=300
+    ) as r:
+        assert r.status_code == 200, r.text
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        return list(parse_sse(r.iter_lines()))
+
+
+def test_a_build_streams_its_phases_pushes_and_is_signed_then_hits_the_cache(stack):
+    demo, daemon, registry = stack
+    token = demo.token(demo.login("ada"), "ada")
+    events = stream(build_url(demo, daemon), token)
+    phases = [e.phase for e in events]
+    assert phases[0] == "waiting"
+    assert "Resolved HEAD to" in events[0].message
+    assert phases[-2:] == ["built", "ready"]
+    assert "building" in phases
+    assert "pushing" in phases
+    assert phases.index("building") < phases.index("pushing") < phases.index("built")
+    ready = events[-1]
+    image = ready.image_name
+    assert image.startswith(f"{registry.host}/hub-extensions-builds/")
+    repo, tag = image[len(registry.host) + 1 :].rsplit(":", 1)
+    assert manifest_exists(registry.host, repo, tag)
+    key = (demo.state / "hub-extensions-build-signing.key").read_bytes().strip()
+    assert ready.extra["signature"] == sign(key, "ada", image)
+    assert ready.extra["cacheHit"] is False
+
+    again = stream(build_url(demo, daemon), token)  # same commit: the image exists
+    assert [e.phase for e in again] == ["waiting", "ready"]
+    assert again[-1].extra["cacheHit"] is True
+    assert again[-1].image_name == image
+    other = demo.token(demo.login("bo"), "bo")
+    theirs = stream(build_url(demo, daemon), other)[-1]
+    assert theirs.extra["signature"] == sign(key, "bo", image)  # signed for each user
+    assert theirs.extra["signature"] != ready.extra["signature"]
+
+
+def test_bad_specs_get_400_with_the_field_named(stack):
+    demo, daemon, _ = stack
+    headers = {"Authorization": f"token {demo.token(demo.login('cy'), 'cy')}"}
+    cases = {
+        build_url(demo, daemon, ref="no-such-branch"): "ref",
+        build_url(demo, daemon, repo="missing"): "repo",
+        demo.service_url(
+            "build/git/" + quote("ext::sh -c touch% /tmp/pwned", safe="") + "/HEAD"
+        ): "repo",
+        build_url(demo, daemon, ref="--upload-pack=touch"): "ref",
+    }
+    for url, field in cases.items():
+        r = requests.get(url, headers=headers, timeout=60)
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["message"].startswith(f"{field}:"), r.json()
+
+
+def test_users_see_their_own_builds_and_admins_see_all(stack):
+    demo, daemon, _ = stack
+    mine = demo.api(demo.token(demo.login("dee"), "dee"))
+    stream(build_url(demo, daemon), mine.headers["Authorization"].split()[1])
+    builds = mine.get(demo.service_url("api/builds"), timeout=10).json()["builds"]
+    assert builds
+    assert all(b["user"] == "dee" or b["status"] for b in builds)
+    assert builds[0]["repository"] == daemon.repo_url("hello")
+    log = mine.get(demo.service_url(f"api/builds/{builds[0]['id']}"), timeout=10).json()["log"]
+    assert log[-1].startswith("Found built image")
+    stranger = demo.api(demo.token(demo.login("eli"), "eli"))
+    assert stranger.get(demo.service_url("api/builds"), timeout=10).json()["builds"] == []
+    assert (
+        stranger.get(demo.service_url(f"api/builds/{builds[0]['id']}"), timeout=10).status_code
+        == 404
+    )
+    assert stranger.get(demo.service_url("api/builds?all=1"), timeout=10).status_code == 403
+    admin = demo.api(demo.token(demo.login("demo"), "demo"))
+    everyone = admin.get(demo.service_url("api/builds?all=1"), timeout=10).json()["builds"]
+    assert {b["user"] for b in everyone} >= {"ada", "dee"}
+    providers = mine.get(demo.service_url("api/repoproviders"), timeout=10).json()["providers"]
+    assert [p["id"] for p in providers] == ["gh", "gl", "git"]
