@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+import docker
 import pytest
 import requests
 
 from hub_extensions.builds.events import parse_sse
+from hub_extensions.demo.runner import RUN_LABEL
 from hub_extensions.builds.signing import sign
 
 from .infra.buildx_adapter import install_buildx_adapter
@@ -129,3 +131,31 @@ def test_users_see_their_own_builds_and_admins_see_all(stack):
     assert {b["user"] for b in everyone} >= {"ada", "dee"}
     providers = mine.get(demo.service_url("api/repoproviders"), timeout=10).json()["providers"]
     assert [p["id"] for p in providers] == ["gh", "gl", "git"]
+
+
+def test_the_built_image_launches_with_its_signature_and_serves_the_repository(stack):
+    demo, daemon, _ = stack
+    session = demo.login("fay")
+    api = demo.api(demo.token(session, "fay"))
+    ready = stream(build_url(demo, daemon), api.headers["Authorization"].split()[1])[-1]
+    image, signature = ready.image_name, ready.extra["signature"]
+    options = {"profile": "medium", "image--unlisted-choice": image}
+
+    forged = api.post(
+        demo.hub_url("api/users/fay/server"),
+        json={**options, "image--build-signature": "f" * 64},
+        timeout=30,
+    )
+    assert forged.status_code == 400
+    assert "not a valid signature" in forged.json()["message"]
+    unsigned = api.post(demo.hub_url("api/users/fay/server"), json=options, timeout=30)
+    assert unsigned.status_code == 400  # an arbitrary image name alone is refused
+
+    demo.spawn(api, "fay", **options, **{"image--build-signature": signature})
+    client = docker.from_env()
+    [container] = client.containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"})
+    assert container.attrs["Config"]["Image"] == image
+    r = api.get(f"http://127.0.0.1:{demo.port}/user/fay/files/hello.txt", timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.text == "hello from the repository\n"
+    demo.stop_server(api, "fay")

@@ -65,6 +65,8 @@ if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
                             "kubespawner_override": {"image": image},
                         },
                     },
+                    # images built from a repository on this hub are accepted when signed
+                    "dynamic_image_building": {"enabled": True},
                     "unlisted_choice": {
                         "enabled": True,
                         "display_name": "Image on this machine",

@@ -36,7 +36,7 @@ from .patterns import pattern_problem, substitute
 
 PROFILE_KEYS = ("slug", "display_name", "description", "default", "kubespawner_override")
 PROFILE_KEYS += ("profile_options", "allowed_groups", "resources")
-OPTION_KEYS = ("display_name", "choices", "unlisted_choice")
+OPTION_KEYS = ("display_name", "choices", "unlisted_choice", "dynamic_image_building")
 CHOICE_KEYS = ("display_name", "description", "default", "kubespawner_override")
 CHOICE_KEYS += ("allowed_groups", "resources")
 UNLISTED_KEYS = ("enabled", "display_name", "display_name_in_choices", "validation_regex")
@@ -96,6 +96,9 @@ class Option:
     choices: tuple[Choice, ...] = ()
     unlisted: Unlisted = field(default_factory=Unlisted)
     path: str = field(default="", compare=False, repr=False)
+    #: users may build an image from a repository; a signed build result is accepted as the
+    #: unlisted value even when it does not match validation_regex (hub-extensions addition)
+    dynamic_builds: bool = False
 
     def choice(self, key: str) -> Choice | None:
         return next((c for c in self.choices if c.key == key), None)
@@ -250,7 +253,8 @@ def with_one_default(items: list[T] | tuple[T, ...]) -> tuple[T, ...]:
 
 def _option(key: str, value: Any, parent: str) -> Option:
     path = f"{parent}.{key}"
-    if key == "profile" or key.endswith("--unlisted-choice") or key.startswith(OUR_PREFIX):
+    reserved = ("--unlisted-choice", "--build-signature")
+    if key == "profile" or key.endswith(reserved) or key.startswith(OUR_PREFIX):
         raise ProfileListError(path, "this option key is reserved for the form.", "rename it.")
     o = _mapping(value, path, OPTION_KEYS, "a dict (a profile option)")
     display_name = _text(o, "display_name", path, key)
@@ -277,7 +281,16 @@ def _option(key: str, value: Any, parent: str) -> Option:
         raise ProfileListError(
             path, "has no choices and no enabled unlisted_choice.", "add choices."
         )
-    return Option(key, display_name, with_one_default(choices), unlisted, path)
+    dpath = f"{path}.dynamic_image_building"
+    building = _mapping(o.get("dynamic_image_building", {}), dpath, ("enabled",), "a dict")
+    dynamic = _flag(building, "enabled", dpath)
+    if dynamic and not unlisted.enabled:
+        raise ProfileListError(
+            dpath,
+            "built images are applied through the option's unlisted_choice, which is off.",
+            'enable unlisted_choice with a kubespawner_override such as {"image": "{value}"}.',
+        )
+    return Option(key, display_name, with_one_default(choices), unlisted, path, dynamic)
 
 
 def _profile(value: Any, path: str) -> Profile:

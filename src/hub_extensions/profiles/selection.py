@@ -17,6 +17,7 @@ Deliberate differences, all refusals rather than silent fallbacks or KeyErrors:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,12 +93,27 @@ def _one_of(names: list[str]) -> str:
     return f"Choose one of: {', '.join(names)}." if names else "There is nothing to choose."
 
 
-def select(profiles: list[Profile], user_options: Any, groups: set[str]) -> Selection:
+#: `verify_build(image, signature) -> bool`: is `image` a build result signed for this user?
+VerifyBuild = Callable[[str, str], bool]
+SIGNATURE_SUFFIX = "--build-signature"
+
+
+def select(
+    profiles: list[Profile],
+    user_options: Any,
+    groups: set[str],
+    verify_build: VerifyBuild | None = None,
+) -> Selection:
     """Validate `user_options` against `profiles` for a member of `groups`, or raise."""
-    return choose(visible(profiles, groups), user_options, profiles)
+    return choose(visible(profiles, groups), user_options, profiles, verify_build)
 
 
-def choose(shown: list[Profile], user_options: Any, everything: list[Profile]) -> Selection:
+def choose(
+    shown: list[Profile],
+    user_options: Any,
+    everything: list[Profile],
+    verify_build: VerifyBuild | None = None,
+) -> Selection:
     """`select` on profiles already filtered for the user; `everything` names what is hidden."""
     if not isinstance(user_options, dict):
         raise SelectionError("user_options", "must be a JSON object of form fields.")
@@ -123,7 +139,7 @@ def choose(shown: list[Profile], user_options: Any, everything: list[Profile]) -
         field = option_field(profile.slug, key)
         if not isinstance(value, str):
             raise SelectionError(field, f"must be text, got {type(value).__name__}.")
-        if profile.option(key.removesuffix(UNLISTED_SUFFIX)) is None:
+        if profile.option(key.removesuffix(UNLISTED_SUFFIX).removesuffix(SIGNATURE_SUFFIX)) is None:
             keys = [o.key for o in profile.options]
             raise SelectionError(
                 field,
@@ -132,13 +148,18 @@ def choose(shown: list[Profile], user_options: Any, everything: list[Profile]) -
             )
     original = next((p for p in everything if p.slug == profile.slug), profile)
     choices = {
-        o.key: _chosen(profile.slug, o, original.option(o.key), values) for o in profile.options
+        o.key: _chosen(profile.slug, o, original.option(o.key), values, verify_build)
+        for o in profile.options
     }
     return Selection(profile, choices)
 
 
 def _chosen(
-    slug: str, option: Option, original: Option | None, values: dict
+    slug: str,
+    option: Option,
+    original: Option | None,
+    values: dict,
+    verify_build: VerifyBuild | None = None,
 ) -> Choice | UnlistedValue:
     field, ufield = option_field(slug, option.key), unlisted_field(slug, option.key)
     listed, typed = values.get(option.key), values.get(option.key + UNLISTED_SUFFIX)
@@ -154,6 +175,18 @@ def _chosen(
             hint = "" if hidden else did_you_mean(listed, keys)
             raise SelectionError(field, f"{_shown(listed)} {problem}{hint} {_one_of(keys)}")
         return choice
+    signature = values.get(option.key + SIGNATURE_SUFFIX)
+    if signature is not None:
+        sfield = option_field(slug, option.key) + SIGNATURE_SUFFIX
+        if not option.dynamic_builds:
+            raise SelectionError(sfield, "this option does not take built images.")
+        if typed is None or verify_build is None or not verify_build(typed, signature):
+            raise SelectionError(
+                sfield,
+                "not a valid signature for this image and user: launch images built on this "
+                "hub, from the form's Build button.",
+            )
+        return UnlistedValue(unlisted, typed)
     if typed is not None:
         pattern = unlisted.validation_regex
         if pattern and not full_match(pattern, typed):

@@ -74,6 +74,18 @@ class ProfilesMixin(HasTraits):
         """The profiles this spawner's user may see and choose."""
         return visible(await self.hx_all_profiles(), self.hx_groups())
 
+    def hx_verify_build(self, image: str, signature: str) -> bool:
+        """Is `image` a build result signed for this spawner's user? (issue #4's signatures)"""
+        from ..builds.config import Builds
+        from ..builds.signing import SigningKeyError, load_key, verify
+
+        try:
+            key = load_key(Builds(config=self.config))
+        except SigningKeyError as err:
+            self.log.error("hub-extensions: cannot check build signatures: %s", err)
+            return False
+        return verify(key, self.user.name, image, signature)
+
     def hx_apply(self, selection) -> None:
         """Apply a validated selection onto this spawner's options."""
         apply_overrides(self, overrides_for(selection))
@@ -113,7 +125,9 @@ async def _apply_user_options(spawner, user_options: dict) -> None:
     if not profiles:
         return
     try:
-        selection = select(profiles, user_options or {}, spawner.hx_groups())
+        selection = select(
+            profiles, user_options or {}, spawner.hx_groups(), spawner.hx_verify_build
+        )
     except SelectionError as err:
         raise web.HTTPError(400, err.message) from None
     spawner.hx_apply(selection)
