@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from hub_extensions.builds.events import parse_sse
-from hub_extensions.demo.runner import RUN_LABEL
 from hub_extensions.builds.signing import sign
+from hub_extensions.demo.runner import RUN_LABEL
 
 from .infra.buildx_adapter import install_buildx_adapter
 from .infra.git_repos import GitDaemon, make_repo
