@@ -37,6 +37,12 @@ def stack(docker_engine, base_image, registry, tmp_path_factory):
             "hello.txt": "hello from the repository\n",
         },
     )
+    make_repo(
+        tmp / "repos" / "broken",
+        {"Dockerfile": f"FROM {base_image}\nRUN echo BROKEN-STEP && exit 3\n"},
+    )
+    make_repo(tmp / "repos" / "slow", {"Dockerfile": f"FROM {base_image}\nRUN sleep 120\n"})
+    make_repo(tmp / "repos" / "twice", {"Dockerfile": f"FROM {base_image}\nRUN sleep 3\n"})
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
     extra = tmp / "builds.py"
     extra.write_text(
@@ -159,3 +165,52 @@ def test_the_built_image_launches_with_its_signature_and_serves_the_repository(s
     assert r.status_code == 200, r.text
     assert r.text == "hello from the repository\n"
     demo.stop_server(api, "fay")
+
+
+def build_containers(client):
+    return client.containers.list(all=True, filters={"label": "hub-extensions.build-job"})
+
+
+def test_a_broken_dockerfile_ends_in_failed_with_the_log_tail_and_nothing_left(stack):
+    demo, daemon, _ = stack
+    token = demo.token(demo.login("gus"), "gus")
+    events = stream(build_url(demo, daemon, repo="broken"), token)
+    assert events[-1].phase == "failed"
+    assert any("BROKEN-STEP" in line for line in events[-1].extra["logTail"])
+    assert build_containers(docker.from_env()) == []
+
+
+def test_cancel_stops_the_build_and_its_stream(stack):
+    demo, daemon, _ = stack
+    api = demo.api(demo.token(demo.login("hal"), "hal"))
+    url = build_url(demo, daemon, repo="slow")
+    with api.get(url, stream=True, timeout=120) as r:
+        lines = r.iter_lines()
+        first = next(parse_sse(lines))
+        build_id = first.extra["buildId"]
+        other = demo.api(demo.token(demo.login("ivy"), "ivy"))
+        assert (
+            other.delete(demo.service_url(f"api/builds/{build_id}"), timeout=10).status_code == 404
+        )
+        assert api.delete(demo.service_url(f"api/builds/{build_id}"), timeout=30).status_code == 204
+        rest = list(parse_sse(lines))  # the stream closes after the last event
+    assert rest[-1].phase == "failed"
+    assert rest[-1].extra.get("cancelled") is True
+    build = api.get(demo.service_url(f"api/builds/{build_id}"), timeout=10).json()
+    assert build["status"] == "cancelled"
+    assert build_containers(docker.from_env()) == []
+
+
+def test_two_concurrent_requests_for_a_new_commit_make_one_build(stack):
+    from concurrent.futures import ThreadPoolExecutor
+
+    demo, daemon, _ = stack
+    tokens = [demo.token(demo.login(name), name) for name in ("jo", "kit")]
+    url = build_url(demo, daemon, repo="twice")
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda t: stream(url, t), tokens))
+    ids = {events[0].extra["buildId"] for events in results}
+    assert len(ids) == 1  # one build, attached twice
+    for events in results:
+        assert [e.phase for e in events][-2:] == ["built", "ready"]
+    assert [e.message for e in results[0][1:]] == [e.message for e in results[1][1:]]
