@@ -144,3 +144,27 @@ async def test_a_failed_or_crashed_build_closes_its_stream():
     assert f_events[-1]["phase"] == "failed"
     assert x_events[-1] == {"phase": "failed", "message": "Build error: executor crashed\n"}
     assert b.find(failed.id) is failed
+
+
+async def test_requests_arriving_during_the_cache_check_attach_to_the_same_build():
+    ex = Executor()
+    checking = asyncio.Event()
+
+    async def slow_exists(image):
+        await checking.wait()  # the registry is slow to answer
+        return False
+
+    b = BuildBroker(ex, slow_exists, max_builds=2, max_builds_per_user=2)
+    first = asyncio.create_task(b.request("ann", "img:n", "git://n", "HEAD", "n" * 40))
+    await settle()
+    others = [
+        asyncio.create_task(b.request(u, "img:n", "git://n", "HEAD", "n" * 40)) for u in "bcd"
+    ]
+    await settle()
+    checking.set()
+    builds = await asyncio.gather(first, *others)
+    assert all(build is builds[0] for build in builds)
+    await settle()
+    assert ex.started == ["img:n"]  # one repo2docker run
+    ex.finish("img:n")
+    await asyncio.wait_for(collect(builds[0]), 1)

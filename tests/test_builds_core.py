@@ -453,3 +453,24 @@ def test_events_round_trip_and_keepalives_and_multiline_data_are_tolerated():
         {"phase": "building", "message": "two\nlines"},
     ]
     assert list(parse_sse("data: {}\n\n".splitlines())) == [BuildEvent("unknown")]
+
+
+async def test_concurrent_resolutions_of_one_ref_share_one_git_call(tmp_path, monkeypatch):
+    import asyncio
+
+    from hub_extensions.builds import providers
+
+    calls = []
+
+    async def counting(spec, timeout=15):
+        calls.append(spec.ref)
+        await asyncio.sleep(0.05)
+        return "c" * 40
+
+    monkeypatch.setattr(providers, "resolve_ref", counting)
+    spec = providers.parse_spec("git", "file%3A%2F%2F%2Ftmp%2Frepo/HEAD")
+    results = await asyncio.gather(*(providers.resolve_ref_shared(spec) for _ in range(20)))
+    assert results == ["c" * 40] * 20
+    assert calls == ["HEAD"]
+    await providers.resolve_ref_shared(spec)  # after it answered: asked again, not cached
+    assert calls == ["HEAD", "HEAD"]

@@ -97,11 +97,12 @@ class BuildBroker:
             return build
         build = Build(image=image, repo_url=repo_url, ref=ref, sha=sha, user=user)
         build.requesters.add(user)
+        # registered before the (awaited) cache check, so requests arriving meanwhile attach
+        self.active[image] = build
         if await self._image_exists(image):
             build.cache_hit = True
             await self._finish(build, "ready", {"message": "Found built image (cache hit)\n"})
             return build
-        self.active[image] = build
         self.queue.append(build)
         await self._schedule()
         return build

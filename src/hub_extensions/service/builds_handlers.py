@@ -15,7 +15,7 @@ from tornado.iostream import StreamClosedError
 
 from ..builds.events import KEEPALIVE, KEEPALIVE_INTERVAL, format_sse
 from ..builds.naming import image_name
-from ..builds.providers import SpecError, parse_spec, resolve_ref
+from ..builds.providers import SpecError, parse_spec, resolve_ref_shared
 from ..builds.signing import sign
 from .handlers import APIHandler
 
@@ -57,7 +57,7 @@ class BuildHandler(APIHandler):
         spec = self.request.path[len(f"{self.ctx.urls.service_prefix}build/{provider}/") :]
         try:
             repo = parse_spec(provider, spec, builds.options)
-            sha = await resolve_ref(repo, timeout=builds.options.git_ls_remote_timeout)
+            sha = await resolve_ref_shared(repo, timeout=builds.options.git_ls_remote_timeout)
         except SpecError as err:
             raise web.HTTPError(400, str(err)) from None
         image = image_name(
