@@ -214,3 +214,22 @@ def test_two_concurrent_requests_for_a_new_commit_make_one_build(stack):
     for events in results:
         assert [e.phase for e in events][-2:] == ["built", "ready"]
     assert [e.message for e in results[0][1:]] == [e.message for e in results[1][1:]]
+
+
+def test_a_build_past_its_timeout_fails_and_its_stream_closes(stack, base_image, tmp_path):
+    _, daemon, _ = stack
+    extra = tmp_path / "timeout.py"
+    env = install_buildx_adapter(tmp_path / "docker-config")
+    extra.write_text(
+        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
+        "c.Builds.build_timeout = 5\n"  # and no registry: the image would stay local
+    )
+    demo = DemoHub(tmp_path, spawner="docker", image=base_image, extra_config=str(extra)).start()
+    try:
+        token = demo.token(demo.login("lea"), "lea")
+        events = stream(build_url(demo, daemon, repo="slow"), token)  # RUN sleep 120
+        assert events[-1].phase == "failed"
+        assert "timed out after 5" in events[-1].message
+        assert build_containers(docker.from_env()) == []
+    finally:
+        demo.stop()
