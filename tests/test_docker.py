@@ -82,3 +82,13 @@ def test_image_pulled_from_the_local_registry(docker_engine, base_image, registr
     finally:
         demo.stop()
         client.images.remove(remote)  # the registry is gone after the session: drop its tag
+
+
+def test_without_an_image_the_demo_uses_the_suites_base_image(docker_engine, base_image, tmp_path):
+    demo = DemoHub(tmp_path, spawner="auto").start()  # as `./scripts/demo` runs it
+    try:
+        log = demo.log()
+        assert f"Using the suite's base image {base_image} (built earlier on this machine)." in log
+        assert f"Docker engine answered: spawning with DockerSpawner, image {base_image}." in log
+    finally:
+        demo.stop()
