@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 
 from traitlets.config import Config
 from traitlets.config.loader import LazyConfigValue
-from traitlets.utils.importstring import import_item
 
+from ..hub_classes import configured_class
 from .idp_snapshot import load_snapshot
 from .validation import (
     SOCIAL_ENTITY_IDS,
@@ -252,19 +251,7 @@ SECTIONS = ("Authenticator", "OAuthenticator", "CILogonOAuthenticator", CLASS)
 
 
 def authenticator_class(config: Config) -> type | None:
-    """The configured authenticator class (an entry point name, a dotted path or a class)."""
-    hub = config.JupyterHub if "JupyterHub" in config else Config()
-    value = hub.get("authenticator_class")
-    if value is None or isinstance(value, type):
-        return value
-    if not isinstance(value, str):
-        return None
-    try:
-        for ep in entry_points(group="jupyterhub.authenticators", name=value):
-            return ep.load()
-        return import_item(value)
-    except (ImportError, ValueError, AttributeError):
-        return None  # JupyterHub itself reports a class it cannot load
+    return configured_class(config, "authenticator_class", "jupyterhub.authenticators")
 
 
 def is_presets_class(cls: object) -> bool:

@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 from traitlets.config import Config
-from traitlets.utils.importstring import import_item
 
+from ..hub_classes import configured_class, configured_value
 from .model import ProfileListError, normalize
 from .overrides import check_override_keys
 
 
 def spawner_class(config: Config) -> type | None:
-    """The configured spawner class (an entry point name, a dotted path or a class)."""
-    hub = config.JupyterHub if "JupyterHub" in config else Config()
-    value = hub.get("spawner_class")
-    if value is None or isinstance(value, type):
-        return value
-    if not isinstance(value, str):
-        return None
-    found = entry_points(group="jupyterhub.spawners", name=value)
-    for ep in found:
-        return ep.load()
-    try:
-        return import_item(value)
-    except (ImportError, ValueError):
-        return None  # JupyterHub itself reports a spawner_class it cannot load
-
-
-def configured_value(config: Config, cls: type, name: str):
-    """The value `name` gets from config on an instance of `cls` (most specific section wins)."""
-    value = None
-    for klass in reversed(cls.__mro__):
-        section = klass.__name__
-        if section in config and name in config[section]:
-            value = config[section][name]
-    return value
+    return configured_class(config, "spawner_class", "jupyterhub.spawners")
 
 
 def check_profiles(config: Config) -> list[str]:
