@@ -17,7 +17,6 @@ from tornado import web
 from traitlets import TraitError
 from traitlets.config import Config
 
-from hub_extensions.auth import presets
 from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator, bare_orcid_id
 from hub_extensions.auth.presets import PresetConfigError, check_cilogon_presets, compile_providers
 
