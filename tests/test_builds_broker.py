@@ -168,3 +168,25 @@ async def test_requests_arriving_during_the_cache_check_attach_to_the_same_build
     assert ex.started == ["img:n"]  # one repo2docker run
     ex.finish("img:n")
     await asyncio.wait_for(collect(builds[0]), 1)
+
+
+async def test_a_cancel_during_the_cache_check_is_not_lost():
+    ex = Executor()
+    checking = asyncio.Event()
+
+    async def slow_exists(image):
+        await checking.wait()
+        return False
+
+    b = BuildBroker(ex, slow_exists)
+    pending = asyncio.create_task(b.request("ann", "img:c", "git://c", "HEAD", "c" * 40))
+    await settle()
+    build = b.active["img:c"]
+    assert await b.cancel(build, "ann")
+    checking.set()
+    assert await pending is build
+    events = await asyncio.wait_for(collect(build), 1)
+    assert events[-1]["cancelled"] is True
+    await settle()
+    assert ex.started == []  # nothing was built after all
+    assert b.active == {}

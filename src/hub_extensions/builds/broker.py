@@ -99,7 +99,10 @@ class BuildBroker:
         build.requesters.add(user)
         # registered before the (awaited) cache check, so requests arriving meanwhile attach
         self.active[image] = build
-        if await self._image_exists(image):
+        exists = await self._image_exists(image)
+        if build.done:  # cancelled while the cache was being checked
+            return build
+        if exists:
             build.cache_hit = True
             await self._finish(build, "ready", {"message": "Found built image (cache hit)\n"})
             return build
@@ -117,6 +120,8 @@ class BuildBroker:
             await self._schedule()
         elif build._task is not None:
             build._task.cancel()
+        else:  # still checking the cache: end it now, request() sees it is done
+            await self._finish(build, "cancelled", {"message": "Build cancelled\n"})
         return True
 
     def find(self, build_id: str) -> Build | None:
