@@ -15,6 +15,8 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const entries: Record<string, string> = {
   "service-home": here("./src/service-home.tsx"),
   "profiles-form": here("./src/profiles-form.ts"),
+  // loaded by profiles-form.js on first use, by URL (no bundler preload helper in the form)
+  "build-panel": here("./src/builds/panel.ts"),
 };
 
 /** Size budget per entry chunk, gzipped. The build fails above it. */
@@ -59,6 +61,8 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     rollupOptions: {
       input: entries,
+      // keep the exports of entries: profiles-form.js imports build-panel.js's at run time
+      preserveEntrySignatures: "exports-only",
       output: {
         format: "es",
         entryFileNames: "[name].js",

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { init } from "./profiles-form";
+import * as panelSource from "./builds/panel";
+import { init, panelModule } from "./profiles-form";
 
 /* ---------- fixture: the HTML that templates/profiles/form.html renders ---------- */
 
@@ -23,6 +24,7 @@ interface Option {
     message: string | null;
     field: string;
   } | null;
+  dynamic_builds?: boolean;
 }
 interface Profile {
   slug: string;
@@ -34,6 +36,7 @@ interface Profile {
 }
 type Chosen = { choice: string | null; unlisted: string | null };
 interface Data {
+  builds?: { providers: Array<{ id: string; displayName: string }>; error?: string };
   profiles: Profile[];
   selected: { profile: string | null; options: Record<string, Record<string, Chosen>> };
 }
@@ -124,7 +127,10 @@ const tojson = (v: unknown): string =>
  * form.html's output (checked against the Python renderer, hub_extensions.profiles.form), inside
  * spawn.html's <form>; the resources text is simplified and the module <script> is left out.
  */
-function renderPage(data: Data, { json = tojson(data) as string | null, spawnUrl = "/prefix/hub/spawn" } = {}): string {
+function renderPage(
+  data: Data,
+  { json = tojson(data) as string | null, spawnUrl = "/prefix/hub/spawn", token = null as string | null } = {},
+): string {
   const cards = data.profiles.map((p) => {
     const selected = data.selected.profile === p.slug;
     const options = p.options.map((o) => {
@@ -175,7 +181,7 @@ function renderPage(data: Data, { json = tojson(data) as string | null, spawnUrl
   return `
   <form enctype="multipart/form-data" id="spawn_form" action="/prefix/hub/spawn" method="post" role="form">
     <div id="hub-extensions-profiles" class="hx-profiles" data-service-prefix="/prefix/services/hub-extensions/"
-         data-spawn-url="${esc(spawnUrl)}">
+         data-spawn-url="${esc(spawnUrl)}"${token ? ` data-build-token="${esc(token)}"` : ""}>
       <fieldset class="mb-3"><legend class="h5">Choose your environment</legend>${cards.join("")}</fieldset>
       ${json === null ? "" : `<script type="application/json" id="hub-extensions-profiles-data">${json}</script>`}
     </div>
@@ -656,5 +662,245 @@ describe("side effects", () => {
     expect(getItem).not.toHaveBeenCalled();
     expect(cookie).not.toHaveBeenCalled();
     vi.unstubAllGlobals();
+  });
+});
+
+/* ---------- the build panel (issue 4), with a stand-in for the service's endpoints ---------- */
+
+describe("build from a repository", () => {
+  const SHA = "a".repeat(40);
+  const IMAGE_NAME = "registry.local/hx-demo-repo:" + SHA;
+  type Sent = { url: string; method: string; auth: string | null };
+  let sent: Sent[];
+  /** What the stand-in service answers to a build request: SSE text, or a status + message. */
+  let answer: (url: string) => { events?: object[]; status?: number; message?: string };
+
+  const sse = (events: object[]): string => events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join(":keepalive\n\n");
+  const builtEvents = (cacheHit = false): object[] => [
+    { phase: "waiting", message: `Resolved HEAD to ${SHA}\n`, sha: SHA, buildId: "b7", imageName: IMAGE_NAME },
+    ...(cacheHit
+      ? []
+      : [
+          { phase: "fetching", message: "Fetching the repository\n" },
+          { phase: "building", message: "Step 1/2 : FROM base\n" },
+          { phase: "building", message: "Step 2/2 : COPY . .\n" },
+          { phase: "built", message: "Built image\n" },
+        ]),
+    { phase: "ready", message: cacheHit ? "Found built image (cache hit)\n" : "Ready\n", imageName: IMAGE_NAME, cacheHit, signature: "sig-123" },
+  ];
+
+  beforeEach(() => {
+    sent = [];
+    answer = () => ({ events: builtEvents() });
+    panelModule.load = async () => panelSource;
+    sessionStorage.clear();
+    vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
+      const method = init.method ?? "GET";
+      sent.push({ url, method, auth: new Headers(init.headers).get("Authorization") });
+      if (url.includes("/api/builds")) {
+        if (method === "DELETE") return new Response(null, { status: 204 });
+        return Response.json({ builds: [{ id: "b7", repository: "x", ref: "HEAD", status: "building" }] });
+      }
+      const a = answer(url);
+      if (a.events) return new Response(sse(a.events), { headers: { "Content-Type": "text/event-stream" } });
+      return Response.json({ status: a.status, message: a.message }, { status: a.status ?? 500 });
+    });
+  });
+
+  function buildData(): Data {
+    const data = pageData();
+    data.profiles[1]!.options[0]!.dynamic_builds = true;
+    data.builds = {
+      providers: [
+        { id: "gh", displayName: "GitHub" },
+        { id: "git", displayName: "Git repository" },
+      ],
+    };
+    return data;
+  }
+  const entry = () => byId<HTMLSelectElement>(IMAGE).querySelector<HTMLOptionElement>("option[data-hx-build]")!;
+  const chooseBuild = (): void => {
+    entry().selected = true;
+    byId(IMAGE).dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  const panel = () => $(`.hx-build[data-build-for="${IMAGE}"]`);
+  const repoInput = () => byId<HTMLInputElement>(`${IMAGE}--build-repo`);
+  const refInput = () => byId<HTMLInputElement>(`${IMAGE}--build-ref`);
+  const providerSelect = () => byId<HTMLSelectElement>(`${IMAGE}--build-provider`);
+  const buildStatus = () => $(".hx-build-status").textContent;
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
+  };
+  async function openPanel(): Promise<void> {
+    expect(setup(buildData(), { token: "form-token" })).toBe(true);
+    radio("medium").click();
+    chooseBuild();
+    await settle();
+  }
+
+  it("offers the entry only on options marked for builds, and loads the panel on first use", async () => {
+    expect(setup(buildData(), { token: "form-token" })).toBe(true);
+    expect(entry().textContent).toBe("Build from a repository...");
+    expect(document.querySelectorAll("option[data-hx-build]")).toHaveLength(1);
+    expect(document.querySelector(".hx-build")).toBeNull(); // nothing loaded until chosen
+    expect(document.querySelector("[data-build-token]")).toBeNull(); // not left in the DOM
+    radio("medium").click();
+    chooseBuild();
+    await settle();
+    expect(panel().hidden).toBe(false);
+    expect(customBox().hidden).toBe(true);
+    expect([...providerSelect().options].map((o) => o.textContent)).toEqual(["GitHub", "Git repository"]);
+    expect(refInput().value).toBe("HEAD");
+    expect(byId(`${IMAGE}-description`).textContent).toContain("repo2docker");
+  });
+
+  it("refuses Start until the build is ready, then posts the signed image", async () => {
+    await openPanel();
+    submit();
+    expect(submitted).toHaveLength(0);
+    expect(buildStatus()).toMatch(/Build the environment first/);
+
+    type(repoInput(), "https://github.com/jupyterhub/jupyterhub/");
+    button("Build").click();
+    await settle();
+    const request = sent.find((r) => r.url.includes("/build/"))!;
+    expect(request.url).toBe("/prefix/services/hub-extensions/build/gh/jupyterhub/jupyterhub/HEAD");
+    expect(request.auth).toBe("token form-token");
+    expect(buildStatus()).toBe("Ready: the image is built. Press Start to launch it.");
+    expect($(".hx-build-commit").textContent).toBe(`Commit ${SHA}`);
+    expect($<HTMLDetailsElement>(".hx-build-log").hidden).toBe(false);
+    expect($(".hx-build-log-text").textContent).toContain("Step 2/2 : COPY . .");
+
+    submit();
+    expect(submitted).toHaveLength(1);
+    const posted = submitted[0]!;
+    expect(posted.get("profile")).toBe("medium");
+    expect(posted.get(IMAGE)).toBe("unlisted-choice");
+    expect(posted.getAll(CUSTOM)).toEqual([IMAGE_NAME]); // the typed-value box is not posted
+    expect(posted.get(`${IMAGE}--build-signature`)).toBe("sig-123");
+  });
+
+  it("says a cache hit is ready without showing a log", async () => {
+    answer = () => ({ events: builtEvents(true) });
+    await openPanel();
+    type(repoInput(), "org/repo");
+    button("Build").click();
+    await settle();
+    expect(buildStatus()).toMatch(/^Ready: this commit was built before \(cache hit\)/);
+    expect($<HTMLDetailsElement>(".hx-build-log").hidden).toBe(true);
+  });
+
+  it("checks the fields before sending, and shows the server's 400 on its field", async () => {
+    await openPanel();
+    type(repoInput(), "not a repo");
+    button("Build").click();
+    await settle();
+    expect(sent.filter((r) => r.url.includes("/build/"))).toHaveLength(0);
+    expect(visibleError(repoInput())).toMatch(/^Repository: no spaces/);
+
+    answer = () => ({ status: 400, message: "ref: 'nope' is not a branch, tag or commit of org/repo." });
+    type(repoInput(), "org/repo");
+    type(refInput(), "nope");
+    button("Build").click();
+    await settle();
+    expect(visibleError(refInput())).toBe("Ref: 'nope' is not a branch, tag or commit of org/repo.");
+    expect(buildStatus()).toBe("Ref: 'nope' is not a branch, tag or commit of org/repo.");
+    submit();
+    expect(submitted).toHaveLength(0);
+  });
+
+  it("encodes git URLs and refs into the spec", async () => {
+    await openPanel();
+    providerSelect().value = "git";
+    providerSelect().dispatchEvent(new Event("change", { bubbles: true }));
+    type(repoInput(), "http://127.0.0.1:9418/r.git");
+    type(refInput(), "feature/x");
+    button("Build").click();
+    await settle();
+    expect(sent.find((r) => r.url.includes("/build/"))!.url).toBe(
+      "/prefix/services/hub-extensions/build/git/http%3A%2F%2F127.0.0.1%3A9418%2Fr.git/feature%2Fx",
+    );
+  });
+
+  it("a failed build says why and keeps Start refused", async () => {
+    answer = () => ({
+      events: [
+        { phase: "waiting", message: "Resolved\n", sha: SHA, buildId: "b8" },
+        { phase: "building", message: "Step 1/1 : RUN exit 3\n" },
+        { phase: "failed", message: "The command returned a non-zero code: 3\n" },
+      ],
+    });
+    await openPanel();
+    type(repoInput(), "org/repo");
+    button("Build").click();
+    await settle();
+    expect(buildStatus()).toMatch(/^Build failed: The command returned a non-zero code: 3/);
+    submit();
+    expect(submitted).toHaveLength(0);
+  });
+
+  it("copies a link with the repository and ref; its start variant builds, then starts", async () => {
+    const writeText = mockClipboard();
+    await openPanel();
+    type(repoInput(), "org/repo");
+    type(refInput(), "v1");
+    button("Copy link that starts right away").click();
+    await settle();
+    const link = new URL(writeText.mock.calls[0]![0]);
+    expect(link.search).toBe(""); // /hub/spawn?... would start without building
+    const params = new URLSearchParams(link.hash.slice(1));
+    expect(params.get("profile")).toBe("medium");
+    expect(params.get(`${IMAGE}--build-provider`)).toBe("gh");
+    expect(params.get(`${IMAGE}--build-repo`)).toBe("org/repo");
+    expect(params.get(`${IMAGE}--build-ref`)).toBe("v1");
+    expect(params.get("hx-start")).toBe("1");
+
+    // a colleague opens it: the form builds (here: a cache hit) and starts on its own
+    document.body.innerHTML = "";
+    location.hash = link.hash;
+    expect(setup(buildData(), { token: "colleague-token" })).toBe(true);
+    await settle();
+    expect(sent.at(-1)!.url).toBe("/prefix/services/hub-extensions/build/gh/org/repo/v1");
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]!.get(`${IMAGE}--build-signature`)).toBe("sig-123");
+    expect(location.hash).not.toContain("hx-start"); // a reload does not start again
+  });
+
+  it("re-attaches to this tab's running build after a reload", async () => {
+    await openPanel();
+    type(repoInput(), "org/repo");
+    button("Build").click();
+    await settle();
+    expect(JSON.parse(sessionStorage.getItem(`hub-extensions:build:${IMAGE}`)!)).toMatchObject({
+      id: "b7",
+      profile: "medium",
+      provider: "gh",
+      repo: "org/repo",
+      ref: "HEAD",
+    });
+    // reload: the stored build is still running on the service, so the new page follows it
+    answer = () => ({ events: builtEvents() });
+    sent = [];
+    document.body.innerHTML = "";
+    expect(setup(buildData(), { token: "fresh-token" })).toBe(true);
+    await settle();
+    expect(checkedSlug()).toBe("medium");
+    expect(entry().selected).toBe(true);
+    expect(repoInput().value).toBe("org/repo");
+    expect(sent.map((r) => r.url)).toEqual([
+      "/prefix/services/hub-extensions/api/builds",
+      "/prefix/services/hub-extensions/build/gh/org/repo/HEAD",
+    ]);
+    expect(buildStatus()).toMatch(/^Ready/);
+  });
+
+  it("without a token the panel says builds are unavailable and sends nothing", async () => {
+    expect(setup(buildData())).toBe(true);
+    radio("medium").click();
+    chooseBuild();
+    await settle();
+    expect(button("Build").disabled).toBe(true);
+    expect(buildStatus()).toBe("Builds are not available from this page. Reload it.");
+    expect(sent).toHaveLength(0);
   });
 });

@@ -8,10 +8,22 @@
  *   - an option's unlisted ("Other...") entry shows only while chosen, with live
  *     validation by the server's rule (a full match of the pattern);
  *   - "Copy link" buttons reproduce the selection (fragment: pre-select; query: start);
- *   - a selection in `location.hash` (from such a link) is applied on load.
+ *   - a selection in `location.hash` (from such a link) is applied on load;
+ *   - options that take built images get a "Build from a repository" entry whose panel
+ *     (./builds/panel, loaded on first use) builds, follows the log, and hands the signed
+ *     image to Start; a running build is re-attached after a reload.
  * If the page data is missing or broken the plain form is left as it is.
  */
-import { readPageData, UNLISTED, type OptionData, type ProfileData } from "./profiles/data";
+import type { BuildPanel } from "./builds/panel";
+
+type PanelModule = typeof import("./builds/panel");
+/** How the build panel's code is loaded: `build-panel.js`, built as its own entry beside this
+ * file and imported by URL on first use (tests point this at the source module). */
+export const panelModule = {
+  load: (): Promise<PanelModule> =>
+    import(/* @vite-ignore */ new URL(/* @vite-ignore */ "./build-panel.js", import.meta.url).href) as Promise<PanelModule>,
+};
+import { readPageData, UNLISTED, type BuildsData, type OptionData, type ProfileData } from "./profiles/data";
 import { fragmentFields, selectionLink, type Fields } from "./profiles/link";
 import { fullMatch, problem, type Rule } from "./profiles/validate";
 
@@ -27,7 +39,20 @@ interface Field {
   input: HTMLInputElement | null;
   rule: Rule | null;
   error: HTMLElement | null;
+  /** The "Build from a repository" entry and its panel, on options that take built images. */
+  build: BuildSlot | null;
 }
+
+interface BuildSlot {
+  entry: HTMLOptionElement;
+  panel: BuildPanel | null;
+  loading: Promise<BuildPanel> | null;
+}
+
+/** Fields of a build in links and in sessionStorage (no secrets: what to build, not results). */
+const BUILD_KEYS = ["provider", "repo", "ref"] as const;
+const START = "hx-start";
+const STORE = "hub-extensions:build:";
 
 interface Card {
   slug: string;
@@ -44,9 +69,12 @@ const COPY_HTML =
   '<span class="small text-body-secondary" aria-live="polite"></span>' +
   '<input type="text" class="form-control form-control-sm" readonly aria-label="Link to this choice" hidden>';
 
+/** Is the option's "Build from a repository" entry the chosen one? */
+const building = (f: Field): boolean => !!f.build && f.select.selectedIndex === f.build.entry.index;
+
 /** The card whose fields the server will read: the one with the checked radio. */
 const isActive = (card: Card, f: Field): boolean =>
-  card.radio.checked && f.select.value === UNLISTED && !!f.input;
+  card.radio.checked && f.select.value === UNLISTED && !!f.input && !building(f);
 
 function buildCards(root: HTMLElement, profiles: ProfileData[]): Card[] {
   const cards: Card[] = [];
@@ -75,11 +103,22 @@ function buildCards(root: HTMLElement, profiles: ProfileData[]): Card[] {
           message: option.unlisted?.message ?? null,
         },
         error: null,
+        build: option.dynamic_builds ? buildSlot(select) : null,
       });
     }
     cards.push({ slug: profile.slug, el, radio, fields });
   }
   return cards;
+}
+
+function buildSlot(select: HTMLSelectElement): BuildSlot {
+  // The same value as "Other..." (the image goes in the unlisted field), told apart by identity.
+  const entry = select.ownerDocument.createElement("option");
+  entry.value = UNLISTED;
+  entry.textContent = "Build from a repository...";
+  entry.dataset.hxBuild = "";
+  select.append(entry);
+  return { entry, panel: null, loading: null };
 }
 
 /** Show or clear `message` on an unlisted input, Bootstrap-style and for screen readers. */
@@ -108,7 +147,10 @@ function mark(f: Field, message: string): void {
  * checked only while its profile is selected. `reveal` also shows "a value is required".
  */
 function check(card: Card, f: Field, reveal: boolean): string {
-  if (f.box) f.box.hidden = f.select.value !== UNLISTED;
+  const build = building(f);
+  if (f.box) f.box.hidden = f.select.value !== UNLISTED || build;
+  if (f.input) f.input.disabled = build; // the panel's hidden inputs carry the built image
+  f.build?.panel?.setActive(build);
   const input = f.input;
   if (!input || !f.rule) return "";
   const active = isActive(card, f);
@@ -120,6 +162,10 @@ function check(card: Card, f: Field, reveal: boolean): string {
 }
 
 function describe(f: Field): void {
+  if (building(f)) {
+    if (f.description) f.description.textContent = "An environment built from a git repository with repo2docker.";
+    return;
+  }
   const choice = f.option.choices.find((c) => c.key === f.select.value);
   // Server-sanitised HTML from the page data, never text read back from the DOM.
   if (f.description) f.description.innerHTML = choice?.description_html ?? "";
@@ -128,12 +174,22 @@ function describe(f: Field): void {
 const hasValue = (select: HTMLSelectElement, value: string): boolean =>
   [...select.options].some((o) => o.value === value);
 
-/** Apply a selection carried in a link's fragment; anything unknown is ignored. */
-function applyFragment(cards: Card[], params: URLSearchParams): void {
+/** Apply a selection carried in a link's fragment; anything unknown is ignored. Returns the
+ * build requests it carries (the option's field and what to build). */
+function applyFragment(cards: Card[], params: URLSearchParams): Array<[Field, Record<string, string>]> {
   const card = cards.find((c) => c.slug === params.get("profile"));
-  if (!card) return;
+  if (!card) return [];
   card.radio.checked = true;
+  const builds: Array<[Field, Record<string, string>]> = [];
   for (const f of card.fields) {
+    const repo = params.get(`${f.select.name}--build-repo`);
+    if (f.build && repo) {
+      f.build.entry.selected = true;
+      const request: Record<string, string> = {};
+      for (const key of BUILD_KEYS) request[key] = params.get(`${f.select.name}--build-${key}`) ?? "";
+      builds.push([f, request]);
+      continue;
+    }
     const choice = params.get(f.select.name);
     const typed = f.input && params.get(f.input.name);
     if (choice !== null && hasValue(f.select, choice)) f.select.value = choice;
@@ -142,13 +198,17 @@ function applyFragment(cards: Card[], params: URLSearchParams): void {
       f.input.value = typed;
     }
   }
+  return builds;
 }
 
 /** The selected profile's form fields, as the server reads them. */
 function selectionFields(card: Card): Fields {
   const fields: Fields = [["profile", card.slug]];
   for (const f of card.fields) {
-    if (f.input && f.select.value === UNLISTED) fields.push([f.input.name, f.input.value]);
+    if (building(f)) {
+      const request = f.build?.panel?.request();
+      if (request) for (const key of BUILD_KEYS) fields.push([`${f.select.name}--build-${key}`, request[key]]);
+    } else if (f.input && f.select.value === UNLISTED) fields.push([f.input.name, f.input.value]);
     else fields.push([f.select.name, f.select.value]);
   }
   return fields;
@@ -162,8 +222,11 @@ export function init(doc: Document = document): boolean {
   const root = doc.getElementById(ROOT_ID);
   if (!root || root.dataset.hxReady !== undefined) return false;
   let cards: Card[];
+  let builds: BuildsData | null;
   try {
-    cards = buildCards(root, readPageData(doc).profiles);
+    const data = readPageData(doc);
+    cards = buildCards(root, data.profiles);
+    builds = data.builds;
   } catch (err) {
     console.warn("hub-extensions: the profiles form works without enhancements:", err);
     return false;
@@ -171,6 +234,43 @@ export function init(doc: Document = document): boolean {
   root.dataset.hxReady = "";
   const form = root.closest("form");
   const win = doc.defaultView ?? window;
+  // The build token lives in this closure only; it is not left in the DOM.
+  const token = root.dataset.buildToken ?? null;
+  delete root.dataset.buildToken;
+  const storage = (): Storage | null => {
+    try {
+      return win.sessionStorage;
+    } catch {
+      return null; // storage blocked: no re-attach after a reload, nothing else changes
+    }
+  };
+
+  /** The option's build panel, loading its code on first use. */
+  const panelOf = (card: Card, f: Field): Promise<BuildPanel> => {
+    const slot = f.build!;
+    slot.loading ??= panelModule.load().then(({ makePanel }) => {
+      const panel = makePanel(
+        doc,
+        f.select.name,
+        {
+          servicePrefix: root.dataset.servicePrefix ?? "",
+          token,
+          providers: builds?.providers ?? [],
+          error: builds?.error ?? null,
+        },
+        {
+          onStarted: (id, request) =>
+            storage()?.setItem(STORE + f.select.name, JSON.stringify({ id, profile: card.slug, ...request })),
+        },
+      );
+      (f.box ?? f.select).after(panel.el);
+      slot.panel = panel;
+      check(card, f, false);
+      return panel;
+    });
+
+    return slot.loading;
+  };
 
   let current: Card | undefined;
   const refresh = (reveal = false): void => {
@@ -193,6 +293,7 @@ export function init(doc: Document = document): boolean {
     if (card !== current) refresh();
     if (field && e.type === "change" && e.target === field.select) describe(field);
     if (field && e.type !== "click") check(card, field, false);
+    if (field && building(field) && !field.build?.panel) void panelOf(card, field);
   };
   for (const type of ["click", "change", "input"]) root.addEventListener(type, pick);
   root.addEventListener("focusout", (e) => {
@@ -200,11 +301,25 @@ export function init(doc: Document = document): boolean {
     if (card && field?.input === e.target) check(card, field, true);
   });
 
-  /** The first unlisted entry of the selected profile that the server would refuse. */
-  const firstInvalid = (): Field | undefined => {
+  /** What in the selected profile the server would refuse (or that is not built yet). */
+  const firstInvalid = (forLink = false): { message: string; focus: () => void } | undefined => {
     refresh(true);
     const card = current;
-    return card?.fields.find((f) => f.input && isActive(card, f) && !f.input.validity.valid);
+    for (const f of card?.fields ?? []) {
+      if (building(f)) {
+        const panel = f.build?.panel;
+        const message = !panel
+          ? "The build panel is still loading."
+          : forLink
+            ? panel.linkProblem()
+            : panel.problem();
+        if (message) return { message, focus: () => panel?.tell(message) };
+      } else if (card && f.input && isActive(card, f) && !f.input.validity.valid) {
+        const input = f.input;
+        return { message: f.error?.textContent ?? "", focus: () => input.focus() };
+      }
+    }
+    return undefined;
   };
   if (form) {
     // Native validation runs first (our custom validity blocks the submission and fires
@@ -233,10 +348,17 @@ export function init(doc: Document = document): boolean {
         if (!bad) return;
         e.preventDefault();
         e.stopImmediatePropagation();
-        bad.input?.focus();
+        bad.focus();
       },
       true,
     );
+    form.addEventListener("submit", (e) => {
+      if (e.defaultPrevented) return;
+      // Forget a stored build once the user starts with something else for that option.
+      for (const card of cards) {
+        for (const f of card.fields) if (f.build && !(card.radio.checked && building(f))) storage()?.removeItem(STORE + f.select.name);
+      }
+    });
   }
 
   const spawnUrl = root.dataset.spawnUrl;
@@ -261,14 +383,21 @@ export function init(doc: Document = document): boolean {
     bar.addEventListener("click", (e) => {
       const button = (e.target as Element).closest?.("button");
       if (!button) return;
-      const bad = firstInvalid(); // also brings `current` up to date
+      const bad = firstInvalid(true); // also brings `current` up to date
       const card = current;
       if (!card) return say("Choose an environment first");
       if (bad) {
-        bad.input?.focus();
-        return say(bad.error?.textContent ?? "");
+        bad.focus();
+        return say(bad.message);
       }
-      const link = selectionLink(spawnUrl, win.location.href, selectionFields(card), !!button.dataset.start);
+      const fields = selectionFields(card);
+      const start = !!button.dataset.start;
+      // /hub/spawn?... starts without this page, so it cannot build first: a link with a build
+      // is a fragment link, and its "start" variant asks this script to build, then start.
+      const withBuild = fields.some(([name]) => name.endsWith("--build-repo"));
+      const link = withBuild
+        ? selectionLink(spawnUrl, win.location.href, start ? [...fields, [START, "1"]] : fields, false)
+        : selectionLink(spawnUrl, win.location.href, fields, start);
       const clipboard = win.navigator.clipboard;
       if (!clipboard?.writeText) return offer(link);
       clipboard.writeText(link).then(
@@ -285,10 +414,55 @@ export function init(doc: Document = document): boolean {
   }
 
   // A fragment link opened on this page (a new hash does not reload it) applies too.
+  const servicePage = { servicePrefix: root.dataset.servicePrefix ?? "", token };
+  const cardOf = (f: Field): Card => cards.find((c) => c.fields.includes(f))!;
+  /** Start the server once every build the selection needs is ready (a "start" link). */
+  const startWhenReady = (): void => {
+    if (!firstInvalid() && form) form.requestSubmit();
+  };
+  /** After a reload: show the build this tab started last and, if it runs or is ready, follow it. */
+  const reattach = async (): Promise<void> => {
+    for (const card of cards) {
+      for (const f of card.fields) {
+        const raw = f.build && storage()?.getItem(STORE + f.select.name);
+        if (!raw) continue;
+        let saved: Record<string, string>;
+        try {
+          saved = JSON.parse(raw) as Record<string, string>;
+        } catch {
+          continue;
+        }
+        if (saved.profile !== card.slug || typeof saved.id !== "string") continue;
+        card.radio.checked = true;
+        f.build!.entry.selected = true;
+        describe(f);
+        refresh();
+        const panel = await panelOf(card, f);
+        panel.fill(saved);
+        const { statusOf } = await panelModule.load();
+        const status = await statusOf(servicePage, saved.id);
+        if (status === "waiting" || status === "building" || status === "ready") void panel.build();
+      }
+    }
+  };
   const load = (): void => {
-    applyFragment(cards, fragmentFields(win.location.hash));
+    const params = fragmentFields(win.location.hash);
+    const requested = applyFragment(cards, params);
     for (const card of cards) for (const f of card.fields) describe(f);
     refresh();
+    const start = params.get(START) === "1";
+    if (start) {
+      // once: a reload (or coming back) must not start a server again on its own
+      params.delete(START);
+      win.history.replaceState(null, "", "#" + params.toString());
+    }
+    for (const [f, request] of requested) {
+      void panelOf(cardOf(f), f).then(async (panel) => {
+        panel.fill(request);
+        if (start && (await panel.build())) startWhenReady();
+      });
+    }
+    if (!requested.length) void reattach();
   };
   win.addEventListener("hashchange", load);
   load();

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { isTerminal, parseEventStream } from "./events";
+import { EventStreamParser, isTerminal, parseEventStream } from "./events";
 
 // The same recorded stream the Python side parses (tests/data/binderhub-events.txt).
 // npm runs the tests from frontend/
@@ -55,5 +55,24 @@ describe("parseEventStream on BinderHub's protocol", () => {
     expect(parseEventStream('data: {"phase": "READY", "imageName": "x:1"}\n\n')[0]!.phase).toBe(
       "ready",
     );
+  });
+});
+
+describe("EventStreamParser fed in pieces", () => {
+  it("gives the same events as the whole stream, however the chunks are cut", () => {
+    const whole = parseEventStream(STREAM);
+    for (const size of [1, 3, 7, 64, 1000]) {
+      const parser = new EventStreamParser();
+      const got = [];
+      for (let i = 0; i < STREAM.length; i += size) got.push(...parser.feed(STREAM.slice(i, i + size)));
+      got.push(...parser.end());
+      expect(got).toEqual(whole);
+    }
+  });
+
+  it("keeps a CR LF split across two chunks as one line end", () => {
+    const parser = new EventStreamParser();
+    expect(parser.feed('data: {"phase": "building", "message": "a"}\r')).toEqual([]);
+    expect(parser.feed("\n\r\n")).toEqual([{ phase: "building", message: "a" }]);
   });
 });

@@ -27,27 +27,56 @@ export function isTerminal(event: BuildEvent): boolean {
   return TERMINAL.has(event.phase);
 }
 
+/**
+ * An incremental parser: feed it chunks as they arrive (a fetch() body read piece by piece)
+ * and get the events completed so far. Lines may be split anywhere across chunks.
+ */
+export class EventStreamParser {
+  private buffer = "";
+  private data: string[] = [];
+
+  /** The events completed by `chunk`. */
+  feed(chunk: string): BuildEvent[] {
+    this.buffer += chunk;
+    const events: BuildEvent[] = [];
+    let match: RegExpExecArray | null;
+    const eol = /\r\n|\r(?!$)|\n/g;
+    let start = 0;
+    while ((match = eol.exec(this.buffer))) {
+      this.line(this.buffer.slice(start, match.index), events);
+      start = match.index + match[0].length;
+    }
+    this.buffer = this.buffer.slice(start);
+    return events;
+  }
+
+  /** The stream ended: whatever event is still open. */
+  end(): BuildEvent[] {
+    const events: BuildEvent[] = [];
+    if (this.buffer !== "") this.line(this.buffer, events);
+    this.buffer = "";
+    this.flush(events);
+    return events;
+  }
+
+  private line(line: string, events: BuildEvent[]): void {
+    if (line === "") this.flush(events);
+    else if (line.startsWith("data:")) this.data.push(line.slice(5).replace(/^ /, ""));
+    // comments (":keepalive") and other fields (event:, id:) are skipped
+  }
+
+  private flush(events: BuildEvent[]): void {
+    if (this.data.length === 0) return;
+    const event = decode(this.data.join("\n"));
+    if (event) events.push(event);
+    this.data = [];
+  }
+}
+
 /** Parse a whole stream (or a complete prefix of one) into events. */
 export function parseEventStream(text: string): BuildEvent[] {
-  const events: BuildEvent[] = [];
-  let data: string[] = [];
-  const flush = () => {
-    if (data.length === 0) return;
-    const event = decode(data.join("\n"));
-    if (event) events.push(event);
-    data = [];
-  };
-  for (const rawLine of text.split(/\r\n|\r|\n/)) {
-    if (rawLine === "") {
-      flush();
-    } else if (rawLine.startsWith(":")) {
-      continue; // a comment, e.g. a keep-alive
-    } else if (rawLine.startsWith("data:")) {
-      data.push(rawLine.slice(5).replace(/^ /, ""));
-    }
-  }
-  flush();
-  return events;
+  const parser = new EventStreamParser();
+  return [...parser.feed(text), ...parser.end()];
 }
 
 function decode(text: string): BuildEvent | null {

@@ -27,6 +27,8 @@ export interface UnlistedData {
 export interface OptionData {
   key: string;
   display_name: string;
+  /** The option takes images built from a repository on this hub (the build panel). */
+  dynamic_builds?: boolean;
   choices: ChoiceData[];
   unlisted: UnlistedData | null;
 }
@@ -37,8 +39,16 @@ export interface ProfileData {
   options: OptionData[];
 }
 
+export interface BuildsData {
+  providers: Array<{ id: string; displayName: string }>;
+  /** Why builds are not available to this user, if they are not. */
+  error?: string;
+}
+
 export interface PageData {
   profiles: ProfileData[];
+  /** Present when some option takes built images. */
+  builds: BuildsData | null;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -58,7 +68,14 @@ export function readPageData(doc: Document): PageData {
     throw new Error(`#${DATA_ID} has no "profiles" list`);
   }
   const profiles = raw.profiles.filter(isObject).filter((p) => typeof p.slug === "string");
+  const builds = isObject(raw.builds)
+    ? {
+        providers: list(raw.builds.providers).filter(isObject) as unknown as BuildsData["providers"],
+        ...(typeof raw.builds.error === "string" ? { error: raw.builds.error } : {}),
+      }
+    : null;
   return {
+    builds,
     profiles: profiles.map((p) => ({
       ...(p as unknown as ProfileData),
       options: list(p.options)

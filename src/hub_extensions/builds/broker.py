@@ -29,12 +29,16 @@ class Build:
     ref: str
     sha: str
     user: str  # who started it (limits count against this user)
+    provider: str = "git"  # gh | gl | git, for executors that pass the spec on (BinderHub)
     id: str = field(default_factory=lambda: f"b{next(_ids)}")
     requesters: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
     status: str = "waiting"  # waiting | building | ready | failed | cancelled
     position: int | None = None  # in the queue, while waiting
     cache_hit: bool = False
+    # the name the executor reports (a remote BinderHub may name it differently from `image`,
+    # which stays the key requests share); the ready event carries it, and it is what is signed
+    built_image: str | None = None
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -66,7 +70,8 @@ class Build:
 
 
 #: `execute(build, emit)` returns the final status ("built", "failed", "cancelled"), or that and
-#: extra fields for the last event (e.g. the failure's message and log tail).
+#: extra fields for the last event (e.g. the failure's message and log tail, or on "built" the
+#: `imageName` the executor produced when it differs from `build.image`).
 Executor = Callable[[Build, Callable[[dict], None]], Awaitable[str | tuple[str, dict]]]
 
 
@@ -89,13 +94,17 @@ class BuildBroker:
         self.queue: list[Build] = []
         self.history: list[Build] = []
 
-    async def request(self, user: str, image: str, repo_url: str, ref: str, sha: str) -> Build:
+    async def request(
+        self, user: str, image: str, repo_url: str, ref: str, sha: str, provider: str = "git"
+    ) -> Build:
         """The build that will produce `image` for `user` (maybe already done, or shared)."""
         build = self.active.get(image)
         if build is not None:
             build.requesters.add(user)
             return build
-        build = Build(image=image, repo_url=repo_url, ref=ref, sha=sha, user=user)
+        build = Build(
+            image=image, repo_url=repo_url, ref=ref, sha=sha, user=user, provider=provider
+        )
         build.requesters.add(user)
         # registered before the (awaited) cache check, so requests arriving meanwhile attach
         self.active[image] = build
@@ -180,7 +189,8 @@ class BuildBroker:
         self.history.append(build)
         event = {"phase": "ready" if status == "ready" else "failed", **extra}
         if status == "ready":
-            event["imageName"] = build.image
+            build.built_image = extra.get("imageName") or build.image
+            event["imageName"] = build.built_image
         if status == "cancelled":
             event["cancelled"] = True
         build.push(event)

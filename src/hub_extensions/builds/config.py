@@ -222,6 +222,16 @@ class Builds(Configurable):
         help="Seconds `git ls-remote` may take to resolve a ref. Default: 15, e.g. 30.",
     ).tag(config=True)
 
+    form_token_lifetime = Int(
+        3600,
+        help="""
+        Seconds the spawn form's build token lives. The form gets a token that only reaches
+        this service (scope `access:services!service=<name>`), kept in the page's memory, never
+        in browser storage; a page left open longer asks the user to reload it. Default: 3600,
+        e.g. 14400 for long builds started from pages left open.
+        """,
+    ).tag(config=True)
+
     @validate("allowed_providers")
     def _check_providers(self, proposal):
         value = proposal.value
@@ -260,6 +270,15 @@ class Builds(Configurable):
         if proposal.value < 1:
             name = proposal.trait.name
             raise TraitError(f"Builds.{name}: {proposal.value} is less than 1. Use 1 or more.")
+        return proposal.value
+
+    @validate("form_token_lifetime")
+    def _check_form_token_lifetime(self, proposal):
+        if proposal.value < 60:
+            raise TraitError(
+                f"Builds.form_token_lifetime: {proposal.value} is under 60 seconds, too short "
+                "to start a build. Use 60 or more, e.g. 3600."
+            )
         return proposal.value
 
     @validate("build_timeout", "git_ls_remote_timeout")
@@ -372,10 +391,22 @@ class Builds(Configurable):
         if not value:
             return value
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        try:
+            parts.port  # noqa: B018 (raises on a bad port)
+        except ValueError:
+            parts = parts._replace(netloc="")
+        fix = "Use the BinderHub base URL, e.g. 'http://binderhub-service:8090/'."
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TraitError(f"Builds.binderhub_url: {value!r} is not an http(s) URL. {fix}")
+        if parts.query or parts.fragment:
             raise TraitError(
-                f"Builds.binderhub_url: {value!r} is not an http(s) URL. "
-                "Use the BinderHub base URL, e.g. 'http://binderhub-service:8090/'."
+                f"Builds.binderhub_url: {value!r} has a '?query' or '#fragment', which would "
+                f"break the build URLs. {fix}"
+            )
+        if parts.username is not None or parts.password is not None:
+            raise TraitError(
+                f"Builds.binderhub_url: contains credentials, which would end up in logs. "
+                f"Remove 'user@' from it and put the token in Builds.binderhub_token. {fix}"
             )
         return value if value.endswith("/") else value + "/"
 

@@ -45,7 +45,9 @@ def _bytes_text(value: int | str) -> str:
     return f"{value} B"
 
 
-def render_form(data: dict, *, service_prefix: str, spawn_url: str) -> str:
+def render_form(
+    data: dict, *, service_prefix: str, spawn_url: str, build_token: str | None = None
+) -> str:
     """The form's inner HTML; JupyterHub's spawn.html wraps it in <form> with a Start button."""
     return (
         _env()
@@ -54,6 +56,7 @@ def render_form(data: dict, *, service_prefix: str, spawn_url: str) -> str:
             data=data,
             service_prefix=service_prefix,
             spawn_url=spawn_url,
+            build_token=build_token,
             script_url=f"{service_prefix}static/dist/profiles-form.js",
         )
     )

@@ -76,6 +76,7 @@ def _option(slug: str, o: Option) -> dict[str, Any]:
         "display_name": o.display_name,
         "field": option_field(slug, o.key),
         "choices": [_choice(c) for c in o.choices],
+        "dynamic_builds": o.dynamic_builds,
         "unlisted": {
             "enabled": u.enabled,
             "display_name": u.display_name,

@@ -109,11 +109,41 @@ async def _render_options_form(spawner) -> str:
     if not profiles:
         return ""
     data = page_data(profiles, spawner.user_options or None)
+    token = None
+    if any(o.dynamic_builds for p in profiles for o in p.options):
+        data["builds"], token = _builds_for_form(spawner)
     return render_form(
         data,
         service_prefix=_service_prefix(spawner),
         spawn_url=f"{spawner.hub.base_url}spawn",
+        build_token=token,
     )
+
+
+def _builds_for_form(spawner) -> tuple[dict, str | None]:
+    """The providers to offer, and a short-lived token that reaches only our service.
+
+    The token goes into the page (memory), never into browser storage: the build panel sends
+    it as `Authorization` to the service's build endpoints. It carries only the service's
+    access scope, so it can read nothing else of the user's, and it expires after
+    `Builds.form_token_lifetime`. Without it the panel says why and the form still works.
+    """
+    from ..builds.catalog import providers_for
+    from ..builds.config import Builds
+
+    builds = Builds(config=spawner.config)
+    info = {"providers": providers_for(builds.allowed_providers)}
+    service = load_options(spawner.config).service_name
+    try:
+        token = spawner.user.new_api_token(
+            note="hub-extensions spawn form (builds)",
+            expires_in=builds.form_token_lifetime,
+            scopes=[f"access:services!service={service}"],
+        )
+    except Exception:  # e.g. the user's roles lack the service's access scope
+        log.exception("no build token for %s: the build panel is off", spawner._log_name)
+        return {**info, "error": "Builds are not available to you. Ask the hub's admin."}, None
+    return info, token
 
 
 async def _apply_user_options(spawner, user_options: dict) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from ..builds.broker import Build, BuildBroker
-from ..builds.config import Builds
-from ..builds.executors.local_repo2docker import BuildJob, LocalRepo2DockerExecutor, image_exists
+from ..builds.broker import Build, BuildBroker, Executor
+from ..builds.config import Builds, cross_check
 from ..builds.signing import load_key
 
 
@@ -18,13 +18,43 @@ class BuildsContext:
     key: bytes
 
 
+ImageExists = Callable[[str], Awaitable[bool]]
+
+
 def make_builds_context(options: Builds) -> BuildsContext:
-    """The broker over the configured executor (the local repo2docker one for now)."""
-    if options.executor != "local-repo2docker":
-        raise NotImplementedError(
-            f"Builds.executor = {options.executor!r} is not available yet; "
-            "use 'local-repo2docker' (the remote BinderHub executor is planned)."
-        )
+    """The broker over the executor `Builds.executor` names."""
+    if options.executor == "binderhub":
+        execute, exists = _binderhub(options)
+    else:
+        execute, exists = _local_repo2docker(options)
+    broker = BuildBroker(
+        execute,
+        exists,
+        max_builds=options.max_builds,
+        max_builds_per_user=options.max_builds_per_user,
+    )
+    return BuildsContext(options=options, broker=broker, key=load_key(options))
+
+
+def _binderhub(options: Builds) -> tuple[Executor, ImageExists]:
+    from ..builds.executors.binderhub import BinderHubExecutor
+
+    problems = cross_check(options)  # the hub checks this at start; a standalone run may not
+    if problems:
+        raise ValueError(problems[0])
+    executor = BinderHubExecutor(
+        options.binderhub_url, options.binderhub_token, timeout=options.build_timeout
+    )
+    return executor, executor.image_exists
+
+
+def _local_repo2docker(options: Builds) -> tuple[Executor, ImageExists]:
+    from ..builds.executors.local_repo2docker import (
+        BuildJob,
+        LocalRepo2DockerExecutor,
+        image_exists,
+    )
+
     executor = LocalRepo2DockerExecutor(env=dict(os.environ))
 
     async def execute(build: Build, emit) -> tuple[str, dict]:
@@ -55,10 +85,4 @@ def make_builds_context(options: Builds) -> BuildsContext:
     async def exists(image: str) -> bool:
         return await image_exists(image, options.registry or None)
 
-    broker = BuildBroker(
-        execute,
-        exists,
-        max_builds=options.max_builds,
-        max_builds_per_user=options.max_builds_per_user,
-    )
-    return BuildsContext(options=options, broker=broker, key=load_key(options))
+    return execute, exists

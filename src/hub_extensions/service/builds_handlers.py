@@ -13,17 +13,12 @@ from urllib.parse import unquote
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..builds.catalog import providers_for
 from ..builds.events import KEEPALIVE, KEEPALIVE_INTERVAL, format_sse
 from ..builds.naming import image_name
 from ..builds.providers import SpecError, parse_spec, resolve_ref_shared
 from ..builds.signing import sign
 from .handlers import APIHandler
-
-PROVIDERS = {
-    "gh": {"displayName": "GitHub", "spec": {"validateRegex": r"[^/]+/[^/]+/.+"}},
-    "gl": {"displayName": "GitLab", "spec": {"validateRegex": r".+/.+"}},
-    "git": {"displayName": "Git repository", "spec": {"validateRegex": r".+/.+"}},
-}
 
 
 def build_summary(build, *, with_log: bool = False) -> dict:
@@ -33,7 +28,7 @@ def build_summary(build, *, with_log: bool = False) -> dict:
         "repository": build.repo_url,
         "ref": build.ref,
         "sha": build.sha,
-        "image": build.image,
+        "image": build.built_image or build.image,
         "status": build.status,
         "cacheHit": build.cache_hit,
         "created": build.created,
@@ -63,7 +58,9 @@ class BuildHandler(APIHandler):
         image = image_name(
             builds.options.image_prefix, repo.build_slug, sha, builds.options.registry
         )
-        build = await builds.broker.request(user, image, repo.repo_url, repo.ref, sha)
+        build = await builds.broker.request(
+            user, image, repo.repo_url, repo.ref, sha, provider=repo.provider
+        )
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
@@ -90,7 +87,8 @@ class BuildHandler(APIHandler):
                 event = {
                     **event,
                     "cacheHit": build.cache_hit,
-                    "signature": sign(builds.key, user, image),
+                    # the executor's name for it (a remote BinderHub's may differ from ours)
+                    "signature": sign(builds.key, user, event.get("imageName") or image),
                 }
             if not await self._send(event):
                 return
@@ -111,8 +109,7 @@ class BuildHandler(APIHandler):
 class ProvidersHandler(APIHandler):
     @web.authenticated
     def get(self) -> None:
-        allowed = self.ctx.builds.options.allowed_providers
-        self.finish({"providers": [{"id": p, **PROVIDERS[p]} for p in allowed if p in PROVIDERS]})
+        self.finish({"providers": providers_for(self.ctx.builds.options.allowed_providers)})
 
 
 class BuildsHandler(APIHandler):

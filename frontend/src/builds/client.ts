@@ -1,0 +1,173 @@
+/**
+ * Talking to the service's build endpoints from the spawn page.
+ *
+ * Authentication is a short-lived token that reaches only this service, rendered into the
+ * page by the hub and kept in memory (sent as `Authorization`), never in browser storage.
+ * The event stream is read with fetch() (EventSource cannot send the header).
+ */
+import { joinUrl } from "../lib/urls";
+import { EventStreamParser, isTerminal, type BuildEvent } from "./events";
+
+export interface Provider {
+  id: string;
+  displayName: string;
+}
+
+/** What the user asks to build; `repo` is as typed (e.g. `org/repo` or a URL). */
+export interface BuildRequest {
+  provider: string;
+  repo: string;
+  ref: string;
+}
+
+/** A problem with one field of a request: "repo" or "ref" (or "provider"). */
+export interface FieldProblem {
+  field: "provider" | "repo" | "ref";
+  message: string;
+}
+
+const GH_REPO = /^([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._][A-Za-z0-9._-]{0,99})$/;
+const GL_PATH = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/;
+const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/]+/;
+
+export const REPO_HINTS: Record<string, string> = {
+  gh: "ORG/REPO, e.g. jupyterhub/jupyterhub, or its github.com URL",
+  gl: "GROUP/PROJECT, e.g. gitlab-org/gitlab-docs, or its gitlab.com URL",
+  git: "a git URL, e.g. https://git.example.org/group/repo.git",
+};
+
+/** `repo` as the provider wants it: full github.com / gitlab.com URLs become paths. */
+export function normalizeRepo(provider: string, repo: string): string {
+  let value = repo.trim();
+  const host = provider === "gh" ? "github.com" : provider === "gl" ? "gitlab.com" : null;
+  if (host) {
+    value = value.replace(new RegExp(`^(?:https?://)?(?:www\\.)?${host.replace(".", "\\.")}/`, "i"), "");
+    value = value.replace(/\/+$/, "").replace(/\.git$/, "");
+  }
+  return value;
+}
+
+/** What is wrong with `request`, field by field, before it is sent (the server checks again). */
+export function check(request: BuildRequest): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const repo = normalizeRepo(request.provider, request.repo);
+  const hint = REPO_HINTS[request.provider] ?? "a repository";
+  if (!repo) problems.push({ field: "repo", message: `Repository: required. Enter ${hint}.` });
+  else if (repo.startsWith("-") || /\s/.test(repo)) {
+    problems.push({ field: "repo", message: `Repository: no spaces, and no leading "-". Enter ${hint}.` });
+  } else if (
+    (request.provider === "gh" && !GH_REPO.test(repo)) ||
+    (request.provider === "gl" && !GL_PATH.test(repo)) ||
+    (request.provider === "git" && !URL_SCHEME.test(repo))
+  ) {
+    problems.push({ field: "repo", message: `Repository: "${repo.slice(0, 80)}" is not ${hint}.` });
+  }
+  const ref = request.ref.trim();
+  if (!ref) problems.push({ field: "ref", message: 'Ref: required, e.g. "HEAD" or a branch, tag or commit.' });
+  else if (ref.startsWith("-") || /[\s~^:?*[\\]|\.\.|@\{/.test(ref)) {
+    problems.push({
+      field: "ref",
+      message: `Ref: "${ref.slice(0, 80)}" is not a git branch, tag or commit. Use e.g. "HEAD" or "main".`,
+    });
+  }
+  return problems;
+}
+
+/** The BinderHub spec of `request`: `gh/ORG/REPO/REF`, `gl/PATH/REF`, `git/URL/REF` (encoded). */
+export function specFor(request: BuildRequest): string {
+  const repo = normalizeRepo(request.provider, request.repo);
+  const ref = encodeURIComponent(request.ref.trim());
+  if (request.provider === "gh") return `gh/${repo}/${ref}`;
+  return `${request.provider}/${encodeURIComponent(repo)}/${ref}`;
+}
+
+/** An error answer from the service, with its HTTP status and message. */
+export class BuildError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "BuildError";
+  }
+
+  /** The field a 400 names ("repo: ..." / "ref: ..."), if any. */
+  get field(): FieldProblem["field"] | null {
+    const m = /^(provider|repo|ref): /.exec(this.message);
+    return m ? (m[1] as FieldProblem["field"]) : null;
+  }
+}
+
+async function failure(response: Response): Promise<BuildError> {
+  let message = response.statusText || `HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { message?: unknown };
+    if (typeof body?.message === "string" && body.message) message = body.message;
+  } catch {
+    // not JSON: keep the status text
+  }
+  if (response.status === 403) {
+    message = "The build service did not accept this page's session (it may have expired). Reload the page.";
+  }
+  return new BuildError(response.status, message);
+}
+
+export class BuildClient {
+  constructor(
+    readonly servicePrefix: string,
+    private readonly token: string,
+  ) {}
+
+  private headers(accept: string): Headers {
+    return new Headers({ Accept: accept, Authorization: `token ${this.token}` });
+  }
+
+  /**
+   * Request the build of `request` and call `onEvent` for every event until it is ready or
+   * failed (resolves with the last event). Throws BuildError for an HTTP error (e.g. 400 with
+   * the server's message), or the AbortError when `signal` aborts.
+   */
+  async stream(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildEvent> {
+    const url = joinUrl(this.servicePrefix, "build", specFor(request));
+    const response = await fetch(url, { headers: this.headers("text/event-stream"), signal: signal ?? null, credentials: "omit" });
+    if (!response.ok || !response.body) throw await failure(response);
+    const parser = new EventStreamParser();
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let last: BuildEvent | null = null;
+    const handle = (events: BuildEvent[]): boolean => {
+      for (const event of events) {
+        last = event;
+        onEvent(event);
+        if (isTerminal(event)) return true;
+      }
+      return false;
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done ? handle(parser.end()) : handle(parser.feed(value))) {
+        if (!done) await reader.cancel();
+        return last!;
+      }
+      if (done) break;
+    }
+    throw new BuildError(0, "The build's log stopped before it ended. Press Build to attach again.");
+  }
+
+  /** Cancel build `id` (only its starter or an admin may). */
+  async cancel(id: string): Promise<void> {
+    const url = joinUrl(this.servicePrefix, "api/builds", encodeURIComponent(id));
+    const response = await fetch(url, { method: "DELETE", headers: this.headers("application/json"), credentials: "omit" });
+    if (!response.ok && response.status !== 409) throw await failure(response);
+  }
+
+  /** My builds, newest first, as the service lists them. */
+  async mine(): Promise<Array<{ id: string; repository: string; ref: string; status: string }>> {
+    const response = await fetch(joinUrl(this.servicePrefix, "api/builds"), {
+      headers: this.headers("application/json"),
+      credentials: "omit",
+    });
+    if (!response.ok) throw await failure(response);
+    const body = (await response.json()) as { builds?: unknown };
+    return Array.isArray(body.builds) ? body.builds : [];
+  }
+}

@@ -1,0 +1,230 @@
+"""The build panel of the spawn form, end to end: headless Chromium on the demo hub (DockerSpawner,
+base_url /jh/), the service's build endpoint, repo2docker on the real Docker engine, a git daemon.
+
+A user builds a repository from the form, watches the phase and the log, starts the built image
+(the container runs it and serves the repository's file); a colleague's "start" link hits the
+cache and launches on its own; a reload re-attaches to a running build, and Cancel stops it and
+leaves no build container. Not covered here: GitHub/GitLab specs (no internet; their parsing is
+unit-tested), the remote BinderHub executor (tests/test_builds_binderhub.py).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+import docker
+import pytest
+from playwright.sync_api import expect
+
+from hub_extensions.demo.runner import RUN_LABEL
+
+from .infra import axe
+from .infra.browser import new_page
+from .infra.buildx_adapter import install_buildx_adapter
+from .infra.common import wait_until
+from .infra.git_repos import GitDaemon, make_repo
+from .infra.hub import PASSWORD, DemoHub
+
+pytestmark = pytest.mark.browser
+
+IMAGE = "profile-option-medium--image"
+BUILD = f"#{IMAGE}--build"
+stack_link: list[str] = []  # the first test's "start" link, opened by a colleague later
+
+
+@pytest.fixture(scope="module")
+def stack(docker_engine, base_image, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("builds-browser")
+    env = install_buildx_adapter(tmp / "docker-config")
+    marker = f"built from the form {uuid.uuid4().hex[:8]}\n"  # a new commit: a real build
+    make_repo(
+        tmp / "repos" / "hello",
+        {
+            "Dockerfile": f"FROM {base_image}\nCOPY hello.txt /home/jovyan/hello.txt\n",
+            "hello.txt": marker,
+        },
+    )
+    make_repo(
+        tmp / "repos" / "slow",
+        {"Dockerfile": f"FROM {base_image}\nRUN echo SLOW-STEP-{uuid.uuid4().hex} && sleep 300\n"},
+    )
+    daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
+    extra = tmp / "builds.py"
+    extra.write_text(f"c.HubExtensions.service_environment.update({json.dumps(env)})\n")
+    demo = DemoHub(
+        tmp, spawner="docker", image=base_image, base_url="/jh/", extra_config=str(extra)
+    ).start()
+    yield demo, daemon, marker
+    demo.stop()
+    daemon.stop()
+
+
+def sign_in(browser, demo: DemoHub, user: str, **context):
+    page, errors = new_page(browser, **context)
+    page.goto(demo.hub_url("login"))
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/jh/hub/spawn")
+    return page, errors
+
+
+def choose_build(page) -> None:
+    page.get_by_label("Medium").check()
+    page.locator(f"#{IMAGE}").select_option(label="Build from a repository...")
+    expect(page.locator(f"{BUILD}-repo")).to_be_visible()
+
+
+def fill_build(page, daemon: GitDaemon, repo: str, ref: str = "HEAD") -> None:
+    page.locator(f"{BUILD}-provider").select_option(label="Git repository")
+    page.locator(f"{BUILD}-repo").fill(daemon.repo_url(repo))
+    page.locator(f"{BUILD}-ref").fill(ref)
+
+
+def head_sha(daemon: GitDaemon, repo: str) -> str:
+    out = subprocess.run(
+        ["git", "ls-remote", daemon.repo_url(repo), "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return out.stdout.split()[0]
+
+
+def demo_containers(demo: DemoHub):
+    return docker.from_env().containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"})
+
+
+def build_containers():
+    return docker.from_env().containers.list(
+        all=True, filters={"label": "hub-extensions.build-job"}
+    )
+
+
+def my_builds(demo: DemoHub, user: str) -> list[dict]:
+    api = demo.api(demo.token(demo.login(user), user))
+    return api.get(demo.service_url("api/builds"), timeout=10).json()["builds"]
+
+
+def test_a_user_builds_in_the_form_watches_the_log_and_starts_the_built_image(
+    stack, browser, artifacts
+):
+    demo, daemon, marker = stack
+    page, errors = sign_in(browser, demo, "ada", permissions=["clipboard-read", "clipboard-write"])
+    try:
+        choose_build(page)
+        start = page.get_by_role("button", name="Start", exact=True)
+        start.click()  # nothing built yet: refused in the page, nothing starts
+        status = page.get_by_role("status").filter(has_text="Build the environment first")
+        expect(status).to_be_visible()
+        assert page.url.endswith("/jh/hub/spawn")
+
+        fill_build(page, daemon, "hello")
+        page.get_by_role("button", name="Build", exact=True).click()
+        expect(page.locator(".hx-build-status")).to_contain_text(
+            "Building the image", timeout=120_000
+        )
+        expect(page.get_by_role("button", name="Cancel")).to_be_visible()
+        expect(page.locator(".hx-build-status")).to_have_text(
+            "Ready: the image is built. Press Start to launch it.", timeout=300_000
+        )
+        expect(page.locator(".hx-build-commit code")).to_have_text(head_sha(daemon, "hello"))
+        log = page.get_by_label("Build log")
+        expect(log).to_contain_text("COPY hello.txt")
+        assert page.locator(".hx-build-status").get_attribute("aria-live") == "polite"
+        assert axe.violations(page) == []
+        page.screenshot(path=artifacts / "builds-form-ready.png", full_page=True)
+        image = page.locator(f'input[type="hidden"][name="{IMAGE}--unlisted-choice"]').input_value()
+        assert image.endswith(":" + head_sha(daemon, "hello"))
+
+        # the link that starts right away, for a colleague (next test)
+        page.get_by_role("button", name="Copy link that starts right away").click()
+        expect(page.locator(".hx-copy-link [aria-live]")).to_have_text("Link copied")
+        link = page.evaluate("() => navigator.clipboard.readText()")
+        page_part, _, fragment = link.partition("#")
+        assert "hx-start=1" in fragment.split("&")
+        assert "?" not in page_part  # /hub/spawn?... would start without building
+        stack_link.append(link)
+
+        start.click()
+        page.wait_for_url("**/jh/user/ada/**", timeout=120_000)
+        [container] = demo_containers(demo)
+        assert container.attrs["Config"]["Image"] == image
+        code, out = container.exec_run(["cat", "/home/jovyan/hello.txt"])
+        assert (code, out.decode()) == (0, marker)
+        assert errors.all() == []
+    finally:
+        page.context.close()
+        demo.stop_server(demo.api(demo.token(demo.login("ada"), "ada")), "ada")
+
+
+def test_an_edited_image_name_is_refused_with_400_and_a_message(stack, browser):
+    demo, daemon, _ = stack
+    page, _ = sign_in(browser, demo, "eve")
+    try:
+        choose_build(page)
+        fill_build(page, daemon, "hello")
+        build = page.get_by_role("button", name="Build", exact=True)
+        build.click()  # built by the first test (a cache hit), or built now
+        expect(page.locator(".hx-build-status")).to_contain_text("Ready", timeout=300_000)
+        build.click()  # the same commit again: certainly a cache hit now
+        expect(page.locator(".hx-build-status")).to_contain_text("cache hit", timeout=30_000)
+        expect(page.locator(".hx-build-log")).to_be_hidden()  # a cache hit has no log
+        # someone edits the page to launch another image with this signature
+        page.evaluate(
+            f"""() => document.querySelector('input[name="{IMAGE}--unlisted-choice"]')
+                .value = 'docker.io/library/busybox:latest'"""
+        )
+        with page.expect_response(lambda r: r.request.method == "POST") as response:
+            page.get_by_role("button", name="Start", exact=True).click()
+        assert response.value.status == 400
+        expect(page.get_by_text("not a valid signature for this image and user")).to_be_visible()
+        assert demo_containers(demo) == []
+    finally:
+        page.context.close()
+
+
+def test_a_colleagues_start_link_hits_the_cache_and_launches(stack, browser):
+    demo, daemon, _ = stack
+    if not stack_link:
+        pytest.fail("the first test did not produce a link")
+    page, errors = sign_in(browser, demo, "grace")
+    try:
+        page.goto(stack_link[0])
+        page.wait_for_url("**/jh/user/grace/**", timeout=120_000)
+        [container] = demo_containers(demo)
+        assert container.attrs["Config"]["Image"].endswith(":" + head_sha(daemon, "hello"))
+        assert errors.all() == []
+    finally:
+        page.context.close()
+        demo.stop_server(demo.api(demo.token(demo.login("grace"), "grace")), "grace")
+
+
+def test_a_reload_reattaches_to_the_running_build_and_cancel_stops_it(stack, browser):
+    demo, daemon, _ = stack
+    page, errors = sign_in(browser, demo, "hal")
+    try:
+        choose_build(page)
+        fill_build(page, daemon, "slow")
+        page.get_by_role("button", name="Build", exact=True).click()
+        log = page.get_by_label("Build log")
+        expect(log).to_contain_text("SLOW-STEP", timeout=120_000)
+        assert len(build_containers()) == 1
+
+        page.reload()
+        expect(page.locator(f"{BUILD}-repo")).to_have_value(daemon.repo_url("slow"))
+        expect(page.locator(".hx-build-status")).to_contain_text("Building", timeout=30_000)
+        expect(page.get_by_label("Build log")).to_contain_text("SLOW-STEP")  # the whole log again
+
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.locator(".hx-build-status")).to_have_text("Build cancelled.", timeout=60_000)
+        expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+        wait_until(lambda: build_containers() == [], timeout=30, what="the build container to go")
+        build = [b for b in my_builds(demo, "hal") if b["repository"] == daemon.repo_url("slow")]
+        assert [b["status"] for b in build] == ["cancelled"]
+        assert errors.all() == []
+    finally:
+        page.context.close()
