@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
+from pathlib import Path
 
 import docker
 import pytest
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.browser
 
 IMAGE = "profile-option-medium--image"
 BUILD = f"#{IMAGE}--build"
+SLOW_MARKER = f"SLOW-STEP-{uuid.uuid4().hex}"  # a new commit each run, and findable in `ps`
 stack_link: list[str] = []  # the first test's "start" link, opened by a colleague later
 
 
@@ -48,7 +50,7 @@ def stack(docker_engine, base_image, tmp_path_factory):
     )
     make_repo(
         tmp / "repos" / "slow",
-        {"Dockerfile": f"FROM {base_image}\nRUN echo SLOW-STEP-{uuid.uuid4().hex} && sleep 300\n"},
+        {"Dockerfile": f"FROM {base_image}\nRUN echo {SLOW_MARKER} && sleep 300\n"},
     )
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
     extra = tmp / "builds.py"
@@ -98,10 +100,23 @@ def demo_containers(demo: DemoHub):
     return docker.from_env().containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"})
 
 
-def build_containers():
-    return docker.from_env().containers.list(
-        all=True, filters={"label": "hub-extensions.build-job"}
-    )
+def step_processes(marker: str) -> list[int]:
+    """Processes of the build step whose command line carries `marker` (BuildKit runs steps as
+    host processes in their own namespaces, not as containers `docker ps` would list)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def stop_if_running(demo: DemoHub, user: str) -> None:
+    api = demo.api(demo.token(demo.login(user), user))
+    if api.get(demo.hub_url(f"api/users/{user}"), timeout=10).json()["servers"]:
+        demo.stop_server(api, user)
 
 
 def my_builds(demo: DemoHub, user: str) -> list[dict]:
@@ -158,7 +173,7 @@ def test_a_user_builds_in_the_form_watches_the_log_and_starts_the_built_image(
         assert errors.all() == []
     finally:
         page.context.close()
-        demo.stop_server(demo.api(demo.token(demo.login("ada"), "ada")), "ada")
+        stop_if_running(demo, "ada")
 
 
 def test_an_edited_image_name_is_refused_with_400_and_a_message(stack, browser):
@@ -173,10 +188,17 @@ def test_an_edited_image_name_is_refused_with_400_and_a_message(stack, browser):
         build.click()  # the same commit again: certainly a cache hit now
         expect(page.locator(".hx-build-status")).to_contain_text("cache hit", timeout=30_000)
         expect(page.locator(".hx-build-log")).to_be_hidden()  # a cache hit has no log
-        # someone edits the page to launch another image with this signature
-        page.evaluate(
-            f"""() => document.querySelector('input[name="{IMAGE}--unlisted-choice"]')
-                .value = 'docker.io/library/busybox:latest'"""
+        # someone rewrites the form post to launch another image with this signature
+        image = page.locator(f'input[type="hidden"][name="{IMAGE}--unlisted-choice"]').input_value()
+
+        def tamper(route):
+            body = route.request.post_data_buffer or b""
+            assert image.encode() in body
+            route.continue_(post_data=body.replace(image.encode(), b"docker.io/library/busybox:1"))
+
+        page.route(
+            "**/jh/hub/spawn*",
+            lambda route: tamper(route) if route.request.method == "POST" else route.continue_(),
         )
         with page.expect_response(lambda r: r.request.method == "POST") as response:
             page.get_by_role("button", name="Start", exact=True).click()
@@ -185,6 +207,7 @@ def test_an_edited_image_name_is_refused_with_400_and_a_message(stack, browser):
         assert demo_containers(demo) == []
     finally:
         page.context.close()
+        stop_if_running(demo, "eve")
 
 
 def test_a_colleagues_start_link_hits_the_cache_and_launches(stack, browser):
@@ -200,11 +223,12 @@ def test_a_colleagues_start_link_hits_the_cache_and_launches(stack, browser):
         assert errors.all() == []
     finally:
         page.context.close()
-        demo.stop_server(demo.api(demo.token(demo.login("grace"), "grace")), "grace")
+        stop_if_running(demo, "grace")
 
 
 def test_a_reload_reattaches_to_the_running_build_and_cancel_stops_it(stack, browser):
     demo, daemon, _ = stack
+    slow_marker = SLOW_MARKER
     page, errors = sign_in(browser, demo, "hal")
     try:
         choose_build(page)
@@ -212,7 +236,9 @@ def test_a_reload_reattaches_to_the_running_build_and_cancel_stops_it(stack, bro
         page.get_by_role("button", name="Build", exact=True).click()
         log = page.get_by_label("Build log")
         expect(log).to_contain_text("SLOW-STEP", timeout=120_000)
-        assert len(build_containers()) == 1
+        wait_until(  # the build's RUN step is running
+            lambda: step_processes(slow_marker) != [], timeout=60, what="the build step"
+        )
 
         page.reload()
         expect(page.locator(f"{BUILD}-repo")).to_have_value(daemon.repo_url("slow"))
@@ -222,9 +248,15 @@ def test_a_reload_reattaches_to_the_running_build_and_cancel_stops_it(stack, bro
         page.get_by_role("button", name="Cancel").click()
         expect(page.locator(".hx-build-status")).to_have_text("Build cancelled.", timeout=60_000)
         expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
-        wait_until(lambda: build_containers() == [], timeout=30, what="the build container to go")
-        build = [b for b in my_builds(demo, "hal") if b["repository"] == daemon.repo_url("slow")]
-        assert [b["status"] for b in build] == ["cancelled"]
+        wait_until(
+            lambda: step_processes(slow_marker) == [], timeout=30, what="the build step to go"
+        )
+
+        def statuses() -> list[str]:
+            slow = daemon.repo_url("slow")
+            return [b["status"] for b in my_builds(demo, "hal") if b["repository"] == slow]
+
+        wait_until(lambda: statuses() == ["cancelled"], timeout=30, what="the build to end")
         assert errors.all() == []
     finally:
         page.context.close()

@@ -119,8 +119,9 @@ class HubExtensions(Configurable):
 
 def _configurables() -> list[type[Configurable]]:
     from .builds.config import Builds
+    from .usage.config import Usage
 
-    return [HubExtensions, Builds]
+    return [HubExtensions, Builds, Usage]
 
 
 #: Every Configurable of the suite; check_config() validates each section of these.
@@ -145,8 +146,9 @@ def _extra_checks() -> list:
     from .auth.presets import check_cilogon_presets
     from .builds.config import check_builds
     from .profiles.checks import check_profiles
+    from .usage.config import check_usage
 
-    return [check_profiles, check_cilogon_presets, check_builds]
+    return [check_profiles, check_cilogon_presets, check_builds, check_usage]
 
 
 def check_config(config: Config) -> list[str]:

@@ -1,0 +1,346 @@
+"""The ledger: record sessions, accrue their time at each heartbeat, roll it up per day.
+
+`Ledger` methods are synchronous and short (one transaction each, bulk statements). The hub
+calls them in a thread executor, or directly when a few milliseconds on its event loop are
+acceptable. An in-process lock serialises them, so one Ledger may be shared by threads. For
+fail-open behaviour wrap it in `FailOpenLedger`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, case, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from . import bulk, reports
+from .config import Usage, resolve_db_url, timezone_problem
+from .db import make_engine, migrate
+from .models import ALL_USERS, EndReason, UsageSession
+from .timeutil import Accrual, accrue, as_utc, local_day
+
+SESSIONS = UsageSession.__table__
+_EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00Z
+_counter = itertools.count(random.getrandbits(12))
+MARKER_CACHE_MAX = 200_000
+
+
+def new_session_id() -> int:
+    """A unique id made before any database round trip (so a queued write can use it).
+
+    Milliseconds since 2024 shifted by 12 bits plus a per-process counter: sortable by time,
+    and below 2**53 (exact in JavaScript) until about 2093.
+    """
+    ms = int(time.time() * 1000) - _EPOCH_MS
+    return (ms << 12) | (next(_counter) & 0xFFF)
+
+
+@dataclass
+class ReconcileResult:
+    """What reconciliation did: sessions closed, and running servers' sessions to adopt."""
+
+    closed: list[int] = field(default_factory=list)
+    #: (user, server_name) -> id of the open session of a server still running
+    adopted: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: running servers the ledger has no open session for
+    unknown: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _check(cond: bool, name: str, fix: str) -> None:
+    if not cond:
+        raise ValueError(f"{name}: {fix}")
+
+
+def _number(value: Any, name: str, *, integer: bool = False) -> None:
+    if value is None:
+        return
+    kinds = (int,) if integer else (int, float)
+    ok = isinstance(value, kinds) and not isinstance(value, bool) and value >= 0
+    _check(ok, name, f"{value!r} must be a {'whole ' if integer else ''}number >= 0")
+
+
+class Ledger:
+    """Storage, roll-ups and queries of the activity ledger on SQLite or PostgreSQL."""
+
+    def __init__(self, db_url: str | Engine, timezone: str = "UTC") -> None:
+        problem = timezone_problem(timezone)
+        if problem:
+            raise ValueError(f"timezone: {problem}")
+        self.engine = db_url if isinstance(db_url, Engine) else make_engine(db_url)
+        self.tz = ZoneInfo(timezone)
+        self.started = False
+        self._lock = threading.RLock()
+        self._marked: set[tuple[date, str]] = set()  # active-day markers known to be written
+
+    @classmethod
+    def from_config(cls, usage: Usage, hub_db_url: str = "", cwd: str | None = None) -> Ledger:
+        return cls(resolve_db_url(usage, hub_db_url, cwd), timezone=usage.timezone)
+
+    def start(self) -> None:
+        """Apply pending migrations; call once before anything else."""
+        with self._lock:
+            migrate(self.engine)
+            self.started = True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def open_session(self, **fields: Any) -> int:
+        """Record a spawn request; returns the session's id. Counts a session for its day.
+
+        Fields: see `session_row`; `user` and `requested_at` are required.
+        """
+        row = self.session_row(**fields)
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(SESSIONS.insert(), row)
+            day = local_day(row["requested_at"], self.tz)
+            bulk.add_daily(conn, [(row["user"], day, row["profile_slug"], 1, 0.0, 0.0)])
+        return row["id"]
+
+    def session_row(
+        self,
+        *,
+        user: str,
+        requested_at: datetime,
+        server_name: str = "",
+        profile_slug: str = "",
+        options: dict[str, Any] | None = None,
+        image: str | None = None,
+        build_repo: str | None = None,
+        build_ref: str | None = None,
+        cpu_request: float | None = None,
+        cpu_limit: float | None = None,
+        mem_request_bytes: int | None = None,
+        mem_limit_bytes: int | None = None,
+        gpu_count: int = 0,
+        gpu_type: str | None = None,
+        groups: Iterable[str] = (),
+        spawner_class: str | None = None,
+        session_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The sessions row of a spawn request, with every field checked (messages name it)."""
+        _check(isinstance(user, str) and user != "", "user", "must be a non-empty string")
+        _check(isinstance(server_name, str), "server_name", "must be a string ('' = default)")
+        _check(isinstance(profile_slug, str), "profile_slug", "must be a string")
+        for name, value in (("cpu_request", cpu_request), ("cpu_limit", cpu_limit)):
+            _number(value, name)
+        for name, value in (
+            ("mem_request_bytes", mem_request_bytes),
+            ("mem_limit_bytes", mem_limit_bytes),
+            ("gpu_count", gpu_count),
+        ):
+            _number(value, name, integer=True)
+        group_list = sorted({str(g) for g in groups})
+        at = as_utc(requested_at, "requested_at")
+        sid = session_id if session_id is not None else new_session_id()
+        return dict(
+            id=sid, user=user, server_name=server_name, requested_at=at, last_seen_at=at,
+            ready_at=None, ended_at=None, end_reason=None, end_inferred=False,
+            profile_slug=profile_slug, options=dict(options or {}), image=image,
+            build_repo=build_repo, build_ref=build_ref, cpu_request=cpu_request,
+            cpu_limit=cpu_limit, mem_request_bytes=mem_request_bytes,
+            mem_limit_bytes=mem_limit_bytes, gpu_count=gpu_count, gpu_type=gpu_type,
+            groups=group_list, active_seconds=0.0, idle_seconds=0.0, spawner_class=spawner_class,
+        )  # fmt: skip
+
+    def mark_ready(self, session_id: int, at: datetime) -> bool:
+        """The server answered: time accrues from `at` on. False if unknown, ended or ready."""
+        at = as_utc(at, "at")
+        stmt = (
+            update(SESSIONS)
+            .where(SESSIONS.c.id == session_id, SESSIONS.c.ended_at.is_(None))
+            .where(SESSIONS.c.ready_at.is_(None))
+            # never back: a replayed mark_ready may follow a heartbeat that already accrued
+            .values(
+                ready_at=at,
+                last_seen_at=case(
+                    (SESSIONS.c.last_seen_at < at, at), else_=SESSIONS.c.last_seen_at
+                ),
+            )
+        )
+        with self._lock, self.engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def heartbeat(self, now: datetime, running: Iterable[tuple[int, datetime | None]]) -> int:
+        """Accrue time since each running session's last heartbeat; returns how many accrued.
+
+        `running` holds (session id, the server's last activity or None). Idle time is the time
+        since the last activity, capped to the interval since the session was last seen. Ended,
+        unknown and not yet ready sessions are skipped, so nothing is counted twice. One
+        transaction.
+        """
+        now = as_utc(now, "now")
+        activity = {
+            sid: (as_utc(la, "last_activity") if la is not None else None) for sid, la in running
+        }
+        if not activity:
+            return 0
+        with self._lock, self.engine.begin() as conn:
+            rows = self._open_rows(conn, list(activity))
+            updates, accruals = [], []
+            for row in rows:
+                if row.ready_at is None or now <= row.last_seen_at:
+                    continue  # time accrues from ready on; a pending spawn accrues nothing
+                acc = accrue(row.last_seen_at, now, activity[row.id], self.tz)
+                accruals.append((row, acc))
+                updates.append((row.id, acc.active, acc.idle))
+            if not updates:
+                return 0
+            bulk.accrue_sessions(conn, now, updates)
+            marked = self._roll_up(conn, accruals)
+        self._remember(marked)
+        return len(updates)
+
+    def close_session(
+        self,
+        session_id: int,
+        at: datetime,
+        reason: EndReason | str,
+        inferred: bool = False,
+        last_activity: datetime | None = None,
+    ) -> bool:
+        """End a session, accruing its last stretch; False if it is unknown or already ended.
+
+        The end is never before the session was last seen (a heartbeat saw it up then). A
+        session that never became ready (e.g. a failed spawn) accrues nothing.
+        """
+        try:
+            reason = EndReason(reason)
+        except ValueError:
+            choices = ", ".join(r.value for r in EndReason)
+            raise ValueError(f"reason: {reason!r} is not one of {choices}") from None
+        at = as_utc(at, "at")
+        la = as_utc(last_activity, "last_activity") if last_activity is not None else None
+        with self._lock, self.engine.begin() as conn:
+            rows = self._open_rows(conn, [session_id])
+            if not rows:
+                return False
+            row = rows[0]
+            end = max(at, row.last_seen_at)
+            acc = accrue(row.last_seen_at, end, la, self.tz) if row.ready_at else Accrual()
+            conn.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.id == session_id)
+                .values(
+                    ended_at=end,
+                    last_seen_at=end,
+                    end_reason=reason,
+                    end_inferred=inferred,
+                    active_seconds=SESSIONS.c.active_seconds + acc.active,
+                    idle_seconds=SESSIONS.c.idle_seconds + acc.idle,
+                )
+            )
+            marked = self._roll_up(conn, [(row, acc)])
+        self._remember(marked)
+        return True
+
+    def reconcile(self, now: datetime, running: Iterable[tuple[str, str]]) -> ReconcileResult:
+        """At hub start: close sessions whose server is gone, at their last-seen time.
+
+        `running` holds the (user, server_name) of servers the hub finds running. Their newest
+        open session is adopted (its time accrues again from its last-seen time at the next
+        heartbeat); any older open session of the same server is closed too. Sessions
+        requested after `now` belong to spawns started since and are left alone.
+        """
+        now = as_utc(now, "now")
+        keys = {(u, s) for u, s in running}
+        result = ReconcileResult()
+        query = (
+            select(SESSIONS.c.id, SESSIONS.c.user, SESSIONS.c.server_name)
+            .where(SESSIONS.c.ended_at.is_(None), SESSIONS.c.requested_at <= now)
+            .order_by(SESSIONS.c.requested_at.desc(), SESSIONS.c.id.desc())
+        )
+        with self._lock, self.engine.begin() as conn:
+            for sid, user, server in conn.execute(query):
+                key = (user, server)
+                if key in keys and key not in result.adopted:
+                    result.adopted[key] = sid
+                else:
+                    result.closed.append(sid)
+            if result.closed:
+                # closed at last_seen_at: nothing accrues, so the roll-ups stay as they are
+                conn.execute(
+                    update(SESSIONS)
+                    .where(SESSIONS.c.id == bindparam("b_id"))
+                    .values(
+                        ended_at=SESSIONS.c.last_seen_at,
+                        end_reason=EndReason.reconciled,
+                        end_inferred=True,
+                    ),
+                    [{"b_id": sid} for sid in result.closed],
+                )
+        result.unknown = sorted(keys - set(result.adopted))
+        return result
+
+    # --- roll-ups -----------------------------------------------------------------------------
+
+    def _open_rows(self, conn: Connection, ids: list[int]) -> list[Any]:
+        cols = (SESSIONS.c.id, SESSIONS.c.user, SESSIONS.c.profile_slug, SESSIONS.c.groups,
+                SESSIONS.c.last_seen_at, SESSIONS.c.ready_at)  # fmt: skip
+        rows: list[Any] = []
+        for i in range(0, len(ids), 900):  # stays below every backend's bound-parameter limit
+            chunk = ids[i : i + 900]
+            query = select(*cols).where(SESSIONS.c.id.in_(chunk), SESSIONS.c.ended_at.is_(None))
+            rows.extend(conn.execute(query))
+        return rows
+
+    def _roll_up(self, conn: Connection, accruals: list[tuple[Any, Accrual]]) -> set:
+        """Add accrued time to daily_usage and mark active days; returns the markers written."""
+        daily: dict[tuple[date, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        markers: dict[tuple[date, str], list[str]] = {}
+        for row, acc in accruals:
+            for day, (active, idle) in acc.days.items():
+                sums = daily[(day, row.user, row.profile_slug)]
+                sums[0] += active + idle
+                sums[1] += idle
+                if active > 0 and (day, row.user) not in self._marked:
+                    markers.setdefault((day, row.user), []).extend(row.groups or [])
+        bulk.add_daily(conn, [(u, d, p, 0, s, i) for (d, u, p), (s, i) in daily.items()])
+        if markers:
+            rows = [
+                (g, day, user)
+                for (day, user), groups in markers.items()
+                for g in sorted({ALL_USERS, *groups})
+            ]
+            bulk.mark_active(conn, rows)
+        return set(markers)
+
+    def _remember(self, marked: set) -> None:
+        # only after commit: a rolled-back marker must be written again
+        if len(self._marked) + len(marked) > MARKER_CACHE_MAX:
+            self._marked.clear()
+        self._marked |= marked
+
+    # --- reads (see reports.py) ---------------------------------------------------------------
+
+    def sessions(self, **filters: Any) -> list[dict[str, Any]]:
+        """Sessions, newest first; see reports.sessions for the filters."""
+        return reports.sessions(self.engine, self.tz, **filters)
+
+    def running_sessions(self) -> list[dict[str, Any]]:
+        return reports.sessions(self.engine, self.tz, running=True, limit=None)
+
+    def summary(self, user: str, month: str | date | None = None, now: datetime | None = None):
+        return reports.summary(self.engine, self.tz, user, month, now)
+
+    def all_users_summary(self, month: str | date | None = None, now: datetime | None = None):
+        return reports.all_users_summary(self.engine, self.tz, month, now)
+
+    def active_users(self, day: date, window: str = "daily", group: str | None = None) -> int:
+        return reports.active_users(self.engine, day, window, group)
+
+    def active_users_series(
+        self, start: date, end: date, window: str = "daily", group: str | None = None
+    ) -> list[tuple[date, int]]:
+        return reports.active_users_series(self.engine, start, end, window, group)

@@ -1,0 +1,89 @@
+"""Time arithmetic of the ledger: UTC instants split into the configured time zone's days."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+MONTH_RE = re.compile(r"\A(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])\Z")
+
+
+def as_utc(value: datetime, name: str) -> datetime:
+    """An aware UTC datetime; naive values are hub times, which are UTC."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name}: expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def local_day(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which `day` starts in `tz`."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def split_by_day(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, float]]:
+    """Seconds of [start, end) falling in each local day of `tz`, in order."""
+    out: list[tuple[date, float]] = []
+    cur = start
+    while cur < end:
+        day = local_day(cur, tz)
+        seg_end = min(end, day_start(day + timedelta(days=1), tz))
+        if seg_end <= cur:  # a midnight skipped by a DST change: move on by an hour
+            seg_end = min(end, cur + timedelta(hours=1))
+        out.append((day, (seg_end - cur).total_seconds()))
+        cur = seg_end
+    return out
+
+
+@dataclass
+class Accrual:
+    """Time accrued by one session over one interval, in total and per local day."""
+
+    active: float = 0.0
+    idle: float = 0.0
+    #: day -> [active seconds, idle seconds]
+    days: dict[date, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
+
+
+def accrue(start: datetime, end: datetime, last_activity: datetime | None, tz: ZoneInfo) -> Accrual:
+    """Split [start, end) into active then idle time; idle runs from the last activity on.
+
+    Idle time is the time since `last_activity`, capped to the interval. Without any known
+    activity the whole interval is idle, so an untouched server never makes its user "active".
+    """
+    acc = Accrual()
+    if end <= start:
+        return acc
+    idle_from = start if last_activity is None else min(max(last_activity, start), end)
+    for day, seconds in split_by_day(start, idle_from, tz):
+        acc.days[day][0] += seconds
+        acc.active += seconds
+    for day, seconds in split_by_day(idle_from, end, tz):
+        acc.days[day][1] += seconds
+        acc.idle += seconds
+    return acc
+
+
+def parse_month(month: str | date) -> date:
+    """The first day of `month` ('YYYY-MM' or any date in it)."""
+    if isinstance(month, date):
+        return month.replace(day=1)
+    m = MONTH_RE.match(str(month))
+    if not m:
+        raise ValueError(f"month: {month!r} is not a month. Use 'YYYY-MM', e.g. '2026-11'")
+    return date(int(m.group("y")), int(m.group("m")), 1)
+
+
+def month_end(first: date) -> date:
+    """The last day of the month starting on `first`."""
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
