@@ -279,3 +279,59 @@ async def test_extra_ca_certs_reach_a_dockerfile_that_asks(
         check=True,
     )
     assert out.stdout == ca_file.read_text()
+
+
+ALLOCATE = (
+    'RUN python3 -c "import sys; b = bytearray(300 * 2**20); '
+    "b[::4096] = b'x' * len(b[::4096]); print('OK-' + 'ALLOCATED', sys.argv[1:])\" {marker}"
+)
+
+
+async def test_memory_limit_kills_a_step_over_it_and_lets_the_same_build_pass_without(
+    adapter_env, git_daemon, base_image, docker_engine, tmp_path
+):
+    """The executor gives the build a cgroup with the limit and passes it to buildx.
+
+    Debian's Docker 20.10 here runs BuildKit steps outside a requested cgroup parent
+    (moby#45796; BuildKit >= 0.10 with buildx >= 0.11.1 honour it), so this test runs the
+    step with the classic builder, which does: what is covered is our cgroup, the argument
+    reaching `docker buildx build`, the kill, and the cleanup; not BuildKit's side.
+    """
+    from hub_extensions.builds.executors.memory_limit import CGROUP_ROOT, PARENT, cgroup_version
+
+    record = tmp_path / "buildx-args.jsonl"
+    env = {**adapter_env, "HUB_EXTENSIONS_TEST_BUILDKIT": "0"}
+    executor = LocalRepo2DockerExecutor(
+        env={**env, "HUB_EXTENSIONS_TEST_BUILDX_ARGS": str(record)}, kill_grace=5
+    )
+    marker = f"mem-{uuid.uuid4().hex[:8]}"
+    body = ALLOCATE.format(marker=marker)
+    url, sha, _ = dockerfile_repo(git_daemon, "memory-hungry", base_image, body)
+    limited = job_for(url, sha, f"hubext-test/mem:{sha}", timeout=300, memory_limit=128 * 2**20)
+    result, events = await run_build(executor, limited)
+    assert result.status == "failed", result.log_tail
+    assert events[-1]["phase"] == "failed"
+    assert not any("OK-ALLOCATED" in line for line in result.log_tail)
+    assert any("137" in line or "Killed" in line for line in result.log_tail), result.log_tail
+    assert not await image_exists(limited.image_name)
+    [args] = [json.loads(line) for line in record.read_text().splitlines()]
+    parent = args[args.index("--cgroup-parent") + 1]
+    assert parent == f"/{PARENT}/{limited.job_id}"
+    base = CGROUP_ROOT / PARENT if cgroup_version() == 2 else CGROUP_ROOT / "memory" / PARENT
+    assert not (base / limited.job_id).exists()  # the build's cgroup went with it
+    assert_no_leftovers(docker_engine, limited, marker)
+
+    free = job_for(url, sha, f"hubext-test/mem:{sha}", timeout=300)  # same repository, no limit
+    result, _ = await run_build(executor, free)
+    assert result.status == "built", result.log_tail
+    assert any("OK-ALLOCATED" in line for line in result.log_tail)
+
+
+def test_a_memory_limit_that_cannot_be_enforced_fails_the_build_with_the_fix(tmp_path):
+    from hub_extensions.builds.executors.memory_limit import MemoryLimitError, make_build_cgroup
+
+    (tmp_path / "cpu").mkdir()  # a cgroup v1 tree without the memory controller
+    with pytest.raises(MemoryLimitError) as err:
+        make_build_cgroup("b1", 2**30, root=tmp_path)
+    assert str(err.value).startswith("Builds.build_memory_limit: no memory cgroup controller")
+    assert "Builds.build_memory_limit = 0" in str(err.value)

@@ -40,7 +40,14 @@ def build(args: list[str]) -> int:
         else:
             passed.append(arg)
         i += 1
-    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    # HUB_EXTENSIONS_TEST_BUILDKIT=0 selects the classic builder, for tests of options that
+    # Docker 20.10's embedded BuildKit ignores (--cgroup-parent, moby#45796); plain
+    # Dockerfiles only (repo2docker's generated ones need BuildKit).
+    env = {**os.environ, "DOCKER_BUILDKIT": os.environ.get("HUB_EXTENSIONS_TEST_BUILDKIT", "1")}
+    record = os.environ.get("HUB_EXTENSIONS_TEST_BUILDX_ARGS")
+    if record:  # what repo2docker asked buildx for, one JSON list per build
+        with open(record, "a") as f:
+            f.write(json.dumps(args) + "\n")
     # stdout/stderr are inherited: repo2docker reads the build output line by line.
     rc = subprocess.call([DOCKER, "build", *passed], env=env)
     if rc != 0 or not push:

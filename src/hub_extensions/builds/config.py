@@ -155,7 +155,12 @@ class Builds(Configurable):
         default_value=0,
         help="""
         Memory limit of one build, bytes or a size such as `"2G"` (K, M, G, T are 1024-based).
-        Default: 0 (no limit).
+        The local executor makes a cgroup with this limit for each build and passes it to
+        `docker buildx build --cgroup-parent`, so a step over it is killed and the build fails.
+        Needs root (or a delegated cgroup tree), the engine's cgroupfs driver, and BuildKit
+        >= 0.10 with buildx >= 0.11.1 (older engines' BuildKit ignores a cgroup parent); a
+        build that cannot get its cgroup fails with the reason. With the `binderhub` executor,
+        set BinderHub's own `build_memory_limit`. Default: 0 (no limit).
         """,
     ).tag(config=True)
 

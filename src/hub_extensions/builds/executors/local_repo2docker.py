@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .memory_limit import BuildCgroup, MemoryLimitError, docker_cgroup_driver, make_build_cgroup
+
 log = logging.getLogger(__name__)
 
 JOB_LABEL = "hub-extensions.build-job"  # image label, also used to find leftover containers
@@ -122,17 +124,22 @@ class LocalRepo2DockerExecutor:
         cmd += list(job.extra_args)
         return [*cmd, "--", job.repo_url]
 
-    def config_text(self, job: BuildJob) -> str:
+    def config_text(self, job: BuildJob, cgroup_parent: str | None = None) -> str:
         """A traitlets config file for repo2docker (content providers, engine flags)."""
         names = ", ".join(f"contentproviders.{n}" for n in self.content_providers)
         lines = [
             "from repo2docker import contentproviders",
             f"c.Repo2Docker.content_providers = [{names}]",
         ]
+        buildx: list[str] = []
         if not job.push:
             # repo2docker passes --load only with --run; a docker-container builder would
             # otherwise keep the image in its cache instead of the engine's image store.
-            lines.append('c.DockerEngine.extra_buildx_build_args = ["--load"]')
+            buildx.append("--load")
+        if cgroup_parent:
+            buildx += ["--cgroup-parent", cgroup_parent]  # the build's memory limit
+        if buildx:
+            lines.append(f"c.DockerEngine.extra_buildx_build_args = {buildx!r}")
         return "\n".join(lines) + "\n"
 
     def _env(self, job: BuildJob, workdir: Path) -> dict[str, str]:
@@ -149,14 +156,40 @@ class LocalRepo2DockerExecutor:
         return env
 
     async def build(self, job: BuildJob, emit: Callable[[Event], None]) -> BuildResult:
-        """Run one build to the end, emitting events; never raises for build failures."""
+        """Run one build to the end, emitting events; never raises for build failures.
+
+        With a memory limit the build's steps run in a cgroup made for it (memory_limit.py).
+        """
+        if not job.memory_limit:
+            return await self._build(job, emit, None)
+        try:
+            cgroup = await asyncio.to_thread(self._memory_cgroup, job)
+        except MemoryLimitError as err:
+            emit({"phase": "failed", "message": f"{err}\n", "logTail": []})
+            return BuildResult("failed", job.image_name, [], 0.0, str(err))
+        try:
+            return await self._build(job, emit, cgroup.parent)
+        finally:
+            await asyncio.to_thread(cgroup.remove)
+
+    def _memory_cgroup(self, job: BuildJob) -> BuildCgroup:
+        if docker_cgroup_driver(dict(self.env)) == "systemd":
+            raise MemoryLimitError(
+                "Builds.build_memory_limit: the Docker engine uses the systemd cgroup driver, "
+                "under which a build's cgroup must be a systemd slice. Set "
+                '"exec-opts": ["native.cgroupdriver=cgroupfs"] in daemon.json, or set '
+                "Builds.build_memory_limit = 0 and limit the buildx builder itself."
+            )
+        assert job.memory_limit
+        return make_build_cgroup(job.job_id, job.memory_limit)
+
+    async def _build(
+        self, job: BuildJob, emit: Callable[[Event], None], cgroup_parent: str | None
+    ) -> BuildResult:
         start = time.monotonic()
         tail: deque[str] = deque(maxlen=self.tail_lines)
         safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", job.job_id)[:40]
         workdir = Path(tempfile.mkdtemp(prefix=f"hubext-build-{safe_id}-"))
-        if job.memory_limit:
-            # repo2docker >= 2024 exits on --build-memory-limit: limits belong to the builder.
-            log.warning("memory_limit is enforced by the buildx builder, not per build")
 
         def finish(status: Status, reason: str = "") -> BuildResult:
             took = time.monotonic() - start
@@ -169,7 +202,7 @@ class LocalRepo2DockerExecutor:
 
         try:
             config = workdir / "repo2docker_config.py"
-            config.write_text(self.config_text(job))
+            config.write_text(self.config_text(job, cgroup_parent))
             proc = await asyncio.create_subprocess_exec(
                 *self.command(job, config),
                 stdin=asyncio.subprocess.DEVNULL,
