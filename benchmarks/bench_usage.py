@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gc
 import io
 import json
 import math
@@ -283,15 +284,23 @@ def measure_heartbeat(ledger: Ledger, running: int, ticks: int) -> dict:
     ids = [row["id"] for row in rows]
     fresh = Ledger(ledger.engine, timezone=TZ)  # empty active-day cache: the worst case
     fresh.started = True
-    walls, lags = [], []
-    for k in range(ticks):
+    walls, lags, paused = [], [], []
+    for k in range(2 * ticks):
+        if k == ticks:
+            gc.disable()  # the same ticks with the garbage collector paused: the tick's own share
+
         t = now + timedelta(minutes=k)
         # a third of the servers were used during the tick, the rest are idle
         beats = [(sid, t - timedelta(seconds=30) if i % 3 == 0 else start)
                  for i, sid in enumerate(ids)]  # fmt: skip
         wall, lag = asyncio.run(loop_lag_during(lambda: fresh.heartbeat(t, beats)))  # noqa: B023
-        walls.append(wall)
-        lags.append(lag)
+        if k < ticks:
+            walls.append(wall)
+            lags.append(lag)
+        else:
+            paused.append(lag)
+    gc.enable()
+    now = now + timedelta(minutes=2 * ticks)
     midnight = datetime.combine(local_day(now, ZoneInfo(TZ)) + timedelta(days=1),
                                 datetime.min.time(), tzinfo=ZoneInfo(TZ))  # fmt: skip
     before = midnight.astimezone(UTC) - timedelta(seconds=30)
@@ -305,6 +314,8 @@ def measure_heartbeat(ledger: Ledger, running: int, ticks: int) -> dict:
         "first_tick_ms": round(walls[0] * 1000, 1),
         "steady_ticks_ms": ms_stats(walls[1:]),
         "loop_lag_worst_ms": round(max(lags) * 1000, 2),
+        "loop_lag_p50_ms": round(sorted(lags)[len(lags) // 2] * 1000, 2),
+        "loop_lag_worst_gc_paused_ms": round(max(paused) * 1000, 2),
         "across_midnight_ms": round(across * 1000, 1),
     }
 
@@ -373,12 +384,15 @@ def report(meta: dict, results: dict) -> None:
             (f"all-users month summary, median of {al['n']}", name, f"{al['median']} s",
              f"≤ 1 s: {met(al['max'] <= 1)}"),
             ("  same, slowest", name, f"{al['max']} s", ""),
-            (f"heartbeat tick, {args_running} running, first", name,
-             f"{hb['first_tick_ms']} ms", f"≤ 50 ms: {met(hb['first_tick_ms'] <= 50)}"),
-            ("  steady ticks p50", name, f"{hb['steady_ticks_ms']['p50_ms']} ms", ""),
-            ("  steady ticks max", name, f"{hb['steady_ticks_ms']['max_ms']} ms", ""),
+            (f"heartbeat, {args_running} running: event-loop lag, worst", name,
+             f"{hb['loop_lag_worst_ms']} ms", f"≤ 50 ms: {met(hb['loop_lag_worst_ms'] <= 50)}"),
+            ("  event-loop lag, p50 of ticks", name, f"{hb['loop_lag_p50_ms']} ms", ""),
+            ("  event-loop lag, worst, gc paused", name,
+             f"{hb['loop_lag_worst_gc_paused_ms']} ms", ""),
+            ("  tick wall time (in a thread), first", name, f"{hb['first_tick_ms']} ms", ""),
+            ("  tick wall time, steady p50", name, f"{hb['steady_ticks_ms']['p50_ms']} ms", ""),
+            ("  tick wall time, steady max", name, f"{hb['steady_ticks_ms']['max_ms']} ms", ""),
             ("  tick across midnight", name, f"{hb['across_midnight_ms']} ms", ""),
-            ("  event-loop lag, tick in executor", name, f"{hb['loop_lag_worst_ms']} ms", ""),
             ("ledger size on disk", name, mb(size), ""),
         ]  # fmt: skip
         if "load_s" in r:

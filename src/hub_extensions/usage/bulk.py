@@ -1,17 +1,19 @@
 """The heartbeat's bulk statements, one way per backend, each one round trip per chunk.
 
-SQLite runs in-process, so SQLAlchemy's executemany of one cached statement is fast. PostgreSQL
-would run an executemany statement by statement, and SQLAlchemy takes longer to compile a
-2,000-row VALUES list than the server takes to run it, so there psycopg2's execute_values sends
-one multi-row statement per chunk.
+A heartbeat over 2,000 servers must hold the GIL (and so the hub's event loop) as little as
+possible, and SQLAlchemy's per-row parameter processing cost more than the database work. So
+these statements go to the DBAPI directly, with parameters prepared as each driver takes
+them: on SQLite an executemany of plain tuples (times in SQLAlchemy's own text format, so its
+reads parse them), on PostgreSQL psycopg2's execute_values, one multi-row statement per chunk.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from .models import ActiveDay, DailyUsage, UsageSession
@@ -30,6 +32,58 @@ def _naive_utc(t: datetime) -> datetime:
     return t.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def _sqlite_time(t: datetime) -> str:
+    """SQLAlchemy's SQLite DATETIME text (naive UTC, always with microseconds)."""
+    return _naive_utc(t).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """A stored time (SQLite text or a driver's datetime) as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc)
+
+
+@lru_cache(maxsize=4096)
+def _groups(raw: str) -> tuple[str, ...]:
+    """A stored groups snapshot; cached, as many sessions share the same few."""
+    value = json.loads(raw)
+    return tuple(value) if isinstance(value, list) else ()
+
+
+class OpenRow(tuple):
+    """(id, user, profile_slug, groups, last_seen_at, ready_at) of an open session."""
+
+    __slots__ = ()
+    id = property(lambda self: self[0])
+    user = property(lambda self: self[1])
+    profile_slug = property(lambda self: self[2])
+    groups = property(lambda self: self[3])
+    last_seen_at = property(lambda self: self[4])
+    ready_at = property(lambda self: self[5])
+
+
+def open_rows(conn: Connection, ids: list[int]) -> list[OpenRow]:
+    """The sessions among `ids` that have not ended, read straight from the driver."""
+    rows: list[OpenRow] = []
+    for i in range(0, len(ids), 900):  # stays below every backend's bound-parameter limit
+        chunk = ids[i : i + 900]
+        marks = ", ".join(["%s" if _is_postgres(conn) else "?"] * len(chunk))
+        # only placeholders are formatted in; the ids are bound parameters
+        sql = 'SELECT id, "user", profile_slug, groups, last_seen_at, ready_at FROM sessions'
+        sql += " WHERE ended_at IS NULL AND id IN (" + marks + ")"
+        result = conn.exec_driver_sql(sql, tuple(chunk))
+        for sid, user, profile, groups, seen, ready in result:
+            if isinstance(groups, str):
+                groups = _groups(groups)
+            rows.append(
+                OpenRow((sid, user, profile, groups, _parse_time(seen), _parse_time(ready)))
+            )
+    return rows
+
+
 def accrue_sessions(conn: Connection, now: datetime, rows: list[Accrued]) -> None:
     """Add accrued seconds to sessions and set their last_seen_at to `now`."""
     # by id alone: with `ended_at IS NULL` PostgreSQL walks the partial index of running
@@ -44,16 +98,12 @@ def accrue_sessions(conn: Connection, now: datetime, rows: list[Accrued]) -> Non
             "(%s::bigint, %s::float8, %s::float8, %s::timestamp)",
         )
         return
-    stmt = (
-        update(SESSIONS)
-        .where(SESSIONS.c.id == bindparam("b_id"))
-        .values(
-            last_seen_at=now,
-            active_seconds=SESSIONS.c.active_seconds + bindparam("b_active"),
-            idle_seconds=SESSIONS.c.idle_seconds + bindparam("b_idle"),
-        )
+    seen = _sqlite_time(now)
+    conn.exec_driver_sql(
+        "UPDATE sessions SET last_seen_at = ?, active_seconds = active_seconds + ?,"
+        " idle_seconds = idle_seconds + ? WHERE id = ?",
+        [(seen, a, d, i) for i, a, d in rows],
     )
-    conn.execute(stmt, [{"b_id": i, "b_active": a, "b_idle": d} for i, a, d in rows])
 
 
 def add_daily(conn: Connection, rows: list[Daily]) -> None:
@@ -72,17 +122,13 @@ def add_daily(conn: Connection, rows: list[Daily]) -> None:
             "(%s, %s::date, %s, %s, %s::float8, %s::float8)",
         )
         return
-    ins = sqlite.insert(DAILY)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["user", "day", "profile_slug"],
-        set_={
-            "sessions": DAILY.c.sessions + ins.excluded.sessions,
-            "seconds": DAILY.c.seconds + ins.excluded.seconds,
-            "idle_seconds": DAILY.c.idle_seconds + ins.excluded.idle_seconds,
-        },
+    conn.exec_driver_sql(
+        'INSERT INTO daily_usage ("user", day, profile_slug, sessions, seconds, idle_seconds)'
+        ' VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("user", day, profile_slug) DO UPDATE SET'
+        " sessions = sessions + excluded.sessions, seconds = seconds + excluded.seconds,"
+        " idle_seconds = idle_seconds + excluded.idle_seconds",
+        [(u, d.isoformat(), p, n, sec, idle) for u, d, p, n, sec, idle in rows],
     )
-    keys = ("user", "day", "profile_slug", "sessions", "seconds", "idle_seconds")
-    conn.execute(stmt, [dict(zip(keys, row, strict=True)) for row in rows])
 
 
 def mark_active(conn: Connection, rows: list[Marker]) -> None:
@@ -97,10 +143,9 @@ def mark_active(conn: Connection, rows: list[Marker]) -> None:
             "(%s, %s::date, %s)",
         )
         return
-    keys = ("group_name", "day", "user")
-    conn.execute(
-        sqlite.insert(ACTIVE).on_conflict_do_nothing(),
-        [dict(zip(keys, row, strict=True)) for row in rows],
+    conn.exec_driver_sql(
+        'INSERT INTO active_days (group_name, day, "user") VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        [(g, d.isoformat(), u) for g, d, u in rows],
     )
 
 

@@ -26,12 +26,15 @@ from . import bulk, reports
 from .config import Usage, resolve_db_url, timezone_problem
 from .db import make_engine, migrate
 from .models import ALL_USERS, EndReason, UsageSession
-from .timeutil import Accrual, accrue, as_utc, local_day
+from .timeutil import UTC, Accrual, accrue, as_utc, local_day
 
 SESSIONS = UsageSession.__table__
 _EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00Z
 _counter = itertools.count(random.getrandbits(12))
 MARKER_CACHE_MAX = 200_000
+#: Session fields mark_ready may set: final only once the server runs.
+READY_DETAILS = ("image", "build_repo", "build_ref", "cpu_request", "cpu_limit",
+                 "mem_request_bytes", "mem_limit_bytes", "gpu_count", "gpu_type")  # fmt: skip
 
 
 def new_session_id() -> int:
@@ -154,9 +157,16 @@ class Ledger:
             groups=group_list, active_seconds=0.0, idle_seconds=0.0, spawner_class=spawner_class,
         )  # fmt: skip
 
-    def mark_ready(self, session_id: int, at: datetime) -> bool:
-        """The server answered: time accrues from `at` on. False if unknown, ended or ready."""
+    def mark_ready(
+        self, session_id: int, at: datetime, details: dict[str, Any] | None = None
+    ) -> bool:
+        """The server answered: time accrues from `at` on. False if unknown, ended or ready.
+
+        `details` updates what is only final once the server runs (a KubeSpawner applies its
+        profile in start()): any of READY_DETAILS, checked as in `session_row`.
+        """
         at = as_utc(at, "at")
+        extra = self.ready_details(details or {})
         stmt = (
             update(SESSIONS)
             .where(SESSIONS.c.id == session_id, SESSIONS.c.ended_at.is_(None))
@@ -167,10 +177,18 @@ class Ledger:
                 last_seen_at=case(
                     (SESSIONS.c.last_seen_at < at, at), else_=SESSIONS.c.last_seen_at
                 ),
+                **extra,
             )
         )
         with self._lock, self.engine.begin() as conn:
             return conn.execute(stmt).rowcount == 1
+
+    def ready_details(self, details: dict[str, Any]) -> dict[str, Any]:
+        """`details` checked for mark_ready: only READY_DETAILS keys, valid values."""
+        unknown = sorted(set(details) - set(READY_DETAILS))
+        _check(not unknown, "details", f"{unknown} cannot change; use {', '.join(READY_DETAILS)}")
+        row = self.session_row(user="-", requested_at=datetime.now(UTC), **details)
+        return {key: row[key] for key in details}
 
     def heartbeat(self, now: datetime, running: Iterable[tuple[int, datetime | None]]) -> int:
         """Accrue time since each running session's last heartbeat; returns how many accrued.
@@ -286,14 +304,7 @@ class Ledger:
     # --- roll-ups -----------------------------------------------------------------------------
 
     def _open_rows(self, conn: Connection, ids: list[int]) -> list[Any]:
-        cols = (SESSIONS.c.id, SESSIONS.c.user, SESSIONS.c.profile_slug, SESSIONS.c.groups,
-                SESSIONS.c.last_seen_at, SESSIONS.c.ready_at)  # fmt: skip
-        rows: list[Any] = []
-        for i in range(0, len(ids), 900):  # stays below every backend's bound-parameter limit
-            chunk = ids[i : i + 900]
-            query = select(*cols).where(SESSIONS.c.id.in_(chunk), SESSIONS.c.ended_at.is_(None))
-            rows.extend(conn.execute(query))
-        return rows
+        return bulk.open_rows(conn, ids)
 
     def _roll_up(self, conn: Connection, accruals: list[tuple[Any, Accrual]]) -> set:
         """Add accrued time to daily_usage and mark active days; returns the markers written."""

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -30,13 +31,21 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
+@lru_cache(maxsize=8192)
+def _day_of(instant: datetime, tz: ZoneInfo) -> tuple[date, datetime]:
+    """The local day of `instant` and the UTC instant the next one starts. Cached: one tick
+    asks this for the same few instants (last heartbeat, now) thousands of times."""
+    day = local_day(instant, tz)
+    return day, day_start(day + timedelta(days=1), tz)
+
+
 def split_by_day(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[date, float]]:
     """Seconds of [start, end) falling in each local day of `tz`, in order."""
     out: list[tuple[date, float]] = []
     cur = start
     while cur < end:
-        day = local_day(cur, tz)
-        seg_end = min(end, day_start(day + timedelta(days=1), tz))
+        day, next_start = _day_of(cur, tz)
+        seg_end = min(end, next_start)
         if seg_end <= cur:  # a midnight skipped by a DST change: move on by an hour
             seg_end = min(end, cur + timedelta(hours=1))
         out.append((day, (seg_end - cur).total_seconds()))
