@@ -129,7 +129,12 @@ const tojson = (v: unknown): string =>
  */
 function renderPage(
   data: Data,
-  { json = tojson(data) as string | null, spawnUrl = "/prefix/hub/spawn", token = null as string | null } = {},
+  {
+    json = tojson(data) as string | null,
+    spawnUrl = "/prefix/hub/spawn",
+    token = null as string | null,
+    total = null as string | null,
+  } = {},
 ): string {
   const cards = data.profiles.map((p) => {
     const selected = data.selected.profile === p.slug;
@@ -183,6 +188,7 @@ function renderPage(
     <div id="hub-extensions-profiles" class="hx-profiles" data-service-prefix="/prefix/services/hub-extensions/"
          data-spawn-url="${esc(spawnUrl)}"${token ? ` data-build-token="${esc(token)}"` : ""}>
       <fieldset class="mb-3"><legend class="h5">Choose your environment</legend>${cards.join("")}</fieldset>
+      ${total === null ? "" : `<p class="hx-price-total" aria-live="polite">Estimated cost: <strong class="hx-price-total-value">${esc(total)}</strong></p>`}
       ${json === null ? "" : `<script type="application/json" id="hub-extensions-profiles-data">${json}</script>`}
     </div>
     <br>
@@ -902,5 +908,52 @@ describe("build from a repository", () => {
     expect(button("Build").disabled).toBe(true);
     expect(buildStatus()).toBe("Builds are not available from this page. Reload it.");
     expect(sent).toHaveLength(0);
+  });
+});
+
+/* ---------- prices (issue 7) ---------- */
+
+describe("estimated cost", () => {
+  function pricedData(): Data {
+    const data = pageData() as Data & { pricing: unknown };
+    data.pricing = {
+      currency: "EUR",
+      mode: "resources",
+      overhead: 1,
+      version: {
+        cpu_hour: 0.1,
+        memory_gib_hour: 0.01,
+        gpu_hour: { default: 1 },
+        node_types: {},
+        default_node_type: null,
+        profiles: { small: { hour: 0.02, node_type: null } },
+      },
+    };
+    const [small, medium] = data.profiles as Array<Profile & { price?: unknown }>;
+    small!.price = { footprint: { cpu: 1 }, hour: 0.02 };
+    medium!.price = { footprint: { cpu: 2, memory_bytes: 2 ** 30 }, hour: 0.21 };
+    const image = medium!.options[0]! as Option & { choices: Array<Choice & { price?: unknown }> };
+    image.choices[0]!.price = { footprint: {}, hour: 0.21 };
+    image.choices[1]!.price = { footprint: { gpu: 1 }, hour: 1.21 };
+    return data;
+  }
+  const total = () => $(".hx-price-total-value").textContent;
+
+  it("totals the selected profile with its chosen options, live", () => {
+    expect(setup(pricedData(), { total: "0.020 EUR per hour" })).toBe(true);
+    expect(total()).toBe("0.020 EUR per hour"); // Small: its flat rate (3 decimals under 0.1)
+    radio("medium").click();
+    expect(total()).toBe("0.21 EUR per hour"); // 2 CPU + 1 GiB
+    choose(IMAGE, "gpu");
+    expect(total()).toBe("1.21 EUR per hour"); // + 1 GPU
+    choose(IMAGE, "unlisted-choice");
+    expect(total()).toBe("0.21 EUR per hour"); // a custom image costs what the profile costs
+    expect($(".hx-price-total").getAttribute("aria-live")).toBe("polite");
+  });
+
+  it("leaves the server's text alone without a price table", () => {
+    expect(setup(pageData(), { total: "server text" })).toBe(true);
+    radio("medium").click();
+    expect(total()).toBe("server text");
   });
 });

@@ -24,6 +24,7 @@ export const panelModule = {
     import(/* @vite-ignore */ new URL(/* @vite-ignore */ "./build-panel.js", import.meta.url).href) as Promise<PanelModule>,
 };
 import { readPageData, UNLISTED, type BuildsData, type OptionData, type ProfileData } from "./profiles/data";
+import { hourlyRate, merge, money, type Pricing } from "./profiles/price";
 import { fragmentFields, selectionLink, type Fields } from "./profiles/link";
 import { fullMatch, problem, type Rule } from "./profiles/validate";
 
@@ -56,6 +57,7 @@ const STORE = "hub-extensions:build:";
 
 interface Card {
   slug: string;
+  profile: ProfileData;
   el: HTMLElement;
   radio: HTMLInputElement;
   fields: Field[];
@@ -106,7 +108,7 @@ function buildCards(root: HTMLElement, profiles: ProfileData[]): Card[] {
         build: option.dynamic_builds ? buildSlot(select) : null,
       });
     }
-    cards.push({ slug: profile.slug, el, radio, fields });
+    cards.push({ slug: profile.slug, profile, el, radio, fields });
   }
   return cards;
 }
@@ -223,10 +225,12 @@ export function init(doc: Document = document): boolean {
   if (!root || root.dataset.hxReady !== undefined) return false;
   let cards: Card[];
   let builds: BuildsData | null;
+  let pricing: Pricing | null;
   try {
     const data = readPageData(doc);
     cards = buildCards(root, data.profiles);
     builds = data.builds;
+    pricing = data.pricing;
   } catch (err) {
     console.warn("hub-extensions: the profiles form works without enhancements:", err);
     return false;
@@ -272,6 +276,17 @@ export function init(doc: Document = document): boolean {
     return slot.loading;
   };
 
+  const total = root.querySelector<HTMLElement>(".hx-price-total-value");
+  /** The selected profile's hourly rate with the choices made now (unlisted values and built
+   * images change the image, not the resources: they cost what the profile costs). */
+  const price = (): void => {
+    const card = current;
+    if (!pricing || !total || !card?.profile.price) return;
+    const parts = card.fields.map((f) => f.option.choices.find((c) => c.key === f.select.value && !building(f))?.price?.footprint);
+    const rate = hourlyRate(pricing, merge(card.profile.price.footprint, ...parts), card.slug);
+    const text = `${money(rate, pricing.currency)} per hour`;
+    if (total.textContent !== text) total.textContent = text;
+  };
   let current: Card | undefined;
   const refresh = (reveal = false): void => {
     current = cards.find((c) => c.radio.checked);
@@ -279,6 +294,7 @@ export function init(doc: Document = document): boolean {
       card.el.classList.toggle("border-primary", card.radio.checked);
       for (const f of card.fields) check(card, f, reveal);
     }
+    price();
   };
   const locate = (target: EventTarget | null) => {
     const card = cards.find((c) => target instanceof Node && c.el.contains(target));
@@ -291,7 +307,10 @@ export function init(doc: Document = document): boolean {
     if (!card) return;
     card.radio.checked = true;
     if (card !== current) refresh();
-    if (field && e.type === "change" && e.target === field.select) describe(field);
+    if (field && e.type === "change" && e.target === field.select) {
+      describe(field);
+      price();
+    }
     if (field && e.type !== "click") check(card, field, false);
     if (field && building(field) && !field.build?.panel) void panelOf(card, field);
   };

@@ -119,9 +119,10 @@ class HubExtensions(Configurable):
 
 def _configurables() -> list[type[Configurable]]:
     from .builds.config import Builds
+    from .cost.config import Cost
     from .usage.config import Usage
 
-    return [HubExtensions, Builds, Usage]
+    return [HubExtensions, Builds, Usage, Cost]
 
 
 #: Every Configurable of the suite; check_config() validates each section of these.
@@ -145,10 +146,11 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
 def _extra_checks() -> list:
     from .auth.presets import check_cilogon_presets
     from .builds.config import check_builds
+    from .cost.config import check_cost
     from .profiles.checks import check_profiles
     from .usage.config import check_usage
 
-    return [check_profiles, check_cilogon_presets, check_builds, check_usage]
+    return [check_profiles, check_cilogon_presets, check_builds, check_usage, check_cost]
 
 
 def check_config(config: Config) -> list[str]:

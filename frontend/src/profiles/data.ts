@@ -4,14 +4,23 @@
  * (hub_extensions.profiles.page_data). Display fields only: no overrides.
  */
 
+import type { Footprint, Pricing } from "./price";
+
 export const DATA_ID = "hub-extensions-profiles-data";
 
 /** The select value meaning "use the typed value" (KubeSpawner's name). */
 export const UNLISTED = "unlisted-choice";
 
+/** A profile's or choice's price: the billed footprint it sets and its hourly rate. */
+export interface PriceData {
+  footprint: Footprint;
+  hour: number;
+}
+
 export interface ChoiceData {
   key: string;
   display_name: string;
+  price?: PriceData;
   /** Server-sanitised HTML, or null. */
   description_html: string | null;
 }
@@ -36,6 +45,7 @@ export interface OptionData {
 export interface ProfileData {
   slug: string;
   display_name: string;
+  price?: PriceData;
   options: OptionData[];
 }
 
@@ -49,6 +59,8 @@ export interface PageData {
   profiles: ProfileData[];
   /** Present when some option takes built images. */
   builds: BuildsData | null;
+  /** Present when the hub has a price table. */
+  pricing: Pricing | null;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -74,8 +86,10 @@ export function readPageData(doc: Document): PageData {
         ...(typeof raw.builds.error === "string" ? { error: raw.builds.error } : {}),
       }
     : null;
+  const pricing = isObject(raw.pricing) ? (raw.pricing as unknown as Pricing) : null;
   return {
     builds,
+    pricing,
     profiles: profiles.map((p) => ({
       ...(p as unknown as ProfileData),
       options: list(p.options)

@@ -18,7 +18,14 @@ def _env() -> Environment:
         trim_blocks=False,
     )
     env.globals["resources_text"] = resources_text
+    env.globals["money"] = _money
     return env
+
+
+def _money(amount: float, currency: str) -> str:
+    from ..cost.form_prices import money
+
+    return money(amount, currency)
 
 
 def resources_text(resources: dict) -> str:

@@ -109,6 +109,7 @@ async def _render_options_form(spawner) -> str:
     if not profiles:
         return ""
     data = page_data(profiles, spawner.user_options or None)
+    _add_prices(spawner, data, profiles)
     token = None
     if any(o.dynamic_builds for p in profiles for o in p.options):
         data["builds"], token = _builds_for_form(spawner)
@@ -118,6 +119,18 @@ async def _render_options_form(spawner) -> str:
         spawn_url=f"{spawner.hub.base_url}spawn",
         build_token=token,
     )
+
+
+def _add_prices(spawner, data: dict, profiles) -> None:
+    """Hourly prices per profile and choice, when the hub has a price table (issue #7)."""
+    from ..cost.config import Cost
+    from ..cost.form_prices import add_prices
+    from ..usage.config import Usage
+
+    cost = Cost(config=spawner.config)
+    if cost.enabled:
+        tz = cost.timezone or Usage(config=spawner.config).timezone
+        add_prices(data, profiles, spawner, cost, tz)
 
 
 def _builds_for_form(spawner) -> tuple[dict, str | None]:

@@ -1,0 +1,151 @@
+"""Options of the per-user cost: the price table, how it applies, checked at hub start."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+from traitlets import Enum, Float, List, TraitError, Unicode, validate
+from traitlets.config import Config, Configurable
+
+from .prices import PriceError, PriceVersion, parse_prices
+
+CURRENCY_RE = re.compile(r"\A[A-Z]{3}\Z")
+
+PRICES_HELP = """
+Price versions, each with the date it takes effect (in `Cost.timezone`; a version prices every
+day from its date until the next version's), so a price change never alters past costs::
+
+    c.Cost.prices = [
+        {
+            "effective": "2026-01-01",
+            "cpu_hour": 0.031,          # per CPU and hour
+            "memory_gib_hour": 0.004,   # per GiB of memory and hour
+            "gpu_hour": {"T4": 0.35, "A100": 2.9, "default": 0.5},
+            "node_types": {"n2-highmem-4": {"hour": 0.24, "cpu": 4, "memory": "32G"}},
+            "default_node_type": "n2-highmem-4",
+            "profiles": {"workshop": {"hour": 0.0}, "gpu": {"node_type": "g4dn-xlarge"}},
+        },
+    ]
+
+`profiles` maps a profile slug to a flat hourly rate (`hour`, used as is, without overhead) or,
+in share-of-node mode, to the node type it runs on. Empty (the default): no prices, and no cost
+is shown or enforced. A bad entry stops the hub at start with a message naming it.
+"""
+
+
+class Cost(Configurable):
+    """Per-user cost: prices per resource, node type or profile, in one currency."""
+
+    prices = List(help=PRICES_HELP).tag(config=True)
+
+    currency = Unicode(
+        "USD",
+        help="ISO 4217 code of the prices' currency, e.g. `EUR` (default: `USD`).",
+    ).tag(config=True)
+
+    mode = Enum(
+        ["resources", "share_of_node"],
+        "resources",
+        help="""
+        How a server's hourly rate is computed: `resources` (default) adds CPU, memory and GPU
+        prices; `share_of_node` charges a node type's price times the largest share of the node
+        (CPU, memory or GPU) the server takes, for clusters billed per node.
+        """,
+    ).tag(config=True)
+
+    basis = Enum(
+        ["requests", "limits"],
+        "requests",
+        help="""
+        Which resources are billed: `requests` (default: the guarantee, what a cluster
+        reserves; the limit when a server has no guarantee) or `limits` (the limit; the
+        guarantee when there is no limit).
+        """,
+    ).tag(config=True)
+
+    overhead_factor = Float(
+        1.0,
+        help="""
+        Multiplier on computed rates for costs that are not per server (storage, network,
+        control plane), e.g. 1.15 for 15 %. Default: 1.0. Flat profile rates are not multiplied.
+        """,
+    ).tag(config=True)
+
+    timezone = Unicode(
+        "",
+        help="""
+        IANA time zone of the price versions' dates and of the month a budget covers. Empty
+        (the default) means `Usage.timezone`, whose days the ledger rolls up.
+        """,
+    ).tag(config=True)
+
+    @validate("currency")
+    def _check_currency(self, proposal):
+        if not CURRENCY_RE.match(proposal.value):
+            raise TraitError(
+                f"Cost.currency: {proposal.value!r} is not an ISO 4217 code. Use e.g. 'EUR'."
+            )
+        return proposal.value
+
+    @validate("overhead_factor")
+    def _check_overhead(self, proposal):
+        value = proposal.value
+        if not (value > 0 and value < 100):
+            raise TraitError(
+                f"Cost.overhead_factor: {value!r} must be above 0 (1.0 is none), e.g. 1.15."
+            )
+        return value
+
+    @validate("timezone")
+    def _check_timezone(self, proposal):
+        from ..usage.config import timezone_problem
+
+        if proposal.value and (problem := timezone_problem(proposal.value)):
+            raise TraitError(f"Cost.timezone: {problem}.")
+        return proposal.value
+
+    @validate("prices")
+    def _check_prices(self, proposal):
+        try:
+            parse_prices(proposal.value)  # the mode's own needs: check_cost, once all is read
+        except PriceError as err:
+            raise TraitError(str(err)) from None
+        return proposal.value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.prices)
+
+    def versions(self) -> list[PriceVersion]:
+        return parse_prices(self.prices, self.mode)
+
+    def model(self) -> dict[str, Any]:
+        """Display data for the browser: the rules, never anything secret."""
+        return {"currency": self.currency, "mode": self.mode, "basis": self.basis}
+
+
+def check_cost(config: Config) -> list[str]:
+    """What one option alone does not show: the table's needs under the configured mode."""
+    if "Cost" not in config:
+        return []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cost = Cost(config=config)
+    except TraitError:
+        return []  # reported option by option by check_config
+    problems = []
+    try:
+        parse_prices(cost.prices, cost.mode)
+    except PriceError as err:
+        problems.append(str(err))
+    if cost.timezone and "Usage" in config and "timezone" in config.Usage:
+        ledger_tz = config.Usage.timezone
+        if ledger_tz != cost.timezone:
+            problems.append(
+                f"Cost.timezone: {cost.timezone!r} differs from Usage.timezone {ledger_tz!r}, "
+                "whose days the ledger prices. Set one of them only."
+            )
+    return problems
