@@ -6,7 +6,7 @@ import re
 import warnings
 from typing import Any
 
-from traitlets import Enum, Float, List, TraitError, Unicode, validate
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
 from traitlets.config import Config, Configurable
 
 from .prices import PriceError, PriceVersion, parse_prices
@@ -80,6 +80,120 @@ class Cost(Configurable):
         (the default) means `Usage.timezone`, whose days the ledger rolls up.
         """,
     ).tag(config=True)
+
+    user_budgets = Dict(
+        value_trait=Float(),
+        key_trait=Unicode(),
+        help="""
+        Budget per user name, in `currency` per budget period, e.g. `{"ada": 50}`; overrides
+        `default_user_budget` for that user. Default: none.
+        """,
+    ).tag(config=True)
+
+    default_user_budget = Float(
+        None,
+        allow_none=True,
+        help="""
+        Budget of every user without an entry in `user_budgets`, in `currency` per period,
+        e.g. 20. Default: None (no per-user budget).
+        """,
+    ).tag(config=True)
+
+    group_budgets = Dict(
+        value_trait=Float(),
+        key_trait=Unicode(),
+        help="""
+        Pooled budget per JupyterHub group, e.g. `{"class-2026": 500}`: what all of the
+        group's members spend together (as members when each session started). A member may
+        not start a server once the pool is spent. Default: none.
+        """,
+    ).tag(config=True)
+
+    budget_period = Enum(
+        ["monthly", "rolling"],
+        "monthly",
+        help="""
+        What a budget covers: `monthly` (the calendar month in `Usage.timezone`, reset on the
+        1st; the default) or `rolling` (the last `budget_rolling_days` days).
+        """,
+    ).tag(config=True)
+
+    budget_rolling_days = Int(
+        30,
+        help="Days a rolling budget covers, today included (default: 30), e.g. 7.",
+    ).tag(config=True)
+
+    budget_warning_thresholds = List(
+        Float(),
+        [0.8, 0.95],
+        help="""
+        Fractions of a budget at which the user is warned on the hub's pages, e.g.
+        `[0.5, 0.9]`. Default: `[0.8, 0.95]`.
+        """,
+    ).tag(config=True)
+
+    stop_over_budget = Bool(
+        False,
+        help="""
+        Stop running servers whose user (or group pool) is over budget, after a warning and
+        `over_budget_grace_period`. Default: False (over budget only refuses new starts).
+        """,
+    ).tag(config=True)
+
+    over_budget_grace_period = Float(
+        900.0,
+        help="""
+        Seconds between the warning that a running server is over budget and its stop, when
+        `stop_over_budget` is on (default: 900).
+        """,
+    ).tag(config=True)
+
+    @validate("user_budgets", "group_budgets")
+    def _check_budgets(self, proposal):
+        for key, value in proposal.value.items():
+            if not value >= 0:
+                raise TraitError(
+                    f"Cost.{proposal.trait.name}[{key!r}]: {value!r} is negative. Use 0 or more."
+                )
+        return proposal.value
+
+    @validate("default_user_budget")
+    def _check_default_budget(self, proposal):
+        if proposal.value is not None and not proposal.value >= 0:
+            raise TraitError(
+                f"Cost.default_user_budget: {proposal.value!r} is negative. Use 0 or more."
+            )
+        return proposal.value
+
+    @validate("budget_rolling_days")
+    def _check_rolling_days(self, proposal):
+        if not 1 <= proposal.value <= 366:
+            raise TraitError(
+                f"Cost.budget_rolling_days: {proposal.value!r} must be 1 to 366, e.g. 30."
+            )
+        return proposal.value
+
+    @validate("budget_warning_thresholds")
+    def _check_thresholds(self, proposal):
+        for value in proposal.value:
+            if not 0 < value < 1:
+                raise TraitError(
+                    f"Cost.budget_warning_thresholds: {value!r} is not a fraction between 0 "
+                    "and 1, e.g. 0.8."
+                )
+        return sorted(proposal.value)
+
+    @validate("over_budget_grace_period")
+    def _check_grace(self, proposal):
+        if not proposal.value >= 0:
+            raise TraitError(
+                f"Cost.over_budget_grace_period: {proposal.value!r} must be 0 or more seconds."
+            )
+        return proposal.value
+
+    @property
+    def has_budgets(self) -> bool:
+        return bool(self.user_budgets or self.group_budgets or self.default_user_budget is not None)
 
     @validate("currency")
     def _check_currency(self, proposal):

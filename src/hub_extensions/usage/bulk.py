@@ -23,8 +23,10 @@ DAILY = DailyUsage.__table__
 ACTIVE = ActiveDay.__table__
 PAGE = 5000  # rows per PostgreSQL statement
 
-Accrued = tuple[int, float, float]  # session id, active seconds, idle seconds
-Daily = tuple[str, date, str, int, float, float]  # user, day, profile, sessions, seconds, idle
+Accrued = tuple[int, float, float, float]  # session id, active seconds, idle seconds, cost
+#: user, day, profile, sessions, seconds, idle seconds, cost
+Daily = tuple[str, date, str, int, float, float, float]
+GroupDaily = tuple[str, date, float, float]  # group_name, day, seconds, cost
 Marker = tuple[str, date, str]  # group_name, day, user
 
 
@@ -54,7 +56,9 @@ def _groups(raw: str) -> tuple[str, ...]:
 
 
 class OpenRow(tuple):
-    """(id, user, profile_slug, groups, last_seen_at, ready_at) of an open session."""
+    """An open session: id, user, profile_slug, groups, last_seen_at, ready_at, then what it
+    is billed for: cpu_request, cpu_limit, mem_request_bytes, mem_limit_bytes, gpu_count,
+    gpu_type."""
 
     __slots__ = ()
     id = property(lambda self: self[0])
@@ -63,6 +67,12 @@ class OpenRow(tuple):
     groups = property(lambda self: self[3])
     last_seen_at = property(lambda self: self[4])
     ready_at = property(lambda self: self[5])
+    cpu_request = property(lambda self: self[6])
+    cpu_limit = property(lambda self: self[7])
+    mem_request_bytes = property(lambda self: self[8])
+    mem_limit_bytes = property(lambda self: self[9])
+    gpu_count = property(lambda self: self[10])
+    gpu_type = property(lambda self: self[11])
 
 
 def open_rows(conn: Connection, ids: list[int]) -> list[OpenRow]:
@@ -72,15 +82,17 @@ def open_rows(conn: Connection, ids: list[int]) -> list[OpenRow]:
         chunk = ids[i : i + 900]
         marks = ", ".join(["%s" if _is_postgres(conn) else "?"] * len(chunk))
         # only placeholders are formatted in; the ids are bound parameters
-        sql = 'SELECT id, "user", profile_slug, groups, last_seen_at, ready_at FROM sessions'
+        sql = (
+            'SELECT id, "user", profile_slug, groups, last_seen_at, ready_at, cpu_request,'
+            " cpu_limit, mem_request_bytes, mem_limit_bytes, gpu_count, gpu_type FROM sessions"
+        )
         sql += " WHERE ended_at IS NULL AND id IN (" + marks + ")"
         result = conn.exec_driver_sql(sql, tuple(chunk))
-        for sid, user, profile, groups, seen, ready in result:
+        for sid, user, profile, groups, seen, ready, *billed in result:
             if isinstance(groups, str):
                 groups = _groups(groups)
-            rows.append(
-                OpenRow((sid, user, profile, groups, _parse_time(seen), _parse_time(ready)))
-            )
+            times = (_parse_time(seen), _parse_time(ready))
+            rows.append(OpenRow((sid, user, profile, groups, *times, *billed)))
     return rows
 
 
@@ -92,17 +104,17 @@ def accrue_sessions(conn: Connection, now: datetime, rows: list[Accrued]) -> Non
         _execute_values(
             conn,
             "UPDATE sessions AS s SET last_seen_at = v.now, active_seconds = s.active_seconds"
-            " + v.active, idle_seconds = s.idle_seconds + v.idle"
-            " FROM (VALUES %s) AS v(id, active, idle, now) WHERE s.id = v.id",
-            [(i, a, d, _naive_utc(now)) for i, a, d in rows],
-            "(%s::bigint, %s::float8, %s::float8, %s::timestamp)",
+            " + v.active, idle_seconds = s.idle_seconds + v.idle, cost = s.cost + v.cost"
+            " FROM (VALUES %s) AS v(id, active, idle, cost, now) WHERE s.id = v.id",
+            [(i, a, d, c, _naive_utc(now)) for i, a, d, c in rows],
+            "(%s::bigint, %s::float8, %s::float8, %s::float8, %s::timestamp)",
         )
         return
     seen = _sqlite_time(now)
     conn.exec_driver_sql(
         "UPDATE sessions SET last_seen_at = ?, active_seconds = active_seconds + ?,"
-        " idle_seconds = idle_seconds + ? WHERE id = ?",
-        [(seen, a, d, i) for i, a, d in rows],
+        " idle_seconds = idle_seconds + ?, cost = cost + ? WHERE id = ?",
+        [(seen, a, d, c, i) for i, a, d, c in rows],
     )
 
 
@@ -113,21 +125,45 @@ def add_daily(conn: Connection, rows: list[Daily]) -> None:
     if _is_postgres(conn):
         _execute_values(
             conn,
-            'INSERT INTO daily_usage ("user", day, profile_slug, sessions, seconds, idle_seconds)'
-            ' VALUES %s ON CONFLICT ("user", day, profile_slug) DO UPDATE SET'
+            'INSERT INTO daily_usage ("user", day, profile_slug, sessions, seconds, idle_seconds,'
+            ' cost) VALUES %s ON CONFLICT ("user", day, profile_slug) DO UPDATE SET'
             " sessions = daily_usage.sessions + EXCLUDED.sessions,"
             " seconds = daily_usage.seconds + EXCLUDED.seconds,"
-            " idle_seconds = daily_usage.idle_seconds + EXCLUDED.idle_seconds",
+            " idle_seconds = daily_usage.idle_seconds + EXCLUDED.idle_seconds,"
+            " cost = daily_usage.cost + EXCLUDED.cost",
             rows,
-            "(%s, %s::date, %s, %s, %s::float8, %s::float8)",
+            "(%s, %s::date, %s, %s, %s::float8, %s::float8, %s::float8)",
         )
         return
     conn.exec_driver_sql(
-        'INSERT INTO daily_usage ("user", day, profile_slug, sessions, seconds, idle_seconds)'
-        ' VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("user", day, profile_slug) DO UPDATE SET'
-        " sessions = sessions + excluded.sessions, seconds = seconds + excluded.seconds,"
-        " idle_seconds = idle_seconds + excluded.idle_seconds",
-        [(u, d.isoformat(), p, n, sec, idle) for u, d, p, n, sec, idle in rows],
+        'INSERT INTO daily_usage ("user", day, profile_slug, sessions, seconds, idle_seconds,'
+        ' cost) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("user", day, profile_slug) DO UPDATE'
+        " SET sessions = sessions + excluded.sessions, seconds = seconds + excluded.seconds,"
+        " idle_seconds = idle_seconds + excluded.idle_seconds, cost = cost + excluded.cost",
+        [(u, d.isoformat(), p, n, sec, idle, c) for u, d, p, n, sec, idle, c in rows],
+    )
+
+
+def add_group_daily(conn: Connection, rows: list[GroupDaily]) -> None:
+    """Add to the (group, day) roll-ups; keys must be unique within `rows`."""
+    if not rows:
+        return
+    if _is_postgres(conn):
+        _execute_values(
+            conn,
+            "INSERT INTO group_daily_usage (group_name, day, seconds, cost) VALUES %s"
+            " ON CONFLICT (group_name, day) DO UPDATE SET"
+            " seconds = group_daily_usage.seconds + EXCLUDED.seconds,"
+            " cost = group_daily_usage.cost + EXCLUDED.cost",
+            rows,
+            "(%s, %s::date, %s::float8, %s::float8)",
+        )
+        return
+    conn.exec_driver_sql(
+        "INSERT INTO group_daily_usage (group_name, day, seconds, cost) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (group_name, day) DO UPDATE SET seconds = seconds + excluded.seconds,"
+        " cost = cost + excluded.cost",
+        [(g, d.isoformat(), sec, c) for g, d, sec, c in rows],
     )
 
 

@@ -83,6 +83,8 @@ class Ledger:
         self.started = False
         self._lock = threading.RLock()
         self._marked: set[tuple[date, str]] = set()  # active-day markers known to be written
+        #: prices accrued time (hub_extensions.cost.pricing.Pricing); None: nothing is priced
+        self.pricing: Any = None
 
     @classmethod
     def from_config(cls, usage: Usage, hub_db_url: str = "", cwd: str | None = None) -> Ledger:
@@ -108,7 +110,7 @@ class Ledger:
         with self._lock, self.engine.begin() as conn:
             conn.execute(SESSIONS.insert(), row)
             day = local_day(row["requested_at"], self.tz)
-            bulk.add_daily(conn, [(row["user"], day, row["profile_slug"], 1, 0.0, 0.0)])
+            bulk.add_daily(conn, [(row["user"], day, row["profile_slug"], 1, 0.0, 0.0, 0.0)])
         return row["id"]
 
     def session_row(
@@ -210,9 +212,9 @@ class Ledger:
             for row in rows:
                 if row.ready_at is None or now <= row.last_seen_at:
                     continue  # time accrues from ready on; a pending spawn accrues nothing
-                acc = accrue(row.last_seen_at, now, activity[row.id], self.tz)
+                acc = self._priced(row, accrue(row.last_seen_at, now, activity[row.id], self.tz))
                 accruals.append((row, acc))
-                updates.append((row.id, acc.active, acc.idle))
+                updates.append((row.id, acc.active, acc.idle, acc.cost))
             if not updates:
                 return 0
             bulk.accrue_sessions(conn, now, updates)
@@ -247,6 +249,7 @@ class Ledger:
             row = rows[0]
             end = max(at, row.last_seen_at)
             acc = accrue(row.last_seen_at, end, la, self.tz) if row.ready_at else Accrual()
+            acc = self._priced(row, acc)
             conn.execute(
                 update(SESSIONS)
                 .where(SESSIONS.c.id == session_id)
@@ -257,6 +260,7 @@ class Ledger:
                     end_inferred=inferred,
                     active_seconds=SESSIONS.c.active_seconds + acc.active,
                     idle_seconds=SESSIONS.c.idle_seconds + acc.idle,
+                    cost=SESSIONS.c.cost + acc.cost,
                 )
             )
             marked = self._roll_up(conn, [(row, acc)])
@@ -306,18 +310,33 @@ class Ledger:
     def _open_rows(self, conn: Connection, ids: list[int]) -> list[Any]:
         return bulk.open_rows(conn, ids)
 
+    def _priced(self, row: Any, acc: Accrual) -> Accrual:
+        """`acc` with its cost under the pricing, day by day (unchanged without prices)."""
+        if self.pricing is not None and acc.days:
+            acc.cost, acc.costs = self.pricing.price(row, acc.days)
+        return acc
+
     def _roll_up(self, conn: Connection, accruals: list[tuple[Any, Accrual]]) -> set:
-        """Add accrued time to daily_usage and mark active days; returns the markers written."""
-        daily: dict[tuple[date, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        """Add accrued time (and cost) to the day roll-ups, per user and profile and per group,
+        and mark active days; returns the markers written."""
+        daily: dict[tuple[date, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        by_group: dict[tuple[str, date], list[float]] = defaultdict(lambda: [0.0, 0.0])
         markers: dict[tuple[date, str], list[str]] = {}
         for row, acc in accruals:
             for day, (active, idle) in acc.days.items():
                 sums = daily[(day, row.user, row.profile_slug)]
+                cost = acc.costs.get(day, 0.0)
                 sums[0] += active + idle
                 sums[1] += idle
+                sums[2] += cost
+                for group in row.groups or ():
+                    g = by_group[(group, day)]
+                    g[0] += active + idle
+                    g[1] += cost
                 if active > 0 and (day, row.user) not in self._marked:
                     markers.setdefault((day, row.user), []).extend(row.groups or [])
-        bulk.add_daily(conn, [(u, d, p, 0, s, i) for (d, u, p), (s, i) in daily.items()])
+        bulk.add_daily(conn, [(u, d, p, 0, s, i, c) for (d, u, p), (s, i, c) in daily.items()])
+        bulk.add_group_daily(conn, [(g, d, s, c) for (g, d), (s, c) in by_group.items()])
         if markers:
             rows = [
                 (g, day, user)

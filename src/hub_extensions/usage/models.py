@@ -98,6 +98,8 @@ class UsageSession(Base):
     active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     idle_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     spawner_class: Mapped[str | None] = mapped_column(String(255))
+    #: what the accrued time cost, each stretch priced when it accrued (0 without prices)
+    cost: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     __table_args__ = (
         Index("ix_sessions_user_requested_at", "user", "requested_at"),
@@ -136,8 +138,23 @@ class DailyUsage(Base):
     sessions: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     idle_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     __table_args__ = (Index("ix_daily_usage_day", "day"),)
+
+
+class GroupDailyUsage(Base):
+    """Per (group, day): time and cost of the sessions of the group's members (as they were
+    when each session started), for pooled group budgets and the cost report by group."""
+
+    __tablename__ = "group_daily_usage"
+
+    group_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    cost: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+    __table_args__ = (Index("ix_group_daily_usage_day", "day"),)
 
 
 class ActiveDay(Base):

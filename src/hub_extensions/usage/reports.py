@@ -93,11 +93,13 @@ def _totals(rows: list[Any]) -> dict[str, Any]:
             "sessions": int(row.sessions),
             "seconds": float(row.seconds),
             "idle_seconds": float(row.idle_seconds),
+            "cost": float(row.cost),
         }
     return {
         "sessions": sum(p["sessions"] for p in profiles.values()),
         "seconds": sum(p["seconds"] for p in profiles.values()),
         "idle_seconds": sum(p["idle_seconds"] for p in profiles.values()),
+        "cost": sum(p["cost"] for p in profiles.values()),
         "profiles": profiles,
     }
 
@@ -107,6 +109,7 @@ def _sums():
         func.sum(DAILY.c.sessions).label("sessions"),
         func.sum(DAILY.c.seconds).label("seconds"),
         func.sum(DAILY.c.idle_seconds).label("idle_seconds"),
+        func.sum(DAILY.c.cost).label("cost"),
     )
 
 
@@ -144,12 +147,12 @@ def all_users_summary(
         per_user[row.user].append(row)
     users = [{"user": u, **_totals(per_user[u])} for u in sorted(per_user)]
     profiles: dict[str, dict[str, float]] = defaultdict(
-        lambda: {"sessions": 0, "seconds": 0.0, "idle_seconds": 0.0, "users": 0}
+        lambda: {"sessions": 0, "seconds": 0.0, "idle_seconds": 0.0, "cost": 0.0, "users": 0}
     )
     for entry in users:
         for slug, p in entry["profiles"].items():
             totals = profiles[slug]
-            for key in ("sessions", "seconds", "idle_seconds"):
+            for key in ("sessions", "seconds", "idle_seconds", "cost"):
                 totals[key] += p[key]
             totals["users"] += 1
     return {"month": first.strftime("%Y-%m"), "first_day": first, "last_day": last,

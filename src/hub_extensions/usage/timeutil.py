@@ -61,6 +61,9 @@ class Accrual:
     idle: float = 0.0
     #: day -> [active seconds, idle seconds]
     days: dict[date, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
+    #: what the time cost (set by the ledger's pricing), in total and per day
+    cost: float = 0.0
+    costs: dict[date, float] = field(default_factory=dict)
 
 
 def accrue(start: datetime, end: datetime, last_activity: datetime | None, tz: ZoneInfo) -> Accrual:
