@@ -14,6 +14,8 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 /** One entry per page that needs JavaScript: name -> source file. */
 const entries: Record<string, string> = {
   "service-home": here("./src/service-home.tsx"),
+  usage: here("./src/usage.tsx"),
+  cost: here("./src/cost.tsx"),
   "profiles-form": here("./src/profiles-form.ts"),
   // loaded by profiles-form.js on first use, by URL (no bundler preload helper in the form)
   "build-panel": here("./src/builds/panel.ts"),

@@ -11,6 +11,7 @@ from traitlets.config import Config
 from traitlets.config.loader import LazyConfigValue
 
 from .config import CONFIGURABLES, check_config, load
+from .usage.config import default_db_url
 
 HERE = Path(__file__).resolve().parent
 HUB_TEMPLATES = HERE / "templates"
@@ -19,6 +20,10 @@ SERVICE_ROLE = "hub-extensions-service"
 SERVICE_SCOPES = ["list:users", "read:users", "read:groups", "read:servers"]
 #: The service's options travel from the hub to the service process as JSON in this variable.
 SERVICE_CONFIG_ENV = "HUB_EXTENSIONS_SERVICE_CONFIG"
+#: Custom scope to read every user's usage in the service; grant it with a role in load_roles.
+USAGE_READ_SCOPE = "custom:hub-extensions:usage:read"
+#: The ledger URL the hub uses when Usage.db_url is empty, computed in the hub (its db_url, cwd).
+USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
 
 log = logging.getLogger("hub_extensions")
 
@@ -143,6 +148,8 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
             "info": {"description": "hub-extensions: profiles, builds, usage and cost"},
         }
     )
+    additions = Config()
+    wire_usage_access(hub, services[-1], additions)
     access = f"access:services!service={options.service_name}"
     roles = [dict(r) for r in _resolved(hub, "load_roles", [])]
     roles.append(
@@ -153,7 +160,6 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
             "services": [options.service_name],
         }
     )
-    additions = Config()
     user_role = next((r for r in roles if r.get("name") == "user"), None)
     if user_role is not None:
         # the admin defined the user role: extend it rather than replace it
@@ -177,4 +183,42 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
         **_resolved(hub, "template_vars", {}),
         "hub_extensions": {"service_prefix": f"{base_url}services/{options.service_name}/"},
     }
+    wire_usage_capture(config, additions)
     return additions
+
+
+def wire_usage_capture(config: Config, additions: Config) -> None:
+    """Record sessions in the ledger (Usage.enabled): spawner hooks, and in a starting hub,
+    its events, heartbeat and reconciliation (see usage/capture.py)."""
+    from .usage.capture import install
+
+    capture = install(config, additions, app=_initializing_hub())
+    if capture is not None and capture.cost_hooks is not None:
+        from .cost.widget import WidgetVar
+
+        hooks = capture.cost_hooks
+        widget = WidgetVar(capture.engine, hooks.cost, hooks.tz)
+        additions.JupyterHub.template_vars = {
+            **additions.JupyterHub.template_vars,
+            "hub_extensions_cost": widget,
+        }
+
+
+def wire_usage_access(hub: Config, service: dict, additions: Config) -> None:
+    """Define the usage-read scope, let the service's OAuth tokens carry it, share the ledger.
+
+    JupyterHub refuses to change the scopes of its `admin` role, so admins cannot be given the
+    scope by a role here: the service counts `admin: true` as holding it, and the hub admin
+    grants it to others with a role in `load_roles`. The service runs with the hub's working
+    directory but does not know the hub's db_url, so the default ledger URL is computed here.
+    """
+    additions.JupyterHub.custom_scopes = {
+        **_resolved(hub, "custom_scopes", {}),
+        USAGE_READ_SCOPE: {
+            "description": "Read every user's server sessions and usage in hub-extensions",
+        },
+    }
+    # tokens issued to the service carry the scope when (and only when) the user holds it
+    service["oauth_client_allowed_scopes"] = [USAGE_READ_SCOPE]
+    hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
+    service["environment"][USAGE_DB_URL_ENV] = default_db_url(hub_db_url)

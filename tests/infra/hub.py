@@ -56,6 +56,7 @@ class DemoHub:
         self.env = {**os.environ, "HUB_EXTENSIONS_DEMO_PASSWORD": PASSWORD, **(env or {})}
         self.log_dir = tmpdir
         self.proc: ManagedProcess | None = None
+        self.crashed_runs: list[str] = []  # run ids left behind by kill_hub_hard()
 
     @property
     def run_id(self) -> str:
@@ -98,6 +99,21 @@ class DemoHub:
         code = self.proc.proc.wait(timeout)
         self.proc.stop()
         return code
+
+    def kill_hub_hard(self) -> str:
+        """`kill -9` of the JupyterHub process, as a crash: what it started (proxy, service,
+        servers) stays alive. The demo runner, which would clean up after the hub, is frozen
+        first and killed after. Returns the crashed run's id (its processes carry it)."""
+        assert self.proc is not None
+        runner = self.proc.proc
+        hub_pid = int((self.state / "jupyterhub.pid").read_text())
+        os.kill(runner.pid, signal.SIGSTOP)
+        os.kill(hub_pid, signal.SIGKILL)
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(10)
+        self.proc.stop()
+        self.crashed_runs.append(self.run_id)
+        return self.crashed_runs[-1]
 
     def stop(self) -> None:
         if self.proc and self.proc.alive():
@@ -179,8 +195,9 @@ def stop_all_demos() -> None:
         with contextlib.suppress(Exception):
             demo.stop()
         with contextlib.suppress(OSError):
-            for pid in marked_processes(demo.run_id):
-                os.kill(pid, signal.SIGKILL)
+            for run_id in [*demo.crashed_runs, demo.run_id]:
+                for pid in marked_processes(run_id):
+                    os.kill(pid, signal.SIGKILL)
     DemoHub.started.clear()
 
 

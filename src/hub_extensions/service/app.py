@@ -18,8 +18,8 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from .._version import __version__
 from ..config import HubExtensions, check_config, load
-from ..wiring import SERVICE_CONFIG_ENV, format_problems
-from . import builds_handlers, handlers
+from ..wiring import SERVICE_CONFIG_ENV, USAGE_DB_URL_ENV, format_problems
+from . import builds_handlers, cost_handlers, handlers, usage_handlers
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -37,6 +37,16 @@ def make_app(ctx: ServiceContext) -> web.Application:
         (prefix + "api/repoproviders", builds_handlers.ProvidersHandler, kw),
         (prefix + "api/builds", builds_handlers.BuildsHandler, kw),
         (prefix + r"api/builds/([^/]+)", builds_handlers.OneBuildHandler, kw),
+        (prefix + "usage", usage_handlers.UsagePageHandler, kw),
+        (prefix + "api/usage/sessions", usage_handlers.SessionsHandler, kw),
+        (prefix + r"api/usage/sessions\.csv", usage_handlers.SessionsCSVHandler, kw),
+        (prefix + "api/usage/summary", usage_handlers.SummaryHandler, kw),
+        (prefix + "api/usage/daily", usage_handlers.DailyHandler, kw),
+        (prefix + "api/usage/active-users", usage_handlers.ActiveUsersHandler, kw),
+        (prefix + "cost", cost_handlers.CostPageHandler, kw),
+        (prefix + "api/cost/report", cost_handlers.CostReportHandler, kw),
+        (prefix + r"api/cost/report\.csv", cost_handlers.CostReportCSVHandler, kw),
+        (prefix + "api/cost/me", cost_handlers.MyCostHandler, kw),
         (prefix + "api/.*", handlers.APINotFoundHandler, kw),
     ]
     return web.Application(
@@ -77,7 +87,20 @@ def build_context(options: HubExtensions, config: Config, env=os.environ) -> Ser
     hub_auth = HubOAuth(api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
     ctx = ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
     ctx.builds = _builds(config)
+    ctx.usage = _usage(config, env)
+    from ..cost.config import Cost
+
+    ctx.cost = Cost(config=config)
     return ctx
+
+
+def _usage(config: Config, env=os.environ):
+    """Read access to the ledger the hub writes: the configured URL, else the hub's default."""
+    from ..usage.config import Usage, default_db_url
+    from .usage_context import UsageStore
+
+    usage = Usage(config=config)
+    return UsageStore(usage, usage.db_url or env.get(USAGE_DB_URL_ENV) or default_db_url())
 
 
 def _builds(config: Config):

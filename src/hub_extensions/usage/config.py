@@ -86,6 +86,15 @@ class Usage(Configurable):
         """,
     ).tag(config=True)
 
+    active_users_refresh_interval = Float(
+        300.0,
+        help="""
+        Seconds between two refreshes of the active-user gauges on the hub's `/hub/metrics`
+        (`hub_extensions_active_users`, `hub_extensions_active_users_by_group`), read from the
+        ledger's daily roll-ups (default: 300). They are also refreshed when the hub starts.
+        """,
+    ).tag(config=True)
+
     per_user_metrics = Bool(
         False,
         help="""
@@ -108,12 +117,13 @@ class Usage(Configurable):
             raise TraitError(f"Usage.timezone: {problem}.")
         return proposal.value
 
-    @validate("heartbeat_interval")
-    def _check_heartbeat_interval(self, proposal):
+    @validate("heartbeat_interval", "active_users_refresh_interval")
+    def _check_interval(self, proposal):
         if not proposal.value > 0:
+            example = 60 if proposal.trait.name == "heartbeat_interval" else 300
             raise TraitError(
-                f"Usage.heartbeat_interval: {proposal.value!r} must be a number of seconds "
-                "above 0, e.g. 60."
+                f"Usage.{proposal.trait.name}: {proposal.value!r} must be a number of seconds "
+                f"above 0, e.g. {example}."
             )
         return proposal.value
 

@@ -127,8 +127,14 @@ class FailOpenLedger:
         self._write("open_session", kwargs)
         return kwargs["session_id"]
 
-    def mark_ready(self, session_id: int, at: datetime) -> bool | None:
-        return self._write("mark_ready", {"session_id": session_id, "at": at})
+    def mark_ready(
+        self, session_id: int, at: datetime, details: dict[str, Any] | None = None
+    ) -> bool | None:
+        kwargs: dict[str, Any] = {"session_id": session_id, "at": at}
+        if details:
+            self.ledger.ready_details(details)  # bad fields raise now, not at replay
+            kwargs["details"] = dict(details)
+        return self._write("mark_ready", kwargs)
 
     def heartbeat(self, now: datetime, running: list[tuple[int, datetime | None]]) -> int | None:
         return self._write("heartbeat", {"now": now, "running": list(running)})

@@ -85,6 +85,7 @@ class Ledger:
         self._marked: set[tuple[date, str]] = set()  # active-day markers known to be written
         #: prices accrued time (hub_extensions.cost.pricing.Pricing); None: nothing is priced
         self.pricing: Any = None
+        self.last_accruals: list[tuple[str, str, tuple[str, ...], float, float]] = []
 
     @classmethod
     def from_config(cls, usage: Usage, hub_db_url: str = "", cwd: str | None = None) -> Ledger:
@@ -220,6 +221,11 @@ class Ledger:
             bulk.accrue_sessions(conn, now, updates)
             marked = self._roll_up(conn, accruals)
         self._remember(marked)
+        #: what this tick accrued, per session: (user, profile, groups, cost, seconds)
+        self.last_accruals = [
+            (row.user, row.profile_slug, tuple(row.groups or ()), acc.cost, acc.active + acc.idle)
+            for row, acc in accruals
+        ]
         return len(updates)
 
     def close_session(

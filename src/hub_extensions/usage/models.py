@@ -44,6 +44,7 @@ class EndReason(str, enum.Enum):
     spawn_failed = "spawn_failed"
     hub_down = "hub_down"
     reconciled = "reconciled"
+    over_budget = "over_budget"  # stopped by Cost.stop_over_budget after its grace period
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,0 +1,243 @@
+/**
+ * Entry point of the cost page (`{service-prefix}cost`).
+ *
+ * The server template renders
+ *   <div id="hub-extensions-cost" data-service-prefix data-hub-prefix data-xsrf-token
+ *        data-can-read-all data-currency data-today></div>
+ * Holders of the usage scope (hub admins) get the month's report: total, top spenders, groups,
+ * the daily trend and a CSV export. Others get their own month. The server enforces it.
+ */
+import { render } from "preact";
+import { useState } from "preact/hooks";
+import { joinUrl, readPageConfig, type PageConfig } from "./lib/urls";
+import { ChartFigure, StackedBars } from "./usage/charts";
+import { chartSummary, query } from "./usage/data";
+import { errorText, useApi, type Loaded } from "./usage/use-api";
+
+export const MOUNT_ID = "hub-extensions-cost";
+
+export interface CostConfig extends PageConfig {
+  canReadAll: boolean;
+  currency: string;
+  today: string;
+}
+
+interface UserCost {
+  user: string;
+  cost: number;
+  hours: number;
+  profiles: Record<string, number>;
+}
+interface Report {
+  currency: string;
+  month: string;
+  total: number;
+  users: UserCost[];
+  top: UserCost[];
+  groups: Array<{ group: string; cost: number; hours: number }>;
+  daily: Array<[string, number]>;
+}
+interface Mine {
+  currency: string;
+  month: string;
+  spent: number;
+  daily: Array<[string, number]>;
+  budgets: Array<{ kind: string; name: string; limit: number; spent: number; over: boolean; resets: string }>;
+}
+
+export function readCostConfig(el: HTMLElement): CostConfig {
+  const today = el.getAttribute("data-today") ?? "";
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new Error(`Missing or invalid attribute data-today on #${MOUNT_ID}`);
+  return {
+    ...readPageConfig(el),
+    canReadAll: el.getAttribute("data-can-read-all") === "true",
+    currency: el.getAttribute("data-currency") || "",
+    today,
+  };
+}
+
+/** "12.34 EUR" (3 decimals under 0.1, as the hub's pages). */
+export function money(amount: number, currency: string): string {
+  return `${amount.toFixed(amount >= 0.1 || amount === 0 ? 2 : 3)} ${currency}`;
+}
+
+function Status<T>({ state, what }: { state: Loaded<T>; what: string }) {
+  if (state.kind === "error") {
+    return (
+      <div class="alert alert-danger" role="alert">
+        <strong>Could not load {what}.</strong> {state.message}
+      </div>
+    );
+  }
+  return (
+    <div class="spinner-border spinner-border-sm text-secondary mb-4" role="status">
+      <span class="visually-hidden">Loading {what}…</span>
+    </div>
+  );
+}
+
+function Trend({ daily, currency, title }: { daily: Array<[string, number]>; currency: string; title: string }) {
+  const days = daily.map(([d]) => d);
+  const values = daily.map(([, c]) => c);
+  const fmt = (v: number) => money(v, currency);
+  return (
+    <ChartFigure
+      id="cost-chart-trend"
+      title={title}
+      summary={chartSummary(title, days, values, fmt)}
+      columns={["Day", `Cost (${currency})`]}
+      rows={daily.map(([d, c]) => [d, c.toFixed(2)])}
+    >
+      <StackedBars days={days} series={[{ name: "Cost", values }]} format={(v) => v.toFixed(2)} />
+    </ChartFigure>
+  );
+}
+
+function MonthPicker({ month, today, onChange }: { month: string; today: string; onChange: (m: string) => void }) {
+  return (
+    <div class="d-flex align-items-center gap-2 mb-3">
+      <label class="form-label mb-0" for="cost-month">
+        Month
+      </label>
+      <input
+        id="cost-month"
+        type="month"
+        class="form-control form-control-sm w-auto"
+        value={month}
+        max={today.slice(0, 7)}
+        onChange={(e) => {
+          const value = (e.target as HTMLInputElement).value;
+          if (/^\d{4}-\d{2}$/.test(value)) onChange(value);
+        }}
+      />
+    </div>
+  );
+}
+
+function AdminReport({ config }: { config: CostConfig }) {
+  const [month, setMonth] = useState(config.today.slice(0, 7));
+  const url = joinUrl(config.servicePrefix, "api/cost/report") + query({ month });
+  const state = useApi<Report>(url, config.xsrfToken);
+  const csv = joinUrl(config.servicePrefix, "api/cost/report.csv") + query({ month });
+  return (
+    <>
+      <MonthPicker month={month} today={config.today} onChange={setMonth} />
+      {state.kind !== "ready" ? (
+        <Status state={state} what="the cost report" />
+      ) : (
+        <ReportBody report={state.data} csv={csv} />
+      )}
+    </>
+  );
+}
+
+function ReportBody({ report, csv }: { report: Report; csv: string }) {
+  const cur = report.currency;
+  return (
+    <>
+      <p class="lead">
+        {report.month}: <strong>{money(report.total, cur)}</strong> across {report.users.length} users.{" "}
+        <a class="btn btn-sm btn-outline-contrast" href={csv} download>
+          Export CSV
+        </a>
+      </p>
+      <div class="row">
+        <section class="col-lg-6" aria-labelledby="cost-top-title">
+          <h2 class="h6" id="cost-top-title">
+            Top spenders
+          </h2>
+          <table class="table table-sm">
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col" class="text-end">Hours</th>
+                <th scope="col" class="text-end">Cost</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.top.map((u) => (
+                <tr key={u.user}>
+                  <td>{u.user}</td>
+                  <td class="text-end">{u.hours.toFixed(1)}</td>
+                  <td class="text-end">{money(u.cost, cur)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+        <section class="col-lg-6" aria-labelledby="cost-groups-title">
+          <h2 class="h6" id="cost-groups-title">
+            By group
+          </h2>
+          {report.groups.length === 0 ? (
+            <p class="text-body-secondary">No group had sessions this month.</p>
+          ) : (
+            <table class="table table-sm">
+              <thead>
+                <tr>
+                  <th scope="col">Group</th>
+                  <th scope="col" class="text-end">Hours</th>
+                  <th scope="col" class="text-end">Cost</th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.groups.map((g) => (
+                  <tr key={g.group}>
+                    <td>{g.group}</td>
+                    <td class="text-end">{g.hours.toFixed(1)}</td>
+                    <td class="text-end">{money(g.cost, cur)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+      </div>
+      <Trend daily={report.daily} currency={cur} title="Cost per day (all users)" />
+    </>
+  );
+}
+
+function MyCost({ config }: { config: CostConfig }) {
+  const [month, setMonth] = useState(config.today.slice(0, 7));
+  const url = joinUrl(config.servicePrefix, "api/cost/me") + query({ month });
+  const state = useApi<Mine>(url, config.xsrfToken);
+  return (
+    <>
+      <MonthPicker month={month} today={config.today} onChange={setMonth} />
+      {state.kind !== "ready" ? (
+        <Status state={state} what="your cost" />
+      ) : (
+        <>
+          <p class="lead">
+            {state.data.month}: <strong>{money(state.data.spent, state.data.currency)}</strong>
+          </p>
+          {state.data.budgets.map((b) => (
+            <p key={`${b.kind}-${b.name}`} class={b.over ? "alert alert-danger" : "text-body-secondary"}>
+              {b.kind === "user" ? "Your budget" : `Group ${b.name}'s pooled budget`}:{" "}
+              {money(b.spent, state.data.currency)} of {money(b.limit, state.data.currency)}, resets on {b.resets}.
+            </p>
+          ))}
+          <Trend daily={state.data.daily} currency={state.data.currency} title="Your cost per day" />
+        </>
+      )}
+    </>
+  );
+}
+
+export function mount(el: HTMLElement): void {
+  try {
+    const config = readCostConfig(el);
+    render(config.canReadAll ? <AdminReport config={config} /> : <MyCost config={config} />, el);
+  } catch (err) {
+    render(
+      <div class="alert alert-danger" role="alert">
+        {errorText(err)}
+      </div>,
+      el,
+    );
+  }
+}
+
+const target = typeof document !== "undefined" ? document.getElementById(MOUNT_ID) : null;
+if (target) mount(target);

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import {
+  addDays,
+  apiUrl,
+  chartSummary,
+  formatHours,
+  labelIndexes,
+  niceScale,
+  profileName,
+  query,
+  shortTime,
+  stackTotals,
+} from "./data";
+
+describe("query and apiUrl", () => {
+  it("keeps non-empty values only, encoded", () => {
+    expect(query({ user: "ada lovelace", profile: "", start: " ", limit: 50, offset: 0 })).toBe(
+      "?user=ada+lovelace&limit=50&offset=0",
+    );
+    expect(query({ user: "" })).toBe("");
+  });
+
+  it("builds service URLs from the prefix, never a hard-coded path", () => {
+    expect(apiUrl("/jh/services/hub-extensions/", "sessions.csv", { reason: "cull" })).toBe(
+      "/jh/services/hub-extensions/api/usage/sessions.csv?reason=cull",
+    );
+    expect(apiUrl("/services/x", "daily")).toBe("/services/x/api/usage/daily");
+  });
+
+  it("does not let a value inject another parameter", () => {
+    expect(query({ user: "a&all=1" })).toBe("?user=a%26all%3D1");
+  });
+});
+
+describe("dates and numbers", () => {
+  it.each([
+    ["2026-03-01", -1, "2026-02-28"],
+    ["2024-03-01", -1, "2024-02-29"],
+    ["2026-12-31", 1, "2027-01-01"],
+    ["2026-05-03", -29, "2026-04-04"],
+  ])("addDays(%s, %d) = %s", (day, n, expected) => {
+    expect(addDays(day, n)).toBe(expected);
+  });
+
+  it("shows times as the server gave them, in the hub's zone", () => {
+    expect(shortTime("2026-03-01T10:05:00+01:00")).toBe("2026-03-01 10:05");
+    expect(shortTime(null)).toBe("");
+  });
+
+  it("formats hours and names the default profile", () => {
+    expect(formatHours(0.25)).toBe("0.3");
+    expect(formatHours(12.4)).toBe("12");
+    expect(profileName("")).toBe("(default)");
+    expect(profileName("gpu")).toBe("gpu");
+  });
+});
+
+describe("niceScale", () => {
+  it.each([
+    [0, 1, [0, 1]],
+    [1, 1, [0, 0.2, 0.4, 0.6, 0.8, 1]],
+    [7, 8, [0, 2, 4, 6, 8]],
+    [10, 10, [0, 2, 4, 6, 8, 10]],
+    [23, 25, [0, 5, 10, 15, 20, 25]],
+    [101, 150, [0, 50, 100, 150]],
+  ])("max %d -> axis to %d", (max, top, ticks) => {
+    expect(niceScale(max)).toEqual({ max: top, ticks });
+  });
+
+  it("always covers the data", () => {
+    for (const v of [0.3, 3, 33, 333, 4999, 12345]) {
+      expect(niceScale(v).max).toBeGreaterThanOrEqual(v);
+    }
+  });
+});
+
+describe("labelIndexes", () => {
+  it("labels every day of a short range", () => {
+    expect(labelIndexes(4)).toEqual([0, 1, 2, 3]);
+  });
+  it("spreads six labels over a long range, first and last included", () => {
+    expect(labelIndexes(30)).toEqual([0, 6, 12, 17, 23, 29]);
+  });
+});
+
+describe("stackTotals and chartSummary", () => {
+  const days = ["2026-03-01", "2026-03-02", "2026-03-03"];
+
+  it("adds the series day by day", () => {
+    const series = [
+      { name: "a", values: [1, 0, 2] },
+      { name: "b", values: [0.5, 1, 0] },
+    ];
+    expect(stackTotals(series, 3)).toEqual([1.5, 1, 2]);
+  });
+
+  it("says the range, the total and the highest day", () => {
+    expect(chartSummary("Sessions per day", days, [1, 4, 2], (v) => `${v} sessions`)).toBe(
+      "Sessions per day from 2026-03-01 to 2026-03-03: 7 sessions in total, " +
+        "highest 4 sessions on 2026-03-02.",
+    );
+  });
+
+  it("leaves out a total that does not add up, and says when there is nothing", () => {
+    expect(chartSummary("Active users", days, [0, 0, 0], (v) => `${v} users`, false)).toBe(
+      "Active users from 2026-03-01 to 2026-03-03: none on any day.",
+    );
+    expect(chartSummary("Active users", [], [], String)).toBe("Active users: no data.");
+  });
+});

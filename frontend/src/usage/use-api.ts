@@ -1,0 +1,30 @@
+/** Load JSON from the service when `url` changes; the previous request is aborted. */
+import { useEffect, useState } from "preact/hooks";
+import { fetchJson } from "../lib/api";
+
+export type Loaded<T> =
+  | { kind: "loading" }
+  | { kind: "error"; message: string }
+  | { kind: "ready"; data: T };
+
+export function errorText(err: unknown): string {
+  return err instanceof Error && err.message ? err.message : String(err);
+}
+
+export function useApi<T>(url: string, xsrfToken: string): Loaded<T> {
+  const [state, setState] = useState<Loaded<T>>({ kind: "loading" });
+  useEffect(() => {
+    const controller = new AbortController();
+    setState({ kind: "loading" });
+    fetchJson<T>(url, { signal: controller.signal, xsrfToken }).then(
+      (data) => {
+        if (!controller.signal.aborted) setState({ kind: "ready", data });
+      },
+      (err: unknown) => {
+        if (!controller.signal.aborted) setState({ kind: "error", message: errorText(err) });
+      },
+    );
+    return () => controller.abort();
+  }, [url, xsrfToken]);
+  return state;
+}

@@ -1,0 +1,199 @@
+"""Cost inside the hub: the budget check at spawn, cost metrics, stopping servers over budget.
+
+`CostHooks` rides on the usage capture (hub_extensions.usage.capture): the capture's ledger
+prices what it accrues, its pre-spawn hook asks `check_budget` first, and its heartbeat hands
+over what the tick accrued for the metrics and, when the admin wants it, the over-budget stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from tornado import web
+
+from .budget import budget_status, refusal
+from .config import Cost
+from .pricing import Pricing
+
+log = logging.getLogger("hub_extensions.cost")
+
+
+class CostMetrics:
+    """Prometheus series of cost; per-user ones only with Usage.per_user_metrics."""
+
+    def __init__(self, registry: CollectorRegistry, currency: str, per_user: bool) -> None:
+        self.rate = Gauge(
+            "hub_extensions_cost_rate_per_hour",
+            f"What the running servers cost per hour, by profile ({currency})",
+            ["profile"],
+            registry=registry,
+        )
+        self.accrued = Counter(
+            "hub_extensions_cost",
+            f"Cost accrued by sessions since the hub started, by profile and group ({currency};"
+            " group '' is every user)",
+            ["profile", "group"],
+            registry=registry,
+        )
+        self.checks_failed = Counter(
+            "hub_extensions_budget_check_failures",
+            "Budget checks at spawn that could not read the ledger (the spawn went ahead)",
+            registry=registry,
+        )
+        self.refused = Counter(
+            "hub_extensions_budget_refusals",
+            "Spawns refused because a budget was spent",
+            registry=registry,
+        )
+        self.user_accrued = (
+            Counter(
+                "hub_extensions_user_cost",
+                f"Cost accrued since the hub started, by user ({currency})",
+                ["user"],
+                registry=registry,
+            )
+            if per_user
+            else None
+        )
+        self._profiles: set[str] = set()
+
+    def tick(self, accrued: list[tuple[str, str, tuple[str, ...], float, float]]) -> None:
+        """One heartbeat's (user, profile, groups, cost, seconds) per session."""
+        rates: dict[str, float] = {}
+        for user, profile, groups, cost, seconds in accrued:
+            if seconds > 0:
+                rates[profile] = rates.get(profile, 0.0) + cost / seconds * 3600
+            if cost > 0:
+                self.accrued.labels(profile=profile, group="").inc(cost)
+                for group in groups:
+                    self.accrued.labels(profile=profile, group=group).inc(cost)
+                if self.user_accrued is not None:
+                    self.user_accrued.labels(user=user).inc(cost)
+        self._profiles |= set(rates)
+        for profile in self._profiles:
+            self.rate.labels(profile=profile).set(rates.get(profile, 0.0))
+
+
+_metrics: dict[int, CostMetrics] = {}
+
+
+class CostHooks:
+    """What the usage capture calls for cost; built by `install` when there are prices."""
+
+    def __init__(
+        self,
+        cost: Cost,
+        timezone_name: str,
+        registry: CollectorRegistry = REGISTRY,
+        per_user: bool = False,
+    ) -> None:
+        self.cost = cost
+        self.pricing = Pricing.from_config(cost)
+        self.tz = ZoneInfo(cost.timezone or timezone_name)
+        key = id(registry)
+        if key not in _metrics:
+            _metrics[key] = CostMetrics(registry, cost.currency, per_user)
+        self.metrics = _metrics[key]
+        self.warned: dict[tuple[str, str], float] = {}  # server -> when it was warned
+
+    async def check_budget(self, spawner: Any, engine: Callable[[], Any]) -> None:
+        """Refuse (403, saying when it resets) a spawn whose user or group pool is spent.
+
+        A ledger that cannot be read lets the spawn go ahead and counts it (fail open).
+        """
+        if not self.cost.has_budgets:
+            return
+        user = spawner.user
+        groups = [g.name for g in getattr(user, "groups", [])]
+        db = engine()
+        if db is None:
+            self.metrics.checks_failed.inc()
+            return
+        now = datetime.now(timezone.utc)
+        try:
+            status = await asyncio.to_thread(
+                budget_status, db, self.cost, user.name, groups, now, self.tz
+            )
+        except Exception as err:
+            self.metrics.checks_failed.inc()
+            log.warning("budget of %s not checked (ledger unavailable): %s", user.name, err)
+            return
+        over = status.over
+        if over is not None:
+            self.metrics.refused.inc()
+            raise web.HTTPError(403, refusal(over, self.cost, self.tz))
+
+    async def enforce(self, app: Any, sessions: dict, engine: Callable[[], Any]) -> list:
+        """With Cost.stop_over_budget: warn running servers over budget, stop them after the
+        grace period. Returns the servers stopped (as (user, server name))."""
+        if not (self.cost.stop_over_budget and self.cost.has_budgets) or not sessions:
+            return []
+        db = engine()
+        if db is None:
+            return []
+        now = datetime.now(timezone.utc)
+        stopped = []
+        users: dict[str, Any] = {}
+        for (name, server), tracked in list(sessions.items()):
+            users.setdefault(name, []).append((server, tracked))
+        for name, servers in users.items():
+            spawner = servers[0][1].spawner
+            groups = [g.name for g in getattr(spawner.user, "groups", [])]
+            try:
+                status = await asyncio.to_thread(
+                    budget_status, db, self.cost, name, groups, now, self.tz
+                )
+            except Exception as err:  # try again at the next heartbeat
+                log.warning("budget of %s not checked (ledger unavailable): %s", name, err)
+                continue
+            for server, tracked in servers:
+                key = (name, server)
+                if status.over is None:
+                    self.warned.pop(key, None)
+                    continue
+                first = self.warned.setdefault(key, time.monotonic())
+                if first == self.warned[key] and time.monotonic() - first < 1:
+                    log.warning(
+                        "%s's server %r is over budget; it stops in %.0f s unless the budget "
+                        "grows: %s", name, server, self.cost.over_budget_grace_period,
+                        refusal(status.over, self.cost, self.tz),
+                    )  # fmt: skip
+                if time.monotonic() - first >= self.cost.over_budget_grace_period:
+                    tracked.stop_reason = "over_budget"
+                    task = asyncio.ensure_future(_stop(app, name, server))
+                    _stopping.add(task)
+                    task.add_done_callback(_stopping.discard)
+                    self.warned.pop(key, None)
+                    stopped.append(key)
+        return stopped
+
+    def stop_deadline(self, user: str, server: str = "") -> float | None:
+        """Seconds until a warned server is stopped, for the widget; None when not warned."""
+        first = self.warned.get((user, server))
+        if first is None:
+            return None
+        return max(0.0, self.cost.over_budget_grace_period - (time.monotonic() - first))
+
+
+_stopping: set[asyncio.Future] = set()
+
+
+async def _stop(app: Any, name: str, server: str) -> None:
+    """Stop a server as the hub's own stop does: its proxy route first, then the server."""
+    user = app.users[name]
+    spawner = user.spawners.get(server)
+    if spawner is None or not spawner.active:
+        return
+    try:
+        if spawner.ready:
+            await app.proxy.delete_user(user, server)
+        await user.stop(server)
+    except Exception:
+        log.exception("could not stop %s's server %r over budget", name, server)

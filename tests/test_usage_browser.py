@@ -1,0 +1,133 @@
+"""The usage page in headless Chromium: charts and table from real ledger rows, filters, the
+CSV download, a plain user's own view, and axe in light and dark.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from hub_extensions.usage import Ledger
+
+from .infra import axe
+from .infra.browser import new_page
+from .infra.hub import PASSWORD, DemoHub
+from .test_usage_api import fill
+
+pytestmark = pytest.mark.browser
+DASH = "\u2013"  # the page writes ranges with an en dash
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("usage-browser")
+    ledger = Ledger(f"sqlite:///{tmp}/ledger.sqlite")
+    ledger.start()
+    fill(ledger)
+    ledger.close()
+    # the hub's capture stays off, so the page shows exactly the rows written here
+    (tmp / "usage.py").write_text(
+        f"c.Usage.db_url = 'sqlite:///{tmp}/ledger.sqlite'\nc.Usage.enabled = False\n"
+    )
+    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "usage.py"))
+    demo.start()
+    yield demo
+    demo.stop()
+
+
+def open_usage(browser, hub: DemoHub, user: str, **context):
+    page, errors = new_page(browser, **context)
+    page.goto(hub.hub_url("login"))
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/jh/hub/**")
+    page.goto(hub.service_url("usage"))
+    count = 4 if user == "demo" else 2
+    expect(page.locator("#usage-page-status")).to_have_text(
+        f"Sessions 1{DASH}{count}", timeout=15_000
+    )
+    return page, errors
+
+
+def table_column(page, header: str) -> list[str]:
+    headers = page.locator("#usage-sessions thead th").all_inner_texts()
+    i = headers.index(header) + 1
+    return page.locator(f"#usage-sessions tbody td:nth-child({i})").all_inner_texts()
+
+
+def test_admin_sees_three_charts_from_the_ledger_and_everyones_sessions(browser, hub, artifacts):
+    page, errors = open_usage(browser, hub, "demo")
+    charts = page.locator("figure svg[role=img]")
+    expect(charts).to_have_count(3)
+    titles = page.locator("figure h2").all_inner_texts()
+    assert titles == ["Active users (daily)", "Hours by profile", "Sessions per day"]
+    sessions = page.locator("#usage-chart-sessions").get_attribute("aria-label")
+    assert "4 sessions in total" in sessions
+    hours = page.locator("#usage-chart-hours").get_attribute("aria-label")
+    assert "4.5 h in total" in hours  # 2 + 1 + 0.5 closed, and 1 h accrued by bob's running one
+    assert page.locator("#usage-chart-hours rect").count() >= 3
+    assert sorted(table_column(page, "User")) == ["ada", "ada", "bob", "mallory"]
+    # the data behind a chart is a table too
+    page.locator("figure", has=page.locator("#usage-chart-sessions")).locator("summary").click()
+    expect(page.get_by_role("table", name="Sessions per day")).to_be_visible()
+    # the weekly window counts everyone active in the last 7 days
+    page.get_by_text("weekly", exact=True).click()
+    expect(page.locator("figure h2").first).to_have_text("Active users (weekly)")
+    assert "highest 3 users" in page.locator("#usage-chart-active").get_attribute("aria-label")
+    page.screenshot(path=artifacts / "usage-page-admin.png", full_page=True)
+    assert errors.all() == []
+    page.context.close()
+
+
+def test_filters_narrow_the_table_and_the_csv_link_downloads_the_same_rows(browser, hub):
+    page, errors = open_usage(browser, hub, "demo")
+    page.get_by_label("User", exact=True).fill("ada")
+    page.get_by_label("End reason", exact=True).select_option("cull")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#usage-page-status")).to_have_text(f"Sessions 1{DASH}1")
+    assert table_column(page, "User") == ["ada"]
+    assert table_column(page, "End reason") == ["cull"]
+    link = page.get_by_role("link", name="Download CSV")
+    assert link.get_attribute("href").endswith("api/usage/sessions.csv?user=ada&reason=cull")
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename.startswith("usage-sessions-")
+    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    assert [(r["user"], r["end_reason"]) for r in rows] == [("ada", "cull")]
+    page.get_by_role("button", name="Reset").click()
+    expect(page.locator("#usage-page-status")).to_have_text(f"Sessions 1{DASH}4")
+    assert errors.all() == []
+    page.context.close()
+
+
+def test_a_plain_user_sees_their_own_sessions_and_no_charts(browser, hub):
+    page, errors = open_usage(browser, hub, "ada")
+    expect(page.get_by_text("You see your own sessions only.")).to_be_visible()
+    expect(page.locator("figure")).to_have_count(0)
+    expect(page.get_by_label("User", exact=True)).to_have_count(0)
+    assert page.get_by_role("heading", name="Your sessions").is_visible()
+    assert table_column(page, "Profile") == ["gpu", "gpu"]
+    assert errors.all() == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_usage_page_has_no_serious_accessibility_violations(browser, hub, artifacts, scheme):
+    page, errors = open_usage(browser, hub, "demo", color_scheme=scheme)
+    expect(page.locator("figure svg[role=img]")).to_have_count(3)
+    assert page.locator("html").get_attribute("data-bs-theme") == scheme
+    for summary in page.locator("details summary").all():
+        summary.click()  # the data tables are checked too
+    try:
+        found = axe.violations(page)
+    except axe.Unavailable as err:  # pragma: no cover - npm ci installs it
+        pytest.fail(str(err))
+    assert found == []
+    page.screenshot(path=artifacts / f"usage-page-{scheme}.png", full_page=True)
+    assert errors.all() == []
+    page.context.close()
