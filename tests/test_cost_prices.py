@@ -141,7 +141,7 @@ def test_footprints_follow_the_billing_basis_and_fall_back():
     assert partial_footprint(override, None, "requests") == {"cpu": 0.5, "memory_bytes": 4 * GIB}
     assert partial_footprint(override, None, "limits") == {"cpu": 2.0, "memory_bytes": 4 * GIB}
     gpus = {"extra_resource_limits": {"nvidia.com/gpu": 1}}
-    assert partial_footprint(gpus, None, "requests") == {"gpu": 1}
+    assert partial_footprint(gpus, None, "requests") == {"gpu": 1, "gpu_type": "nvidia.com/gpu"}
 
 
 PROFILES = [

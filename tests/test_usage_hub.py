@@ -324,7 +324,8 @@ def test_with_the_ledger_database_locked_spawns_work_and_writes_land_later(tmp_p
     try:
         t0 = time.monotonic()
         demo.spawn(admin, "gil")
-        assert time.monotonic() - t0 < 8  # the spawn did not wait for the ledger
+        # the spawn did not wait for the ledger (which stays locked until we let go)
+        assert time.monotonic() - t0 < 30
 
         def failures() -> float:
             value = metric_value(metrics(demo), "hub_extensions_ledger_write_failures_total")

@@ -197,7 +197,7 @@ def wire_usage_capture(config: Config, additions: Config) -> None:
         from .cost.widget import WidgetVar
 
         hooks = capture.cost_hooks
-        widget = WidgetVar(capture.engine, hooks.cost, hooks.tz)
+        widget = WidgetVar(capture.engine, hooks.cost, hooks.tz, hooks.stop_deadline)
         additions.JupyterHub.template_vars = {
             **additions.JupyterHub.template_vars,
             "hub_extensions_cost": widget,

@@ -12,12 +12,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 TERMINAL = ("ready", "failed")  # BinderHub's last phases; a cancel ends as "failed" too
-_ids = itertools.count(1)
+
+
+def _new_id() -> str:
+    """A build id unique across service restarts (the history outlives the process)."""
+    return f"b{uuid.uuid4().hex[:12]}"
 
 
 @dataclass
@@ -30,7 +35,7 @@ class Build:
     sha: str
     user: str  # who started it (limits count against this user)
     provider: str = "git"  # gh | gl | git, for executors that pass the spec on (BinderHub)
-    id: str = field(default_factory=lambda: f"b{next(_ids)}")
+    id: str = field(default_factory=_new_id)
     requesters: set[str] = field(default_factory=set)
     events: list[dict] = field(default_factory=list)
     status: str = "waiting"  # waiting | building | ready | failed | cancelled
@@ -85,8 +90,12 @@ class BuildBroker:
         *,
         max_builds: int = 2,
         max_builds_per_user: int = 1,
+        on_finish: Callable[[Build], Any] | None = None,
+        keep: int = 200,
     ):
         self._execute = execute
+        self.on_finish = on_finish  # e.g. record the build in the suite's database
+        self.keep = keep  # finished builds kept in memory (the database keeps them all)
         self._image_exists = image_exists
         self.max_builds = max_builds
         self.max_builds_per_user = max_builds_per_user
@@ -194,3 +203,13 @@ class BuildBroker:
         if status == "cancelled":
             event["cancelled"] = True
         build.push(event)
+        del self.history[: -self.keep]
+        if self.on_finish is not None:
+            try:
+                result = self.on_finish(build)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # a history that cannot be written must not break builds
+                import logging
+
+                logging.getLogger(__name__).exception("build %s not recorded", build.id)

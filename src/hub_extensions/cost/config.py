@@ -22,15 +22,18 @@ day from its date until the next version's), so a price change never alters past
             "effective": "2026-01-01",
             "cpu_hour": 0.031,          # per CPU and hour
             "memory_gib_hour": 0.004,   # per GiB of memory and hour
-            "gpu_hour": {"T4": 0.35, "A100": 2.9, "default": 0.5},
+            "gpu_hour": {"nvidia.com/gpu": 0.35, "default": 0.5},
             "node_types": {"n2-highmem-4": {"hour": 0.24, "cpu": 4, "memory": "32G"}},
             "default_node_type": "n2-highmem-4",
             "profiles": {"workshop": {"hour": 0.0}, "gpu": {"node_type": "g4dn-xlarge"}},
         },
     ]
 
-`profiles` maps a profile slug to a flat hourly rate (`hour`, used as is, without overhead) or,
-in share-of-node mode, to the node type it runs on. Empty (the default): no prices, and no cost
+`gpu_hour` is keyed by the GPU's extended-resource name as the server requests it (e.g.
+`nvidia.com/gpu` in `extra_resource_limits`), with `default` for any other; to price GPU models
+apart, give their profiles a flat rate or a node type. `profiles` maps a profile slug to a flat
+hourly rate (`hour`, used as is, without overhead) or, in share-of-node mode, to the node type
+it runs on. Empty (the default): no prices, and no cost
 is shown or enforced. A bad entry stops the hub at start with a message naming it.
 """
 
@@ -77,7 +80,8 @@ class Cost(Configurable):
         "",
         help="""
         IANA time zone of the price versions' dates and of the month a budget covers. Empty
-        (the default) means `Usage.timezone`, whose days the ledger rolls up.
+        (the default) means `Usage.timezone`, whose days the ledger rolls up and prices; any
+        other value must equal `Usage.timezone` (the hub stops at start otherwise).
         """,
     ).tag(config=True)
 
@@ -255,8 +259,14 @@ def check_cost(config: Config) -> list[str]:
         parse_prices(cost.prices, cost.mode)
     except PriceError as err:
         problems.append(str(err))
-    if cost.timezone and "Usage" in config and "timezone" in config.Usage:
-        ledger_tz = config.Usage.timezone
+    from ..usage.config import Usage
+
+    try:
+        usage = Usage(config=config)
+    except TraitError:
+        return problems
+    if cost.timezone:
+        ledger_tz = usage.timezone
         if ledger_tz != cost.timezone:
             problems.append(
                 f"Cost.timezone: {cost.timezone!r} differs from Usage.timezone {ledger_tz!r}, "

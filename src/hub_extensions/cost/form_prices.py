@@ -47,7 +47,8 @@ def partial_footprint(
     cpu = _number(override.get(f"cpu_{first}")) or _number(override.get(f"cpu_{second}"))
     mem = _memory(override.get(f"mem_{first}")) or _memory(override.get(f"mem_{second}"))
     limits = override.get("extra_resource_limits") or {}
-    gpu = next((limits[k] for k in GPU_KEYS if isinstance(limits, dict) and k in limits), None)
+    gpu_key = next((k for k in GPU_KEYS if isinstance(limits, dict) and k in limits), None)
+    gpu = limits[gpu_key] if gpu_key else None
     if cpu is None and resources is not None and resources.cpu:
         cpu = float(resources.cpu)
     if mem is None and resources is not None and resources.memory_bytes:
@@ -63,8 +64,9 @@ def partial_footprint(
             out["gpu"] = int(gpu)
         except (TypeError, ValueError):
             pass
-    if resources is not None and resources.gpu_type:
-        out["gpu_type"] = resources.gpu_type
+    if gpu_key is not None:
+        # priced by the extended resource's name, as the ledger records it (Cost.prices)
+        out["gpu_type"] = gpu_key
     return out
 
 

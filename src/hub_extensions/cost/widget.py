@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +30,10 @@ from .spend import running_session, user_daily_costs
 
 log = logging.getLogger("hub_extensions.cost")
 CACHE_SECONDS = 5.0
+#: Longest the page waits for the ledger (the hub renders it on its event loop): a slow or
+#: unreachable database costs a page this much once per CACHE_SECONDS, then nothing.
+READ_TIMEOUT = 0.25
+_reader = ThreadPoolExecutor(2, thread_name_prefix="hub-extensions-widget")
 
 
 def widget_data(
@@ -130,8 +136,15 @@ def _by_profile(engine: Engine, user: str, first, last) -> list[dict[str, Any]]:
 class WidgetVar:
     """The `template_vars` callable: `widget(user) -> dict | None`, cached per user."""
 
-    def __init__(self, engine: Callable[[], Engine | None], cost: Cost, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine | None],
+        cost: Cost,
+        tz: ZoneInfo,
+        stop_deadline: Callable[[str, str], float | None] | None = None,
+    ) -> None:
         self._engine = engine
+        self._stop_deadline = stop_deadline
         self.cost = cost
         self.pricing = Pricing.from_config(cost)
         self.tz = tz
@@ -153,12 +166,16 @@ class WidgetVar:
         if engine is None:
             return None
         groups = [g.name for g in getattr(user, "groups", [])]
+        future = _reader.submit(widget_data, engine, self.cost, self.pricing, self.tz, name, groups)
         try:
-            data = widget_data(engine, self.cost, self.pricing, self.tz, name, groups)
-        except SQLAlchemyError as err:
+            data = future.result(timeout=READ_TIMEOUT)
+        except (SQLAlchemyError, FutureTimeout) as err:
             self.failures += 1
-            log.warning("cost widget left out: the ledger cannot be read (%s)", err)
+            log.warning("cost widget left out: the ledger cannot be read (%r)", err)
             data = None
+        if data is not None and self._stop_deadline is not None:
+            left = self._stop_deadline(name, "")
+            data["stop_in_minutes"] = None if left is None else max(1, round(left / 60))
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()

@@ -90,7 +90,13 @@ else:
             "display_name": "Python",
             "description": "A Jupyter server running as a local process.",
             "default": True,
-            "kubespawner_override": {"environment": {"DEMO_PROFILE": "python"}},
+            # LocalProcessSpawner does not enforce these limits; the ledger records them,
+            # and the price table below prices them (1 CPU and 1 GiB)
+            "kubespawner_override": {
+                "environment": {"DEMO_PROFILE": "python"},
+                "cpu_limit": 1.0,
+                "mem_limit": "1G",
+            },
         },
         {
             "display_name": "Teaching",
@@ -101,6 +107,24 @@ else:
             },
         },
     ]
+
+# Cost: prices in the profiles form, the cost widget on the home and spawn pages, budgets.
+# The figures are made up. A price version prices every day from its effective date on, and
+# each heartbeat prices the time it adds with the version in force that day, so a later
+# version never changes past costs. See docs/cost.md.
+c.Cost.currency = "EUR"
+c.Cost.prices = [
+    {
+        "effective": "2026-01-01",
+        "cpu_hour": 0.04,  # per CPU and hour (the profile's cpu_limit)
+        "memory_gib_hour": 0.005,  # per GiB of memory and hour (its mem_limit)
+        # a flat hourly rate wins over the computed one: Small (docker), Teaching (local)
+        "profiles": {"small": {"hour": 0.03}, "teaching": {"hour": 0.0}},
+    },
+]
+c.Cost.default_user_budget = 20  # EUR per calendar month, for every user
+# a heartbeat every 30 s (default 60) makes the widget's figures move while you watch
+c.Usage.heartbeat_interval = 30
 
 c.HubExtensions.service_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_SERVICE_PORT']}"
 c.HubExtensions.service_environment = run_marker

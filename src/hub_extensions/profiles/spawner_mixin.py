@@ -128,9 +128,9 @@ def _add_prices(spawner, data: dict, profiles) -> None:
     from ..usage.config import Usage
 
     cost = Cost(config=spawner.config)
-    if cost.enabled:
-        tz = cost.timezone or Usage(config=spawner.config).timezone
-        add_prices(data, profiles, spawner, cost, tz)
+    usage = Usage(config=spawner.config)
+    if cost.enabled and usage.enabled:  # without the ledger nothing is priced: show no prices
+        add_prices(data, profiles, spawner, cost, cost.timezone or usage.timezone)
 
 
 def _builds_for_form(spawner) -> tuple[dict, str | None]:

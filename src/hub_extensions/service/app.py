@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,10 +89,23 @@ def build_context(options: HubExtensions, config: Config, env=os.environ) -> Ser
     ctx = ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
     ctx.builds = _builds(config)
     ctx.usage = _usage(config, env)
+    if ctx.builds is not None and ctx.usage is not None:
+        ctx.builds.broker.on_finish = partial(_record_build, ctx.usage)
     from ..cost.config import Cost
 
     ctx.cost = Cost(config=config)
     return ctx
+
+
+async def _record_build(store, build) -> None:
+    """Keep a finished build (and its log) in the suite's database, beyond this process."""
+    from ..builds import history
+    from .usage_context import LedgerNotReady
+
+    try:
+        await store.run(lambda ledger: history.record(ledger.engine, build))
+    except LedgerNotReady as err:
+        log.warning("build %s kept in memory only: %s", build.id, err)
 
 
 def _usage(config: Config, env=os.environ):

@@ -114,7 +114,7 @@ class ProvidersHandler(APIHandler):
 
 class BuildsHandler(APIHandler):
     @web.authenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         user = self.current_user_model
         everyone = self.get_argument("all", "") == "1"
         if everyone and not user.get("admin"):
@@ -122,8 +122,23 @@ class BuildsHandler(APIHandler):
         broker = self.ctx.builds.broker
         known = {b.id: b for b in [*broker.history, *broker.active.values()]}
         mine = [b for b in known.values() if everyone or user["name"] in b.requesters]
-        mine.sort(key=lambda b: b.created, reverse=True)
-        self.finish({"builds": [build_summary(b) for b in mine]})
+        out = {b.id: build_summary(b) for b in mine}
+        for past in await self._history(None if everyone else user["name"]):
+            out.setdefault(past["id"], past)  # builds of earlier service runs
+        builds = sorted(out.values(), key=lambda b: b["created"], reverse=True)
+        self.finish({"builds": builds})
+
+    async def _history(self, user: str | None) -> list[dict]:
+        from ..builds import history
+        from .usage_context import LedgerNotReady
+
+        store = getattr(self.ctx, "usage", None)
+        if store is None:
+            return []
+        try:
+            return await store.run(lambda ledger: history.recent(ledger.engine, user))
+        except LedgerNotReady:
+            return []
 
 
 class OneBuildHandler(APIHandler):
@@ -135,8 +150,35 @@ class OneBuildHandler(APIHandler):
         return build
 
     @web.authenticated
-    def get(self, build_id: str) -> None:
-        self.finish(build_summary(self._build(build_id), with_log=True))
+    async def get(self, build_id: str) -> None:
+        try:
+            build = self._build(build_id)
+        except web.HTTPError:
+            past = await self._past(unquote(build_id))
+            if past is None:
+                raise
+            self.finish(past)
+            return
+        self.finish(build_summary(build, with_log=True))
+
+    async def _past(self, build_id: str) -> dict | None:
+        """A build of an earlier service run, from the database, if it is the caller's."""
+        from ..builds import history
+        from .usage_context import LedgerNotReady
+
+        store = getattr(self.ctx, "usage", None)
+        if store is None:
+            return None
+        try:
+            row = await store.run(lambda ledger: history.one(ledger.engine, build_id))
+        except LedgerNotReady:
+            return None
+        user = self.current_user_model
+        if row is None or not (
+            user.get("admin") or user["name"] == row.user or user["name"] in (row.requesters or [])
+        ):
+            return None
+        return history.summary(row, with_log=True)
 
     @web.authenticated
     async def delete(self, build_id: str) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     text,
 )
 from sqlalchemy import Enum as SAEnum
@@ -169,3 +170,29 @@ class ActiveDay(Base):
 
 
 ALL_USERS = ""  # ActiveDay.group_name of the overall markers
+
+
+class BuildRecord(Base):
+    """A finished environment build (hub_extensions.builds), with its log, for the history
+    users and admins read after the service restarts. `requesters` lists everyone who asked
+    for it (one build serves all requests for the same commit)."""
+
+    __tablename__ = "builds"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(255))
+    requesters: Mapped[list[str]] = mapped_column(JSON, default=list)
+    repository: Mapped[str] = mapped_column(String(2048))
+    ref: Mapped[str] = mapped_column(String(255))
+    sha: Mapped[str] = mapped_column(String(64))
+    image: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(20))
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration: Mapped[float | None] = mapped_column(Float)
+    log: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_builds_created_at", "created_at"),
+        Index("ix_builds_user_created_at", "user", "created_at"),
+    )

@@ -1,0 +1,85 @@
+"""Build history in the suite's database (the ledger's, table `builds`), so "my builds" and a
+build's log outlive the service. The service writes a build when it ends and reads the history
+for the builds API; the hub applies the migration that creates the table.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Text, or_, select
+from sqlalchemy.engine import Engine
+
+from ..usage.models import BuildRecord
+
+BUILDS = BuildRecord.__table__
+MAX_LOG_CHARS = 1_000_000  # the end of a longer log is kept: that is where failures are
+
+
+def log_text(events: list[dict]) -> str:
+    text = "".join(str(e.get("message", "")) for e in events)
+    return text[-MAX_LOG_CHARS:]
+
+
+def record(engine: Engine, build: Any) -> None:
+    """Insert or replace the row of a finished build."""
+    row = {
+        "id": build.id,
+        "user": build.user,
+        "requesters": sorted(build.requesters),
+        "repository": build.repo_url,
+        "ref": build.ref,
+        "sha": build.sha,
+        "image": getattr(build, "built_image", None) or build.image,
+        "status": build.status,
+        "cache_hit": bool(build.cache_hit),
+        "created_at": datetime.fromtimestamp(build.created, timezone.utc),
+        "duration": (build.finished - build.started) if build.finished and build.started else None,
+        "log": log_text(build.events),
+    }
+    with engine.begin() as conn:
+        conn.execute(BUILDS.delete().where(BUILDS.c.id == build.id))
+        conn.execute(BUILDS.insert(), row)
+
+
+def summary(row: Any, *, with_log: bool = False) -> dict[str, Any]:
+    """A row as the builds API shows it (the same fields as a build in memory)."""
+    out = {
+        "id": row.id,
+        "user": row.user,
+        "repository": row.repository,
+        "ref": row.ref,
+        "sha": row.sha,
+        "image": row.image,
+        "status": row.status,
+        "cacheHit": row.cache_hit,
+        "created": row.created_at.timestamp(),
+        "duration": row.duration,
+    }
+    if with_log:
+        out["log"] = row.log.splitlines(keepends=True)
+    return out
+
+
+def recent(engine: Engine, user: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    """Finished builds, newest first: everyone's (user None) or those `user` asked for."""
+    query = select(BUILDS).order_by(BUILDS.c.created_at.desc()).limit(limit)
+    if user is not None:
+        # requesters is a JSON list: match the name as json.dumps writes it (the stored text),
+        # then check exactly in Python
+        as_text = BUILDS.c.requesters.cast(Text())
+        query = query.where(
+            or_(BUILDS.c.user == user, as_text.contains(json.dumps(user), autoescape=True))
+        )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        summary(r) for r in rows if user is None or r.user == user or user in (r.requesters or [])
+    ]
+
+
+def one(engine: Engine, build_id: str) -> Any | None:
+    with engine.connect() as conn:
+        return conn.execute(select(BUILDS).where(BUILDS.c.id == build_id)).first()

@@ -1,0 +1,71 @@
+"""Build history in the suite's database: what the builds API shows after a service restart."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from hub_extensions.builds import history
+from hub_extensions.builds.broker import BuildBroker
+from hub_extensions.usage import Ledger
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def engine(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.start()  # the migrations create the builds table
+    yield ledger.engine
+    ledger.close()
+
+
+async def test_finished_builds_are_recorded_with_their_log_and_requesters(engine):
+    async def execute(build, emit):
+        emit({"phase": "building", "message": "Step 1/1 : RUN true\n"})
+        return "built"
+
+    async def missing(image):
+        return False
+
+    broker = BuildBroker(execute, missing, on_finish=lambda b: history.record(engine, b))
+    build = await broker.request("ada", "img:abc", "https://git.example/r.git", "HEAD", "a" * 40)
+    build.requesters.add("zoë")  # someone attached to the same build
+    async for _ in build.follow():
+        pass
+    for _ in range(50):
+        if history.one(engine, build.id) is not None:
+            break
+        time.sleep(0.01)
+    row = history.one(engine, build.id)
+    assert row.status == "ready"
+    assert "Step 1/1 : RUN true" in row.log
+    assert [b["id"] for b in history.recent(engine, "ada")] == [build.id]
+    assert [b["id"] for b in history.recent(engine, "zoë")] == [build.id]  # non-ASCII name
+    assert history.recent(engine, "zo") == []  # no partial matches
+    assert history.recent(engine, "%") == []  # LIKE wildcards are escaped
+    assert [b["id"] for b in history.recent(engine, None)] == [build.id]
+    shown = history.summary(row, with_log=True)
+    assert shown["image"] == "img:abc"
+    assert "Step 1/1 : RUN true\n" in shown["log"]
+
+
+def test_a_long_log_keeps_its_end():
+    events = [{"message": "x" * 1000 + "\n"} for _ in range(1500)] + [{"message": "THE END\n"}]
+    text = history.log_text(events)
+    assert len(text) == history.MAX_LOG_CHARS
+    assert text.endswith("THE END\n")
+
+
+def test_a_record_replaces_the_previous_one(engine):
+    build = SimpleNamespace(
+        id="b1", user="ada", requesters={"ada"}, repo_url="u", ref="r", sha="s", image="i",
+        built_image=None, status="failed", cache_hit=False, created=time.time(), started=None,
+        finished=None, events=[{"message": "first\n"}],
+    )  # fmt: skip
+    history.record(engine, build)
+    build.events.append({"message": "second\n"})
+    history.record(engine, build)
+    assert history.one(engine, "b1").log == "first\nsecond\n"
