@@ -143,8 +143,10 @@ def measure(ledger: Ledger, users: int, n: int) -> dict:
     open_sessions(ledger, sampled)
     tz = ZoneInfo(TZ)
     out = {}
-    for period in ("monthly", "rolling"):
-        cost = cost_config(period)
+    # the first pass reads each user's rows for the first time since the load (cold pages);
+    # the next ones are what a hub sees for users who were recently active
+    for period in ("first_read", "monthly", "rolling"):
+        cost = cost_config("rolling" if period == "rolling" else "monthly")
         results: list = []
         out[f"budget_{period}"] = timed(
             [
@@ -257,14 +259,17 @@ def report(meta: dict, results: dict, n: int) -> None:
 
     rows = [("figure", "backend", "p50", "p99", "target")]
     for name, r in results.items():
-        bm, br, wd, wv, wc = (r[k] for k in ("budget_monthly", "budget_rolling", "widget_data",
-                                              "widget_var", "widget_var_cached"))  # fmt: skip
+        bf, bm, br, wd, wv, wc = (r[k] for k in (
+            "budget_first_read", "budget_monthly", "budget_rolling", "widget_data", "widget_var",
+            "widget_var_cached"))  # fmt: skip
         rows += [
+            ("budget check, monthly, first read of each user", name, f"{bf['p50_ms']} ms",
+             f"{bf['p99_ms']} ms", ""),
             ("budget check (user + 1 group pool), monthly", name, f"{bm['p50_ms']} ms",
              f"{bm['p99_ms']} ms", f"≤ 5 ms p99: {met(bm['p99_ms'] <= 5)}"),
             ("budget check, rolling 30 days", name, f"{br['p50_ms']} ms", f"{br['p99_ms']} ms",
              f"≤ 5 ms p99: {met(br['p99_ms'] <= 5)}"),
-            ("widget_data (widget's reads)", name, f"{wd['p50_ms']} ms", f"{wd['p99_ms']} ms", ""),
+            ("widget_data, first pass", name, f"{wd['p50_ms']} ms", f"{wd['p99_ms']} ms", ""),
             ("WidgetVar(user), uncached: added to a page", name, f"{wv['p50_ms']} ms",
              f"{wv['p99_ms']} ms", f"≤ 10 ms p99: {met(wv['p99_ms'] <= 10)}"),
             ("  same, cached (within 5 s)", name, f"{wc['p50_ms']} ms", f"{wc['p99_ms']} ms", ""),

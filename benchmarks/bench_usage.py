@@ -136,7 +136,11 @@ def generate_sqlite(path: Path, users: int, days: int, seed: int = 6) -> dict:
 
     def flush() -> None:
         conn.executemany(insert, batch)
-        conn.executemany("INSERT INTO daily_usage VALUES (?, ?, ?, ?, ?, ?)", daily_rows)
+        conn.executemany(
+            'INSERT INTO daily_usage ("user", day, profile_slug, sessions, seconds, idle_seconds)'
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            daily_rows,
+        )
         conn.executemany("INSERT INTO active_days VALUES (?, ?, ?)", marker_rows)
         conn.commit()
         batch.clear(), daily_rows.clear(), marker_rows.clear()
@@ -188,9 +192,11 @@ def load_postgres(server: PostgresServer, source: Path) -> tuple[Ledger, float]:
     try:
         with raw.cursor() as cur:
             for table in tables:
-                cols = [c.name for c in table.columns]
+                # a cache written before a migration lacks its columns: their defaults apply
+                present = {r[1] for r in src.execute(f"PRAGMA table_info({table.name})")}
+                cols = [c.name for c in table.columns if c.name in present]
                 quoted = ", ".join(f'"{c}"' for c in cols)
-                bools = {i for i, c in enumerate(table.columns) if c.name == "end_inferred"}
+                bools = {i for i, c in enumerate(cols) if c == "end_inferred"}
                 rows = src.execute(f"SELECT {quoted} FROM {table.name}")  # noqa: S608
                 while chunk := rows.fetchmany(100_000):
                     buf = io.StringIO()

@@ -190,7 +190,7 @@ def test_the_admin_cost_page_shows_real_spenders_and_downloads_the_csv(
     assert (user, hours) == ("spender", "0.0")
     assert cost.endswith(" EUR")
     assert float(cost.split()[0]) >= 0.002
-    expect(page.locator("p.lead")).to_contain_text("across 1 users.")
+    expect(page.locator("p.lead")).to_contain_text("across 1 user.")
     link = page.get_by_role("link", name="Export CSV")
     with page.expect_download() as info:
         link.click()

@@ -129,3 +129,41 @@ def test_users_read_only_their_own_cost_and_admins_all(hub):
     assert lines[0] == "month,user,profile,cost,currency"
     assert lines[1].split(",")[1:3] == ["ada", "python"]
     assert requests.get(hub.service_url("api/cost/me"), timeout=10).status_code == 403
+
+
+def test_a_running_server_over_budget_is_warned_then_stopped_after_the_grace_period(tmp_path):
+    config = CONFIG + (
+        'c.Cost.user_budgets = {"spender": 0.004}\n'
+        "c.Cost.stop_over_budget = True\n"
+        "c.Cost.over_budget_grace_period = 4\n"
+    )
+    (tmp_path / "cost.py").write_text(config)
+    demo = DemoHub(tmp_path, spawner="local", extra_config=str(tmp_path / "cost.py")).start()
+    ledger = Ledger(f"sqlite:///{demo.state / 'hub-extensions-usage.sqlite'}")
+    try:
+        session = demo.login("spender")
+        api = demo.api(demo.token(session, "spender"))
+        demo.spawn(api, "spender")  # 7.20 EUR/h: the 0.004 EUR budget lasts 2 s
+        t0 = datetime.now(timezone.utc)
+
+        def warned() -> bool:
+            page = session.get(demo.hub_url("home"), timeout=10).text
+            return "your running server stops in about" in page
+
+        wait_until(warned, 20, "the over-budget warning on the home page", interval=1)
+
+        def ended() -> bool:
+            rows = ledger.sessions(user="spender")
+            return bool(rows) and rows[0]["end_reason"] == "over_budget"
+
+        wait_until(ended, 30, "the server to be stopped over budget", interval=0.5)
+        [row] = ledger.sessions(user="spender")
+        assert row["end_inferred"] is False
+        assert (row["ended_at"] - t0).total_seconds() >= 4  # not before the grace period
+        servers = api.get(demo.hub_url("api/users/spender"), timeout=10).json()["servers"]
+        assert servers == {}
+        refused = api.post(demo.hub_url("api/users/spender/server"), json={}, timeout=30)
+        assert refused.status_code == 403
+    finally:
+        ledger.close()
+        demo.stop()

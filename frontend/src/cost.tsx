@@ -56,6 +56,13 @@ export function readCostConfig(el: HTMLElement): CostConfig {
   };
 }
 
+/** An axis label: enough decimals that small amounts do not all read "0.00". */
+export function axisAmount(v: number): string {
+  if (v === 0) return "0";
+  const digits = Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(Math.abs(v)))));
+  return v.toFixed(digits);
+}
+
 /** "12.34 EUR" (3 decimals under 0.1, as the hub's pages). */
 export function money(amount: number, currency: string): string {
   return `${amount.toFixed(amount >= 0.1 || amount === 0 ? 2 : 3)} ${currency}`;
@@ -88,7 +95,7 @@ function Trend({ daily, currency, title }: { daily: Array<[string, number]>; cur
       columns={["Day", `Cost (${currency})`]}
       rows={daily.map(([d, c]) => [d, c.toFixed(2)])}
     >
-      <StackedBars days={days} series={[{ name: "Cost", values }]} format={(v) => v.toFixed(2)} />
+      <StackedBars days={days} series={[{ name: "Cost", values }]} format={(v) => axisAmount(v)} />
     </ChartFigure>
   );
 }
@@ -136,7 +143,8 @@ function ReportBody({ report, csv }: { report: Report; csv: string }) {
   return (
     <>
       <p class="lead">
-        {report.month}: <strong>{money(report.total, cur)}</strong> across {report.users.length} users.{" "}
+        {report.month}: <strong>{money(report.total, cur)}</strong> across {report.users.length}{" "}
+        {report.users.length === 1 ? "user" : "users"}.{" "}
         <a class="btn btn-sm btn-outline-contrast" href={csv} download>
           Export CSV
         </a>

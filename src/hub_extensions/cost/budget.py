@@ -34,7 +34,7 @@ class Budget:
 
     @property
     def fraction(self) -> float:
-        return self.spent / self.limit if self.limit > 0 else (1.0 if self.spent > 0 else 0.0)
+        return self.spent / self.limit if self.limit > 0 else 1.0  # a budget of 0 is spent
 
     @property
     def over(self) -> bool:

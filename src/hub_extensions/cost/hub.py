@@ -128,7 +128,10 @@ class CostHooks:
         over = status.over
         if over is not None:
             self.metrics.refused.inc()
-            raise web.HTTPError(403, refusal(over, self.cost, self.tz))
+            message = refusal(over, self.cost, self.tz)
+            err = web.HTTPError(403, message)
+            err.jupyterhub_message = message  # the spawn page shows it as it is
+            raise err
 
     async def enforce(self, app: Any, sessions: dict, engine: Callable[[], Any]) -> list:
         """With Cost.stop_over_budget: warn running servers over budget, stop them after the
