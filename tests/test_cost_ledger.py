@@ -173,3 +173,21 @@ def test_budget_options_are_checked():
         "Cost.budget_warning_thresholds: 1.5 is not a fraction between 0 and 1, e.g. 0.8.",
         "Cost.user_budgets['ann']: -1.0 is negative. Use 0 or more.",
     ]
+
+
+async def test_the_budget_check_fails_open_and_counts_when_the_ledger_cannot_be_read(tmp_path):
+    from types import SimpleNamespace
+
+    from prometheus_client import CollectorRegistry
+    from sqlalchemy import create_engine
+
+    from hub_extensions.cost.hub import CostHooks
+
+    registry = CollectorRegistry()
+    hooks = CostHooks(cost_config(default_user_budget=0.0), "UTC", registry=registry)
+    spawner = SimpleNamespace(user=SimpleNamespace(name="ann", groups=[]))
+    broken = create_engine(f"sqlite:///{tmp_path / 'missing' / 'ledger.sqlite'}")
+    await hooks.check_budget(spawner, lambda: broken)  # no 403: the spawn goes ahead
+    await hooks.check_budget(spawner, lambda: None)  # the ledger not started yet
+    assert registry.get_sample_value("hub_extensions_budget_check_failures_total") == 2.0
+    assert registry.get_sample_value("hub_extensions_budget_refusals_total") == 0.0

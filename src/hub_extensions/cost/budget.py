@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ..usage.timeutil import month_end
 from .config import Cost
@@ -82,7 +82,13 @@ def _resets(cost: Cost, today: date, daily: dict[date, float], limit: float) -> 
 
 
 def budget_status(
-    engine: Engine, cost: Cost, user: str, groups: list[str], now: datetime, tz: ZoneInfo
+    engine: Engine | Connection,
+    cost: Cost,
+    user: str,
+    groups: list[str],
+    now: datetime,
+    tz: ZoneInfo,
+    known: dict[date, float] | None = None,
 ) -> BudgetStatus:
     """Every budget that applies to `user` (a member of `groups`) and what is spent of it."""
     today = now.astimezone(tz).date()
@@ -90,7 +96,8 @@ def budget_status(
     status = BudgetStatus(period=cost.budget_period, first=first, last=last)
     limit = cost.user_budgets.get(user, cost.default_user_budget)
     if limit is not None:
-        daily = user_daily_costs(engine, user, first, last)
+        # the caller may already have this period's days (the widget reads the month)
+        daily = known if known is not None else user_daily_costs(engine, user, first, last)
         status.budgets.append(
             Budget("user", user, limit, sum(daily.values()), _resets(cost, today, daily, limit))
         )

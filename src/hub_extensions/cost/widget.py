@@ -26,7 +26,7 @@ from .budget import budget_status, projected_exhaustion
 from .config import Cost
 from .form_prices import money
 from .pricing import Pricing
-from .spend import running_session, user_daily_costs
+from .spend import connected, running_session, user_daily_costs
 
 log = logging.getLogger("hub_extensions.cost")
 CACHE_SECONDS = 5.0
@@ -49,9 +49,14 @@ def widget_data(
     now = now or datetime.now(timezone.utc)
     today = now.astimezone(tz).date()
     first = today.replace(day=1)
-    daily = user_daily_costs(engine, user, first, today)
+    with engine.connect() as conn:  # one connection for the widget's few reads
+        return _widget(conn, cost, pricing, tz, user, groups, now, today, first)
+
+
+def _widget(conn, cost, pricing, tz, user, groups, now, today, first) -> dict[str, Any]:
+    daily = user_daily_costs(conn, user, first, today)
     month_spend = sum(daily.values())
-    session = running_session(engine, user)
+    session = running_session(conn, user)
     rate = 0.0
     current = None
     if session is not None and session["ready_at"] is not None:
@@ -69,8 +74,13 @@ def widget_data(
             "cost": float(session["cost"]),
             "hours": (session["active_seconds"] + session["idle_seconds"]) / 3600,
         }
-    breakdown = _by_profile(engine, user, first, today)
-    status = budget_status(engine, cost, user, groups, now, tz) if cost.has_budgets else None
+    breakdown = _by_profile(conn, user, first, today)
+    monthly = cost.budget_period == "monthly"
+    status = (
+        budget_status(conn, cost, user, groups, now, tz, known=daily if monthly else None)
+        if cost.has_budgets
+        else None
+    )
     budget = None
     if status is not None and status.binding is not None:
         b = status.binding
@@ -125,7 +135,7 @@ def _by_profile(engine: Engine, user: str, first, last) -> list[dict[str, Any]]:
         .where(t.c.user == user, t.c.day.between(first, last))
         .group_by(t.c.profile_slug)
     )
-    with engine.connect() as conn:
+    with connected(engine) as conn:
         rows = [
             {"profile": p or "(default)", "cost": float(c), "hours": float(s) / 3600}
             for p, c, s in conn.execute(query)
