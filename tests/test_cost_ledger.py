@@ -191,3 +191,25 @@ async def test_the_budget_check_fails_open_and_counts_when_the_ledger_cannot_be_
     await hooks.check_budget(spawner, lambda: None)  # the ledger not started yet
     assert registry.get_sample_value("hub_extensions_budget_check_failures_total") == 2.0
     assert registry.get_sample_value("hub_extensions_budget_refusals_total") == 0.0
+
+
+def test_the_widget_data_warns_at_thresholds_and_projects_the_run_out(ledger):
+    from hub_extensions.cost.widget import widget_data
+
+    cost = cost_config(user_budgets={"fay": 1.0}, budget_warning_thresholds=[0.5, 0.9])
+    run(ledger, "fay", at(2026, 11, 3, 9), 3)  # 0.72 of 1.00: past the 0.5 threshold
+    sid = ledger.open_session(user="fay", requested_at=at(2026, 11, 4, 9), cpu_limit=2,
+                              mem_limit_bytes=4 * GIB)  # fmt: skip
+    ledger.mark_ready(sid, at(2026, 11, 4, 9))
+    ledger.heartbeat(at(2026, 11, 4, 10), [(sid, at(2026, 11, 4, 10))])  # +0.24: 0.96
+    data = widget_data(ledger.engine, cost, ledger.pricing, ZoneInfo("UTC"), "fay", [],
+                       now=at(2026, 11, 4, 10))  # fmt: skip
+    assert data["text"]["month_spend"] == "0.96 USD"
+    assert data["current"]["rate"] == pytest.approx(0.24)
+    assert data["text"]["rate"] == "0.24 USD"
+    budget = data["budget"]
+    assert budget["warning"] == 0.9
+    assert budget["percent"] == 96.0
+    assert budget["over"] is False
+    assert budget["runs_out"] == "2026-11-04 10:10"  # 0.04 left at 0.24 per hour: 10 min
+    assert [p["profile"] for p in data["profiles"]] == ["small", "(default)"]
