@@ -71,6 +71,10 @@ def _number(value: Any, name: str, *, integer: bool = False) -> None:
     _check(ok, name, f"{value!r} must be a {'whole ' if integer else ''}number >= 0")
 
 
+#: Sessions per heartbeat transaction (see Ledger._heartbeat_chunk).
+HEARTBEAT_CHUNK = 250
+
+
 class Ledger:
     """Storage, roll-ups and queries of the activity ledger on SQLite or PostgreSQL."""
 
@@ -199,9 +203,20 @@ class Ledger:
         `running` holds (session id, the server's last activity or None). Idle time is the time
         since the last activity, capped to the interval since the session was last seen. Ended,
         unknown and not yet ready sessions are skipped, so nothing is counted twice. One
-        transaction.
+        transaction per HEARTBEAT_CHUNK sessions (each session's update and roll-ups in one).
         """
         now = as_utc(now, "now")
+        items = list(running)
+        self.last_accruals = []
+        accrued = 0
+        for i in range(0, len(items), HEARTBEAT_CHUNK):
+            accrued += self._heartbeat_chunk(now, items[i : i + HEARTBEAT_CHUNK])
+        return accrued
+
+    def _heartbeat_chunk(self, now: datetime, running: list[tuple[int, datetime | None]]) -> int:
+        """One transaction over a few hundred sessions. Chunks keep few objects alive at a
+        time, so a tick over thousands of servers triggers far fewer of Python's full garbage
+        collections (which hold every thread of the hub, its event loop included)."""
         activity = {
             sid: (as_utc(la, "last_activity") if la is not None else None) for sid, la in running
         }
@@ -222,10 +237,10 @@ class Ledger:
             marked = self._roll_up(conn, accruals)
         self._remember(marked)
         #: what this tick accrued, per session: (user, profile, groups, cost, seconds)
-        self.last_accruals = [
+        self.last_accruals.extend(
             (row.user, row.profile_slug, tuple(row.groups or ()), acc.cost, acc.active + acc.idle)
             for row, acc in accruals
-        ]
+        )
         return len(updates)
 
     def close_session(
