@@ -9,6 +9,7 @@ profile options: test_cost_docker.py. Not covered: a cloud bill (prices are the 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -90,6 +91,13 @@ def test_the_widget_shows_no_usage_then_a_running_session_and_the_budget(hub):
         assert "<strong>7.20 EUR per hour</strong>" in page
         assert "left of 100.00 EUR" in page
         assert "(your budget) this month" in page
+        metrics = requests.get(hub.hub_url("metrics"), timeout=10).text
+        rate = re.search(r'^hub_extensions_cost_rate_per_hour\{profile="python"\} (\S+)$',
+                         metrics, re.M)  # fmt: skip
+        assert rate is not None
+        assert float(rate.group(1)) == pytest.approx(7.2)
+        assert 'hub_extensions_cost_total{group="",profile="python"}' in metrics
+        assert "hub_extensions_user_cost_total" not in metrics  # per-user series are off
         hub.stop_server(api, "ada")
         [row] = ledger.sessions(user="ada")
         seconds = row["active_seconds"] + row["idle_seconds"]
