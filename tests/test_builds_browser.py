@@ -22,16 +22,17 @@ from playwright.sync_api import expect
 from hub_extensions.demo.runner import RUN_LABEL
 
 from .infra import axe
-from .infra.browser import new_page
+from .infra.browser import sign_in
 from .infra.buildx_adapter import install_buildx_adapter
 from .infra.common import wait_until
 from .infra.git_repos import GitDaemon, make_repo
-from .infra.hub import PASSWORD, DemoHub
+from .infra.hub import DemoHub
 
 pytestmark = pytest.mark.browser
 
 IMAGE = "profile-option-medium--image"
 BUILD = f"#{IMAGE}--build"
+SPAWN = "**/jh/hub/spawn"  # where a user without a server lands after signing in
 SLOW_MARKER = f"SLOW-STEP-{uuid.uuid4().hex}"  # a new commit each run, and findable in `ps`
 stack_link: list[str] = []  # the first test's "start" link, opened by a colleague later
 
@@ -61,16 +62,6 @@ def stack(docker_engine, base_image, tmp_path_factory):
     yield demo, daemon, marker
     demo.stop()
     daemon.stop()
-
-
-def sign_in(browser, demo: DemoHub, user: str, **context):
-    page, errors = new_page(browser, **context)
-    page.goto(demo.hub_url("login"))
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/jh/hub/spawn")
-    return page, errors
 
 
 def choose_build(page) -> None:
@@ -128,7 +119,9 @@ def test_a_user_builds_in_the_form_watches_the_log_and_starts_the_built_image(
     stack, browser, artifacts
 ):
     demo, daemon, marker = stack
-    page, errors = sign_in(browser, demo, "ada", permissions=["clipboard-read", "clipboard-write"])
+    page, errors = sign_in(
+        browser, demo, "ada", SPAWN, permissions=["clipboard-read", "clipboard-write"]
+    )
     try:
         choose_build(page)
         start = page.get_by_role("button", name="Start", exact=True)
@@ -178,7 +171,7 @@ def test_a_user_builds_in_the_form_watches_the_log_and_starts_the_built_image(
 
 def test_an_edited_image_name_is_refused_with_400_and_a_message(stack, browser):
     demo, daemon, _ = stack
-    page, _ = sign_in(browser, demo, "eve")
+    page, _ = sign_in(browser, demo, "eve", SPAWN)
     try:
         choose_build(page)
         fill_build(page, daemon, "hello")
@@ -214,7 +207,7 @@ def test_a_colleagues_start_link_hits_the_cache_and_launches(stack, browser):
     demo, daemon, _ = stack
     if not stack_link:
         pytest.fail("the first test did not produce a link")
-    page, errors = sign_in(browser, demo, "grace")
+    page, errors = sign_in(browser, demo, "grace", SPAWN)
     try:
         page.goto(stack_link[0])
         page.wait_for_url("**/jh/user/grace/**", timeout=120_000)
@@ -229,7 +222,7 @@ def test_a_colleagues_start_link_hits_the_cache_and_launches(stack, browser):
 def test_a_reload_reattaches_to_the_running_build_and_cancel_stops_it(stack, browser):
     demo, daemon, _ = stack
     slow_marker = SLOW_MARKER
-    page, errors = sign_in(browser, demo, "hal")
+    page, errors = sign_in(browser, demo, "hal", SPAWN)
     try:
         choose_build(page)
         fill_build(page, daemon, "slow")

@@ -20,9 +20,9 @@ from playwright.sync_api import expect
 from hub_extensions.usage import Ledger
 
 from .infra import axe
-from .infra.browser import new_page
+from .infra.browser import sign_in
 from .infra.common import wait_until
-from .infra.hub import PASSWORD, DemoHub
+from .infra.hub import DemoHub
 
 pytestmark = pytest.mark.browser
 
@@ -83,13 +83,7 @@ def hub(tmp_path_factory):
 
 
 def log_in(browser, hub: DemoHub, user: str, **context):
-    page, errors = new_page(browser, **context)
-    page.goto(hub.hub_url("login"))
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/jh/hub/**")
-    return page, errors
+    return sign_in(browser, hub, user, **context)
 
 
 def severe_violations(page) -> list[dict]:

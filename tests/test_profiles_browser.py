@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from .infra import axe
-from .infra.browser import new_page
-from .infra.hub import PASSWORD, DemoHub
+from .infra.browser import sign_in
+from .infra.hub import DemoHub
 from .test_profiles_hub import PROFILES, server_env
 
 pytestmark = pytest.mark.browser
@@ -32,13 +32,7 @@ def hub(tmp_path_factory):
 
 
 def open_form(browser, hub: DemoHub, user: str, **context):
-    page, errors = new_page(browser, **context)
-    page.goto(hub.hub_url("login"))
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/jh/hub/spawn")
-    return page, errors
+    return sign_in(browser, hub, user, "**/jh/hub/spawn", **context)
 
 
 def form_value(page, name: str):

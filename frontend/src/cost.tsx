@@ -12,7 +12,14 @@ import { useState } from "preact/hooks";
 import { joinUrl, readPageConfig, type PageConfig } from "./lib/urls";
 import { ChartFigure, StackedBars } from "./usage/charts";
 import { chartSummary, query } from "./usage/data";
-import { errorText, useApi, type Loaded } from "./usage/use-api";
+import { Status } from "./usage/status";
+import { errorText, useApi } from "./usage/use-api";
+
+/** "12.34 EUR", as profiles/price.ts writes it; kept here, not imported, so that the spawn
+ * form's script stays one file (a shared module would become a chunk it must also fetch). */
+export function money(amount: number, currency: string): string {
+  return `${amount.toFixed(amount >= 0.1 || amount === 0 ? 2 : 3)} ${currency}`;
+}
 
 export const MOUNT_ID = "hub-extensions-cost";
 
@@ -61,26 +68,6 @@ export function axisAmount(v: number): string {
   if (v === 0) return "0";
   const digits = Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(Math.abs(v)))));
   return v.toFixed(digits);
-}
-
-/** "12.34 EUR" (3 decimals under 0.1, as the hub's pages). */
-export function money(amount: number, currency: string): string {
-  return `${amount.toFixed(amount >= 0.1 || amount === 0 ? 2 : 3)} ${currency}`;
-}
-
-function Status<T>({ state, what }: { state: Loaded<T>; what: string }) {
-  if (state.kind === "error") {
-    return (
-      <div class="alert alert-danger" role="alert">
-        <strong>Could not load {what}.</strong> {state.message}
-      </div>
-    );
-  }
-  return (
-    <div class="spinner-border spinner-border-sm text-secondary mb-4" role="status">
-      <span class="visually-hidden">Loading {what}…</span>
-    </div>
-  );
 }
 
 function Trend({ daily, currency, title }: { daily: Array<[string, number]>; currency: string; title: string }) {

@@ -24,7 +24,8 @@ import {
   type Window,
 } from "./usage/data";
 import { SessionsPanel } from "./usage/sessions";
-import { errorText, useApi, type Loaded } from "./usage/use-api";
+import { Status } from "./usage/status";
+import { errorText, useApi } from "./usage/use-api";
 
 export const MOUNT_ID = "hub-extensions-usage";
 const PERIODS = [30, 90, 365];
@@ -50,21 +51,6 @@ export function readUsageConfig(el: HTMLElement): UsageConfig {
     today,
     reasons: (el.getAttribute("data-reasons") ?? "").split(" ").filter(Boolean),
   };
-}
-
-function Status<T>({ state, what }: { state: Loaded<T>; what: string }) {
-  if (state.kind === "error") {
-    return (
-      <div class="alert alert-danger" role="alert">
-        <strong>Could not load {what}.</strong> {state.message}
-      </div>
-    );
-  }
-  return (
-    <div class="spinner-border spinner-border-sm text-secondary mb-4" role="status">
-      <span class="visually-hidden">Loading {what}…</span>
-    </div>
-  );
 }
 
 function ActiveUsersChart({ config, start }: { config: UsageConfig; start: string }) {

@@ -119,3 +119,18 @@ def new_page(
     page.on("pageerror", lambda exc: errors.page.append(str(exc)))
     page.errors = errors  # type: ignore[attr-defined]
     return page, errors
+
+
+def sign_in(browser: Browser, hub: Any, user: str, landing: Any = None, **context_kw: Any):
+    """A new page signed in to the demo hub `hub` as `user` through its login form; returns
+    (page, errors) once the browser has landed on a page matching `landing` (by default, any
+    page but the login page: the login form has been accepted)."""
+    from .hub import PASSWORD
+
+    page, errors = new_page(browser, **context_kw)
+    page.goto(hub.hub_url("login"))
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(landing or (lambda url: "/hub/login" not in url))
+    return page, errors

@@ -12,19 +12,21 @@ export function errorText(err: unknown): string {
 }
 
 export function useApi<T>(url: string, xsrfToken: string): Loaded<T> {
-  const [state, setState] = useState<Loaded<T>>({ kind: "loading" });
+  const [state, setState] = useState<Loaded<T> & { url?: string }>({ kind: "loading" });
   useEffect(() => {
     const controller = new AbortController();
     setState({ kind: "loading" });
     fetchJson<T>(url, { signal: controller.signal, xsrfToken }).then(
       (data) => {
-        if (!controller.signal.aborted) setState({ kind: "ready", data });
+        if (!controller.signal.aborted) setState({ kind: "ready", data, url });
       },
       (err: unknown) => {
-        if (!controller.signal.aborted) setState({ kind: "error", message: errorText(err) });
+        if (!controller.signal.aborted) setState({ kind: "error", message: errorText(err), url });
       },
     );
     return () => controller.abort();
   }, [url, xsrfToken]);
-  return state;
+  // until the effect has run for a new URL, the state still holds the previous URL's answer:
+  // show "loading", never the old data under the new title
+  return state.url === url ? state : { kind: "loading" };
 }

@@ -48,24 +48,25 @@ class CostAPIHandler(UsageAPIHandler):
             )
         return first, min(month_end(first), today)
 
+    async def everyone(self) -> tuple[Cost, date, date, list[dict[str, Any]]]:
+        """The month's cost per user, for holders of the usage scope only (else 403)."""
+        cost = self.cost
+        if not self.can_read_all:
+            raise web.HTTPError(403, self.forbidden("every user's cost"))
+        first, last = self.month()
+        users = await self.query(lambda ledger: spend.costs_by_user(ledger.engine, first, last))
+        return cost, first, last, users
+
 
 class CostReportHandler(CostAPIHandler):
     """Per user and per group, month to date: top spenders and a daily trend (scope only)."""
 
     @web.authenticated
     async def get(self) -> None:
-        cost = self.cost
-        if not self.can_read_all:
-            raise web.HTTPError(403, self.forbidden("every user's cost"))
-        first, last = self.month()
-        engine_call = self.query
-
-        users = await engine_call(lambda ledger: spend.costs_by_user(ledger.engine, first, last))
-        groups = await engine_call(lambda ledger: spend.costs_by_group(ledger.engine, first, last))
+        cost, first, last, users = await self.everyone()
+        groups = await self.query(lambda ledger: spend.costs_by_group(ledger.engine, first, last))
         trend_from = first - timedelta(days=60)  # three months of trend for context
-        daily = await engine_call(
-            lambda ledger: spend.daily_totals(ledger.engine, trend_from, last)
-        )
+        daily = await self.query(lambda ledger: spend.daily_totals(ledger.engine, trend_from, last))
         budgets = {}
         if cost.has_budgets:
             budgets = {
@@ -96,11 +97,7 @@ class CostReportCSVHandler(CostAPIHandler):
 
     @web.authenticated
     async def get(self) -> None:
-        cost = self.cost
-        if not self.can_read_all:
-            raise web.HTTPError(403, self.forbidden("every user's cost"))
-        first, last = self.month()
-        users = await self.query(lambda ledger: spend.costs_by_user(ledger.engine, first, last))
+        cost, first, _last, users = await self.everyone()
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         name = f"cost-{first:%Y-%m}.csv"
         self.set_header("Content-Disposition", f'attachment; filename="{name}"')

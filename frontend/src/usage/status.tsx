@@ -1,0 +1,17 @@
+/** What a panel shows while its data loads, or why it could not load. */
+import type { Loaded } from "./use-api";
+
+export function Status<T>({ state, what }: { state: Loaded<T>; what: string }) {
+  if (state.kind === "error") {
+    return (
+      <div class="alert alert-danger" role="alert">
+        <strong>Could not load {what}.</strong> {state.message}
+      </div>
+    );
+  }
+  return (
+    <div class="spinner-border spinner-border-sm text-secondary mb-4" role="status">
+      <span class="visually-hidden">Loading {what}…</span>
+    </div>
+  );
+}
