@@ -16,6 +16,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from hub_extensions.cost.hub import CostMetrics
+from hub_extensions.usage.ledger import TickTally
 from hub_extensions.usage.metrics import UsageMetrics
 
 pytestmark = pytest.mark.unit
@@ -43,7 +44,9 @@ def exported() -> set[str]:
     usage.set_active({"daily": 1, "weekly": 1, "monthly": 1}, {("weekly", "class"): 1})
     usage.set_running([("ada", "python")])
     usage.observe_end("python", "cull", 600)
-    cost.tick([("ada", "python", ("class",), 0.5, 3600.0)])
+    tally = TickTally()
+    tally.add("ada", "python", ("class",), 0.5, 3600.0)
+    cost.tick(tally)
     return {s.name for family in registry.collect() for s in family.samples}
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from tornado import web
 
+from ..usage.ledger import TickTally
 from .budget import budget_status, refusal
 from .config import Cost
 from .pricing import Pricing
@@ -64,21 +65,16 @@ class CostMetrics:
         )
         self._profiles: set[str] = set()
 
-    def tick(self, accrued: list[tuple[str, str, tuple[str, ...], float, float]]) -> None:
-        """One heartbeat's (user, profile, groups, cost, seconds) per session."""
-        rates: dict[str, float] = {}
-        for user, profile, groups, cost, seconds in accrued:
-            if seconds > 0:
-                rates[profile] = rates.get(profile, 0.0) + cost / seconds * 3600
-            if cost > 0:
-                self.accrued.labels(profile=profile, group="").inc(cost)
-                for group in groups:
-                    self.accrued.labels(profile=profile, group=group).inc(cost)
-                if self.user_accrued is not None:
-                    self.user_accrued.labels(user=user).inc(cost)
-        self._profiles |= set(rates)
+    def tick(self, tally: TickTally) -> None:
+        """Set the series from what one heartbeat accrued (summed by the ledger)."""
+        for (profile, group), cost in tally.costs.items():
+            self.accrued.labels(profile=profile, group=group).inc(cost)
+        if self.user_accrued is not None:
+            for user, cost in tally.user_costs.items():
+                self.user_accrued.labels(user=user).inc(cost)
+        self._profiles |= set(tally.rates)
         for profile in self._profiles:
-            self.rate.labels(profile=profile).set(rates.get(profile, 0.0))
+            self.rate.labels(profile=profile).set(tally.rates.get(profile, 0.0))
 
 
 _metrics: dict[int, CostMetrics] = {}

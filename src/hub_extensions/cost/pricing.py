@@ -1,6 +1,6 @@
 """Pricing the time the ledger accrues: each local day's seconds at that day's price version.
 
-The ledger calls `Pricing.price(row, accrual)` on every heartbeat and at every session end, so
+The ledger calls `Pricing.day_costs(row, parts)` on every heartbeat and at every session end, so
 costs are written as time accrues: a later price version never changes them.
 """
 
@@ -69,10 +69,10 @@ class Pricing:
             )
         return rate
 
-    def price(self, row: Any, days: dict[date, list[float]]) -> tuple[float, dict[date, float]]:
-        """(total, per day) cost of `days` ({day: [active, idle] seconds}) of session `row`.
+    def day_costs(self, row: Any, parts: tuple[tuple[date, float, float], ...]) -> tuple:
+        """What each of `parts` ((day, active, idle) seconds, from accrue_days) of session
+        `row` cost, in order.
 
         Idle time costs as much as active time: the server holds its resources either way.
         """
-        per_day = {day: (a + i) / 3600 * self.hourly(row, day) for day, (a, i) in days.items()}
-        return sum(per_day.values()), per_day
+        return tuple((a + i) / 3600 * self.hourly(row, day) for day, a, i in parts)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,14 +61,7 @@ def _widget(conn, cost, pricing, tz, user, groups, now, today, first) -> dict[st
     rate = 0.0
     current = None
     if session is not None and session["ready_at"] is not None:
-
-        class Row:  # the attributes Pricing reads
-            pass
-
-        row = Row()
-        for key, value in session.items():
-            setattr(row, key, value)
-        rate = pricing.hourly(row, today)
+        rate = pricing.hourly(SimpleNamespace(**session), today)  # Pricing reads attributes
         current = {
             "profile": session["profile_slug"],
             "rate": rate,

@@ -56,9 +56,9 @@ def _groups(raw: str) -> tuple[str, ...]:
 
 
 class OpenRow(tuple):
-    """An open session: id, user, profile_slug, groups, last_seen_at, ready_at, then what it
-    is billed for: cpu_request, cpu_limit, mem_request_bytes, mem_limit_bytes, gpu_count,
-    gpu_type."""
+    """A row of `open_rows` seen through attributes (as Pricing reads it): id, user,
+    profile_slug, groups, last_seen_at, ready_at, then what it is billed for: cpu_request,
+    cpu_limit, mem_request_bytes, mem_limit_bytes, gpu_count, gpu_type."""
 
     __slots__ = ()
     id = property(lambda self: self[0])
@@ -75,24 +75,26 @@ class OpenRow(tuple):
     gpu_type = property(lambda self: self[11])
 
 
-def open_rows(conn: Connection, ids: list[int]) -> list[OpenRow]:
-    """The sessions among `ids` that have not ended, read straight from the driver."""
-    rows: list[OpenRow] = []
+def open_rows(conn: Connection, ids: list[int]) -> list[tuple]:
+    """The sessions among `ids` that have not ended, read straight from the driver, as plain
+    tuples of atoms in OpenRow's order. (A tuple subclass would stay tracked by the garbage
+    collector; plain ones it drops at its first look. See timeutil.accrue_days.)"""
+    rows: list[tuple] = []
     for i in range(0, len(ids), 900):  # stays below every backend's bound-parameter limit
         chunk = ids[i : i + 900]
         marks = ", ".join(["%s" if _is_postgres(conn) else "?"] * len(chunk))
         # only placeholders are formatted in; the ids are bound parameters
         sql = (
-            'SELECT id, "user", profile_slug, groups, last_seen_at, ready_at, cpu_request,'
-            " cpu_limit, mem_request_bytes, mem_limit_bytes, gpu_count, gpu_type FROM sessions"
+            'SELECT id, "user", profile_slug, CAST(groups AS TEXT), last_seen_at, ready_at,'
+            " cpu_request, cpu_limit, mem_request_bytes, mem_limit_bytes, gpu_count, gpu_type"
+            " FROM sessions"
         )
         sql += " WHERE ended_at IS NULL AND id IN (" + marks + ")"
         result = conn.exec_driver_sql(sql, tuple(chunk))
         for sid, user, profile, groups, seen, ready, *billed in result:
-            if isinstance(groups, str):
-                groups = _groups(groups)
+            groups = _groups(groups) if groups else ()  # as text: one shared tuple per value
             times = (_parse_time(seen), _parse_time(ready))
-            rows.append(OpenRow((sid, user, profile, groups, *times, *billed)))
+            rows.append((sid, user, profile, groups, *times, *billed))
     return rows
 
 

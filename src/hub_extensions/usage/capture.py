@@ -42,6 +42,8 @@ log = logging.getLogger("hub_extensions.usage")
 SERVER_ACTION = "https://schema.jupyter.org/jupyterhub/events/server-action"
 #: Longest a stop waits for its ledger write (the write goes on after; the stop does not wait).
 STOP_WRITE_WAIT = 10.0
+#: Servers the heartbeat looks at between two yields to the event loop
+LOOP_SLICE = 500
 Key = tuple[str, str]  # (user name, server name)
 
 
@@ -322,7 +324,11 @@ class UsageCapture:
                 await self._adopt_after_outage()
             now = self.clock()
             running: list[tuple[int, datetime | None]] = []
-            for key, t in list(self.sessions.items()):
+            for n, (key, t) in enumerate(list(self.sessions.items()), 1):
+                if n % LOOP_SLICE == 0:
+                    await asyncio.sleep(0)  # let the hub's loop run: ~5 µs a server here
+                if self.sessions.get(key) is not t:
+                    continue  # it stopped (and was closed) while this loop yielded
                 spawner = t.spawner
                 if not spawner.active and not spawner.pending:  # its stop went unseen
                     del self.sessions[key]
@@ -336,8 +342,7 @@ class UsageCapture:
                 running.append((t.id, t.last_activity))
             await self.submit("heartbeat", now, running)
             if self.cost_hooks is not None and self.ledger is not None:
-                self.cost_hooks.metrics.tick(self.ledger.ledger.last_accruals)
-                self.ledger.ledger.last_accruals = []
+                self.cost_hooks.metrics.tick(self.ledger.ledger.last_tally)
                 await self.cost_hooks.enforce(self.app, self.sessions, self.engine)
         finally:
             self._beating = False

@@ -12,7 +12,6 @@ import itertools
 import random
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,7 +25,7 @@ from . import bulk, reports
 from .config import Usage, resolve_db_url, timezone_problem
 from .db import make_engine, migrate
 from .models import ALL_USERS, EndReason, UsageSession
-from .timeutil import UTC, Accrual, accrue, as_utc, local_day
+from .timeutil import UTC, Part, accrue_days, as_utc, local_day
 
 SESSIONS = UsageSession.__table__
 _EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00Z
@@ -56,6 +55,33 @@ class ReconcileResult:
     adopted: dict[tuple[str, str], int] = field(default_factory=dict)
     #: running servers the ledger has no open session for
     unknown: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class TickTally:
+    """What the last heartbeat accrued, summed for the cost metrics while still in the
+    ledger's thread (so the hub's loop only sets a few series). Dicts of atoms only."""
+
+    #: profile -> what its running sessions cost per hour
+    rates: dict[str, float] = field(default_factory=dict)
+    #: (profile, group) -> cost accrued; group "" is every user
+    costs: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: user -> cost accrued
+    user_costs: dict[str, float] = field(default_factory=dict)
+
+    def add(self, user: str, profile: str, groups: tuple[str, ...], cost: float, secs: float):
+        if secs > 0:
+            self.rates[profile] = self.rates.get(profile, 0.0) + cost / secs * 3600
+        if cost > 0:
+            for group in ("", *groups):
+                key = (profile, group)
+                self.costs[key] = self.costs.get(key, 0.0) + cost
+            self.user_costs[user] = self.user_costs.get(user, 0.0) + cost
+
+
+#: An accrual: (open row from bulk.open_rows, its (day, active, idle) parts, their costs)
+Accrued = tuple[tuple, tuple[Part, ...], tuple[float, ...]]
+ZERO3 = (0.0, 0.0, 0.0)
 
 
 def _check(cond: bool, name: str, fix: str) -> None:
@@ -89,7 +115,8 @@ class Ledger:
         self._marked: set[tuple[date, str]] = set()  # active-day markers known to be written
         #: prices accrued time (hub_extensions.cost.pricing.Pricing); None: nothing is priced
         self.pricing: Any = None
-        self.last_accruals: list[tuple[str, str, tuple[str, ...], float, float]] = []
+        #: what the last heartbeat accrued, for the cost metrics (only with pricing)
+        self.last_tally = TickTally()
 
     @classmethod
     def from_config(cls, usage: Usage, hub_db_url: str = "", cwd: str | None = None) -> Ledger:
@@ -207,40 +234,51 @@ class Ledger:
         """
         now = as_utc(now, "now")
         items = list(running)
-        self.last_accruals = []
+        self.last_tally = TickTally()
         accrued = 0
         for i in range(0, len(items), HEARTBEAT_CHUNK):
             accrued += self._heartbeat_chunk(now, items[i : i + HEARTBEAT_CHUNK])
         return accrued
 
     def _heartbeat_chunk(self, now: datetime, running: list[tuple[int, datetime | None]]) -> int:
-        """One transaction over a few hundred sessions. Chunks keep few objects alive at a
-        time, so a tick over thousands of servers triggers far fewer of Python's full garbage
-        collections (which hold every thread of the hub, its event loop included)."""
+        """One transaction over a few hundred sessions.
+
+        A tick holds the hub's event loop only while it holds the GIL, and the worst of that is
+        a full garbage collection, which takes as long as the whole hub's heap (tens of ms and
+        more) and which any code may set off once enough objects have survived into the old
+        generation. So the tick keeps nothing the collector keeps tracking: rows, parts and keys
+        are tuples of atoms (untracked at the collector's first look), sums are replaced rather
+        than mutated, and chunks bound what is alive at once.
+        """
         activity = {
             sid: (as_utc(la, "last_activity") if la is not None else None) for sid, la in running
         }
         if not activity:
             return 0
         with self._lock, self.engine.begin() as conn:
-            rows = self._open_rows(conn, list(activity))
-            updates, accruals = [], []
-            for row in rows:
-                if row.ready_at is None or now <= row.last_seen_at:
+            accruals: list[Accrued] = []
+            updates: list[tuple[int, float, float, float]] = []
+            for row in bulk.open_rows(conn, list(activity)):
+                sid, seen, ready = row[0], row[4], row[5]
+                if ready is None or now <= seen:
                     continue  # time accrues from ready on; a pending spawn accrues nothing
-                acc = self._priced(row, accrue(row.last_seen_at, now, activity[row.id], self.tz))
-                accruals.append((row, acc))
-                updates.append((row.id, acc.active, acc.idle, acc.cost))
+                parts = accrue_days(seen, now, activity[sid], self.tz)
+                costs = self._costs(row, parts)
+                accruals.append((row, parts, costs))
+                active = idle = 0.0
+                for _, a, i in parts:
+                    active += a
+                    idle += i
+                updates.append((sid, active, idle, sum(costs)))
             if not updates:
                 return 0
             bulk.accrue_sessions(conn, now, updates)
             marked = self._roll_up(conn, accruals)
         self._remember(marked)
-        #: what this tick accrued, per session: (user, profile, groups, cost, seconds)
-        self.last_accruals.extend(
-            (row.user, row.profile_slug, tuple(row.groups or ()), acc.cost, acc.active + acc.idle)
-            for row, acc in accruals
-        )
+        if self.pricing is not None:
+            tally = self.last_tally
+            for (row, _, _), (_, active, idle, cost) in zip(accruals, updates, strict=True):
+                tally.add(row[1], row[2], row[3], cost, active + idle)
         return len(updates)
 
     def close_session(
@@ -264,13 +302,14 @@ class Ledger:
         at = as_utc(at, "at")
         la = as_utc(last_activity, "last_activity") if last_activity is not None else None
         with self._lock, self.engine.begin() as conn:
-            rows = self._open_rows(conn, [session_id])
+            rows = bulk.open_rows(conn, [session_id])
             if not rows:
                 return False
             row = rows[0]
-            end = max(at, row.last_seen_at)
-            acc = accrue(row.last_seen_at, end, la, self.tz) if row.ready_at else Accrual()
-            acc = self._priced(row, acc)
+            seen, ready = row[4], row[5]
+            end = max(at, seen)
+            parts = accrue_days(seen, end, la, self.tz) if ready is not None else ()
+            costs = self._costs(row, parts)
             conn.execute(
                 update(SESSIONS)
                 .where(SESSIONS.c.id == session_id)
@@ -279,12 +318,12 @@ class Ledger:
                     last_seen_at=end,
                     end_reason=reason,
                     end_inferred=inferred,
-                    active_seconds=SESSIONS.c.active_seconds + acc.active,
-                    idle_seconds=SESSIONS.c.idle_seconds + acc.idle,
-                    cost=SESSIONS.c.cost + acc.cost,
+                    active_seconds=SESSIONS.c.active_seconds + sum(p[1] for p in parts),
+                    idle_seconds=SESSIONS.c.idle_seconds + sum(p[2] for p in parts),
+                    cost=SESSIONS.c.cost + sum(costs),
                 )
             )
-            marked = self._roll_up(conn, [(row, acc)])
+            marked = self._roll_up(conn, [(row, parts, costs)])
         self._remember(marked)
         return True
 
@@ -328,35 +367,33 @@ class Ledger:
 
     # --- roll-ups -----------------------------------------------------------------------------
 
-    def _open_rows(self, conn: Connection, ids: list[int]) -> list[Any]:
-        return bulk.open_rows(conn, ids)
+    def _costs(self, row: tuple, parts: tuple[Part, ...]) -> tuple[float, ...]:
+        """What each part cost under the pricing; () when nothing is priced."""
+        if self.pricing is None or not parts:
+            return ()
+        return self.pricing.day_costs(bulk.OpenRow(row), parts)
 
-    def _priced(self, row: Any, acc: Accrual) -> Accrual:
-        """`acc` with its cost under the pricing, day by day (unchanged without prices)."""
-        if self.pricing is not None and acc.days:
-            acc.cost, acc.costs = self.pricing.price(row, acc.days)
-        return acc
-
-    def _roll_up(self, conn: Connection, accruals: list[tuple[Any, Accrual]]) -> set:
+    def _roll_up(self, conn: Connection, accruals: list[Accrued]) -> set:
         """Add accrued time (and cost) to the day roll-ups, per user and profile and per group,
         and mark active days; returns the markers written."""
-        daily: dict[tuple[date, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        by_group: dict[tuple[str, date], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        markers: dict[tuple[date, str], list[str]] = {}
-        for row, acc in accruals:
-            for day, (active, idle) in acc.days.items():
-                sums = daily[(day, row.user, row.profile_slug)]
-                cost = acc.costs.get(day, 0.0)
-                sums[0] += active + idle
-                sums[1] += idle
-                sums[2] += cost
-                for group in row.groups or ():
-                    g = by_group[(group, day)]
-                    g[0] += active + idle
-                    g[1] += cost
-                if active > 0 and (day, row.user) not in self._marked:
-                    markers.setdefault((day, row.user), []).extend(row.groups or [])
-        bulk.add_daily(conn, [(u, d, p, 0, s, i, c) for (d, u, p), (s, i, c) in daily.items()])
+        daily: dict[tuple[str, date, str], tuple[float, float, float]] = {}
+        by_group: dict[tuple[str, date], tuple[float, float]] = {}
+        markers: dict[tuple[date, str], tuple[str, ...]] = {}
+        for row, parts, costs in accruals:
+            user, profile, groups = row[1], row[2], row[3]
+            for k, (day, active, idle) in enumerate(parts):
+                cost = costs[k] if costs else 0.0
+                key = (user, day, profile)
+                seconds, idle_sum, cost_sum = daily.get(key, ZERO3)
+                daily[key] = (seconds + active + idle, idle_sum + idle, cost_sum + cost)
+                for group in groups:
+                    gkey = (group, day)
+                    seconds, cost_sum = by_group.get(gkey, (0.0, 0.0))
+                    by_group[gkey] = (seconds + active + idle, cost_sum + cost)
+                mkey = (day, user)
+                if active > 0 and mkey not in self._marked:
+                    markers[mkey] = markers.get(mkey, ()) + groups
+        bulk.add_daily(conn, [(u, d, p, 0, s, i, c) for (u, d, p), (s, i, c) in daily.items()])
         bulk.add_group_daily(conn, [(g, d, s, c) for (g, d), (s, c) in by_group.items()])
         if markers:
             rows = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -53,6 +52,38 @@ def split_by_day(start: datetime, end: datetime, tz: ZoneInfo) -> list[tuple[dat
     return out
 
 
+#: (local day, active seconds, idle seconds), one per day an interval touches, in order
+Part = tuple[date, float, float]
+
+
+def accrue_days(
+    start: datetime, end: datetime, last_activity: datetime | None, tz: ZoneInfo
+) -> tuple[Part, ...]:
+    """Split [start, end) into active then idle time per local day; idle runs from the last
+    activity on.
+
+    Idle time is the time since `last_activity`, capped to the interval. Without any known
+    activity the whole interval is idle, so an untouched server never makes its user "active".
+    The result is a tuple of tuples of atoms, which Python's garbage collector stops tracking at
+    its first look: a heartbeat over thousands of sessions leaves nothing for the old
+    generation, so it does not bring on a full collection (which would hold the hub's loop).
+    """
+    if end <= start:
+        return ()
+    idle_from = start if last_activity is None else min(max(last_activity, start), end)
+    day, next_start = _day_of(start, tz)
+    if end <= next_start:  # the usual case: one local day
+        return ((day, (idle_from - start).total_seconds(), (end - idle_from).total_seconds()),)
+    days: dict[date, tuple[float, float]] = {}
+    for day, seconds in split_by_day(start, idle_from, tz):
+        active, idle = days.get(day, (0.0, 0.0))
+        days[day] = (active + seconds, idle)
+    for day, seconds in split_by_day(idle_from, end, tz):
+        active, idle = days.get(day, (0.0, 0.0))
+        days[day] = (active, idle + seconds)
+    return tuple((day, active, idle) for day, (active, idle) in days.items())
+
+
 @dataclass
 class Accrual:
     """Time accrued by one session over one interval, in total and per local day."""
@@ -60,28 +91,16 @@ class Accrual:
     active: float = 0.0
     idle: float = 0.0
     #: day -> [active seconds, idle seconds]
-    days: dict[date, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0, 0.0]))
-    #: what the time cost (set by the ledger's pricing), in total and per day
-    cost: float = 0.0
-    costs: dict[date, float] = field(default_factory=dict)
+    days: dict[date, list[float]] = field(default_factory=dict)
 
 
 def accrue(start: datetime, end: datetime, last_activity: datetime | None, tz: ZoneInfo) -> Accrual:
-    """Split [start, end) into active then idle time; idle runs from the last activity on.
-
-    Idle time is the time since `last_activity`, capped to the interval. Without any known
-    activity the whole interval is idle, so an untouched server never makes its user "active".
-    """
+    """`accrue_days` as totals and a {day: [active, idle]} mapping."""
     acc = Accrual()
-    if end <= start:
-        return acc
-    idle_from = start if last_activity is None else min(max(last_activity, start), end)
-    for day, seconds in split_by_day(start, idle_from, tz):
-        acc.days[day][0] += seconds
-        acc.active += seconds
-    for day, seconds in split_by_day(idle_from, end, tz):
-        acc.days[day][1] += seconds
-        acc.idle += seconds
+    for day, active, idle in accrue_days(start, end, last_activity, tz):
+        acc.days[day] = [active, idle]
+        acc.active += active
+        acc.idle += idle
     return acc
 
 
