@@ -324,10 +324,12 @@ class UsageCapture:
                 await self._adopt_after_outage()
             now = self.clock()
             running: list[tuple[int, datetime | None]] = []
-            for n, (key, t) in enumerate(list(self.sessions.items()), 1):
+            # keys only: (key, Tracked) pairs would stay tracked by the garbage collector
+            for n, key in enumerate(list(self.sessions), 1):
                 if n % LOOP_SLICE == 0:
                     await asyncio.sleep(0)  # let the hub's loop run: ~5 µs a server here
-                if self.sessions.get(key) is not t:
+                t = self.sessions.get(key)
+                if t is None:
                     continue  # it stopped (and was closed) while this loop yielded
                 spawner = t.spawner
                 if not spawner.active and not spawner.pending:  # its stop went unseen
