@@ -5,6 +5,7 @@ The module's hub runs under base_url /jh/ so every URL the suite builds is check
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -186,8 +187,16 @@ def test_busy_port_gives_a_clear_message(tmp_path):
     )
 
 
-def test_ctrl_c_stops_hub_proxy_service_and_servers(tmp_path):
-    demo = DemoHub(tmp_path, spawner="local").start()
+@pytest.mark.parametrize("started_in_background", [False, True])
+def test_ctrl_c_stops_hub_proxy_service_and_servers(tmp_path, started_in_background):
+    """Also when started as `cmd &` by a shell without job control, which starts it with
+    SIGINT ignored (the CI runs the suite that way)."""
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if started_in_background else None
+    try:
+        demo = DemoHub(tmp_path, spawner="local").start()
+    finally:
+        if started_in_background:
+            signal.signal(signal.SIGINT, handler)
     try:
         api = demo.api(demo.token(demo.login("frank"), "frank"))
         demo.spawn(api, "frank")

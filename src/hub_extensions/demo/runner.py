@@ -205,8 +205,9 @@ def run(opts: DemoOptions, say=print) -> int:
     def on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # kill, or the terminal closing
-        signal.signal(sig, on_signal)
+    # Ctrl-C, kill, or the terminal closing. SIGINT too: a shell without job control starts
+    # background commands with it ignored, and then Python would never see Ctrl-C.
+    previous = {sig: signal.signal(sig, on_signal) for sig in HANDLED}
     try:
         code = hub.wait()
     except KeyboardInterrupt:
@@ -214,8 +215,8 @@ def run(opts: DemoOptions, say=print) -> int:
         say("\nStopping the demo hub...")
         code = stop_hub(hub)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         leftovers = sweep(run_id, state, kind)
         if leftovers:
             say(f"Cleaned up what the hub left behind: {', '.join(leftovers)}")
@@ -223,6 +224,9 @@ def run(opts: DemoOptions, say=print) -> int:
         say("Demo stopped.")
         return 0
     return code
+
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _terminate_with_parent() -> None:
