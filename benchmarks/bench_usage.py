@@ -261,14 +261,19 @@ async def loop_lag_during(fn) -> tuple[float, float]:
     """(wall seconds of fn in a thread executor, worst event-loop lag meanwhile)."""
     loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
-    fut = loop.run_in_executor(None, fn)
+    worst = await worst_lag_until_done(loop.run_in_executor(None, fn))
+    return time.perf_counter() - t0, worst
+
+
+async def worst_lag_until_done(fut: asyncio.Future) -> float:
+    """The worst extra delay of a 1 ms sleep on this event loop until `fut` is done."""
     worst = 0.0
     while not fut.done():
         t = time.perf_counter()
         await asyncio.sleep(0.001)
         worst = max(worst, time.perf_counter() - t - 0.001)
     await fut
-    return time.perf_counter() - t0, worst
+    return worst
 
 
 PRICES = [{"effective": "2025-01-01", "cpu_hour": 0.031, "memory_gib_hour": 0.004}]
@@ -441,14 +446,7 @@ def measure_hub_tick(ledger: Ledger, running: int, ticks: int) -> dict:
                     spawner.orm_spawner.last_activity = (clock[0] - timedelta(seconds=30)).replace(
                         tzinfo=None
                     )
-            task = asyncio.ensure_future(capture.heartbeat())
-            worst = 0.0
-            while not task.done():
-                t = time.perf_counter()
-                await asyncio.sleep(0.001)
-                worst = max(worst, time.perf_counter() - t - 0.001)
-            await task
-            lags.append(worst)
+            lags.append(await worst_lag_until_done(asyncio.ensure_future(capture.heartbeat())))
         capture._executor.shutdown()
 
     with GcWatch() as watch:
