@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 from oauthenticator.cilogon import CILogonOAuthenticator
 from tornado import web
@@ -65,7 +66,7 @@ class CILogonPresetsAuthenticator(CILogonOAuthenticator):
         """,
     ).tag(config=True)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._orcid_entity_ids: frozenset[str] = frozenset()
         self._apply_presets()
@@ -94,7 +95,8 @@ class CILogonPresetsAuthenticator(CILogonOAuthenticator):
             )
         self.idps = copy.deepcopy(compiled.idps)  # oauthenticator's check edits it in place
         # keep scopes the admin added (e.g. offline_access) after the ones presets need
-        self.scope = compiled.scope + [s for s in self.scope if s not in compiled.scope]
+        added = [s for s in self.scope if s not in compiled.scope]  # type: ignore[has-type]
+        self.scope = compiled.scope + added
         self._orcid_entity_ids = compiled.orcid_entity_ids
         self.log.info(
             "hub-extensions: CILogon presets compiled to CILogonOAuthenticator.idps = %s, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from traitlets.config import Config, PyFileConfigLoader
 
@@ -88,11 +89,11 @@ def as_z2jh_yaml(compiled: Compiled, users: dict[str, list[str]]) -> str:
     return "\n".join(head + to_yaml({"hub": {"config": section}})) + "\n"
 
 
-def to_yaml(value: object, indent: int = 0) -> list[str]:
+def to_yaml(value: Any, indent: int = 0) -> list[str]:
     """Block-style YAML for dicts, lists and scalars (strings quoted when YAML needs it)."""
     pad = "  " * indent
     lines: list[str] = []
-    items = value.items() if isinstance(value, dict) else ((None, v) for v in value)  # type: ignore[union-attr]
+    items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
     for key, item in items:
         head = f"{pad}{_scalar(key)}:" if isinstance(value, dict) else f"{pad}-"
         if isinstance(item, (dict, list)) and item:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from typing import cast
 from urllib.parse import urlsplit
 
 #: CILogon's entity IDs of the social providers (they are http://, not https://).
@@ -192,6 +193,7 @@ def check_entry(path: str, entry: object, presets: dict, known: Iterable[str]) -
             f"{path}.preset: unknown preset {preset!r}.{did_you_mean(preset, presets)} "
             f"Use one of {sorted(presets)}."
         ]
+    preset = cast(str, preset)  # one of presets' keys
     required, optional = presets[preset]
     allowed = required | optional
     problems = []

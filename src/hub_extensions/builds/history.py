@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Text, or_, select
+from sqlalchemy import Table, Text, or_, select
 from sqlalchemy.engine import Engine
 
 from ..usage.models import BuildRecord
 
-BUILDS = BuildRecord.__table__
+BUILDS = cast(Table, BuildRecord.__table__)
 MAX_LOG_CHARS = 1_000_000  # the end of a longer log is kept: that is where failures are
 
 

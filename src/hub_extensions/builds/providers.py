@@ -250,12 +250,12 @@ async def resolve_ref(spec: RepoSpec, timeout: float = 15) -> str:
         sha, _, name = line.partition("\t")
         if is_full_sha(sha):
             refs[name] = sha.lower()
-    sha = _pick(refs, spec.ref)
-    if sha is None:
+    picked = _pick(refs, spec.ref)
+    if picked is None:
         raise SpecError(
             "ref", f"{spec.ref!r} is not a branch or tag of {spec.display_name}. {ERROR_HINT}"
         )
-    return sha
+    return picked
 
 
 _resolving: dict[tuple[str, str], asyncio.Task] = {}

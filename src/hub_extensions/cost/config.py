@@ -41,7 +41,7 @@ is shown or enforced. A bad entry stops the hub at start with a message naming i
 class Cost(Configurable):
     """Per-user cost: prices per resource, node type or profile, in one currency."""
 
-    prices = List(help=PRICES_HELP).tag(config=True)
+    prices: List[Any] = List(help=PRICES_HELP).tag(config=True)
 
     currency = Unicode(
         "USD",

@@ -158,6 +158,7 @@ def add_prices(
             ]  # fmt: skip
             for choice_data in option_data["choices"]:
                 choice = option.choice(choice_data["key"])
+                assert choice is not None  # the data lists the option's own choices
                 part = partial_footprint(choice.kubespawner_override, choice.resources, cost.basis)
                 choice_data["price"] = {
                     "footprint": part,

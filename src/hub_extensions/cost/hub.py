@@ -125,9 +125,9 @@ class CostHooks:
         if over is not None:
             self.metrics.refused.inc()
             message = refusal(over, self.cost, self.tz)
-            err = web.HTTPError(403, message)
-            err.jupyterhub_message = message  # the spawn page shows it as it is
-            raise err
+            refused = web.HTTPError(403, message)
+            refused.jupyterhub_message = message  # type: ignore[attr-defined]  # shown as it is
+            raise refused
 
     async def enforce(self, app: Any, sessions: dict, engine: Callable[[], Any]) -> list:
         """With Cost.stop_over_budget: warn running servers over budget, stop them after the

@@ -58,14 +58,15 @@ def _widget(conn, cost, pricing, tz, user, groups, now, today, first) -> dict[st
     daily = user_daily_costs(conn, user, first, today)
     month_spend = sum(daily.values())
     session = running_session(conn, user)
-    rate = 0.0
+    rate = session_cost = 0.0
     current = None
     if session is not None and session["ready_at"] is not None:
         rate = pricing.hourly(SimpleNamespace(**session), today)  # Pricing reads attributes
+        session_cost = float(session["cost"])
         current = {
             "profile": session["profile_slug"],
             "rate": rate,
-            "cost": float(session["cost"]),
+            "cost": session_cost,
             "hours": (session["active_seconds"] + session["idle_seconds"]) / 3600,
         }
     breakdown = _by_profile(conn, user, first, today)
@@ -76,8 +77,8 @@ def _widget(conn, cost, pricing, tz, user, groups, now, today, first) -> dict[st
         else None
     )
     budget = None
-    if status is not None and status.binding is not None:
-        b = status.binding
+    b = status.binding if status is not None else None
+    if status is not None and b is not None:
         runs_out = projected_exhaustion(b, rate, now, tz)
         budget = {
             "kind": b.kind,
@@ -98,10 +99,10 @@ def _widget(conn, cost, pricing, tz, user, groups, now, today, first) -> dict[st
     text = {
         "month_spend": money(month_spend, cur),
         "rate": money(rate, cur) if current else None,
-        "session_cost": money(current["cost"], cur) if current else None,
-        "limit": money(budget["limit"], cur) if budget else None,
-        "spent": money(budget["spent"], cur) if budget else None,
-        "remaining": money(budget["remaining"], cur) if budget else None,
+        "session_cost": money(session_cost, cur) if current else None,
+        "limit": money(b.limit, cur) if b else None,
+        "spent": money(b.spent, cur) if b else None,
+        "remaining": money(b.remaining, cur) if b else None,
     }
     for p in breakdown:
         p["text"] = money(p["cost"], cur)

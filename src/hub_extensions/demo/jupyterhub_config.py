@@ -5,7 +5,7 @@ import sys
 
 import hub_extensions
 
-c = get_config()  # noqa: F821 - provided by JupyterHub when it loads this file
+c = get_config()  # type: ignore[name-defined]  # noqa: F821 - JupyterHub provides it
 env = os.environ
 state = env["HUB_EXTENSIONS_DEMO_STATE"]
 
@@ -130,6 +130,6 @@ c.HubExtensions.service_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_SERVI
 c.HubExtensions.service_environment = run_marker
 extra = env.get("HUB_EXTENSIONS_DEMO_EXTRA_CONFIG")
 if extra:  # tests add settings (e.g. a deliberately bad option) through this file
-    load_subconfig(extra)  # noqa: F821 - provided by JupyterHub
+    load_subconfig(extra)  # type: ignore[name-defined]  # noqa: F821 - JupyterHub provides it
 
 hub_extensions.setup(c)

@@ -99,6 +99,7 @@ def choose_spawner(opts: DemoOptions, say) -> tuple[str, str | None]:
                 raise DemoError(
                     "DockerSpawner is not installed: pip install 'hub-extensions[docker]'"
                 ) from None
+            image: str | None
             if opts.image:
                 image = opts.image
                 if not _image_present(client, image):

@@ -185,15 +185,18 @@ def build_base_image(
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
+        stdout, stderr = proc.stdout, proc.stderr
+        assert stdout is not None  # a PIPE
+        assert stderr is not None
         tail: deque[str] = deque(maxlen=40)
-        reader = threading.Thread(target=_follow, args=(proc.stderr, tail, log), daemon=True)
+        reader = threading.Thread(target=_follow, args=(stderr, tail, log), daemon=True)
         reader.start()
         repo, tag_part = parse_repository_tag(tag)
         changes = [*CHANGES, f"LABEL {LABEL}={recipe_hash()[:10]}"]
         error = None
         try:
             result = client.api.import_image(
-                src=iter(lambda: proc.stdout.read(1 << 20), b""),  # chunked upload
+                src=iter(lambda: stdout.read(1 << 20), b""),  # chunked upload
                 repository=repo,
                 tag=tag_part,
                 changes=changes,
@@ -204,7 +207,7 @@ def build_base_image(
         except Exception as e:  # the engine refused the stream
             error = f"docker import: {e}"
         finally:
-            proc.stdout.close()
+            stdout.close()
             rc = proc.wait()
             reader.join(5)
             fetcher.join()

@@ -34,13 +34,13 @@ from slugify import slugify
 
 from .patterns import pattern_problem, substitute
 
-PROFILE_KEYS = ("slug", "display_name", "description", "default", "kubespawner_override")
-PROFILE_KEYS += ("profile_options", "allowed_groups", "resources")
+PROFILE_KEYS = ("slug", "display_name", "description", "default", "kubespawner_override",
+                "profile_options", "allowed_groups", "resources")  # fmt: skip
 OPTION_KEYS = ("display_name", "choices", "unlisted_choice", "dynamic_image_building")
-CHOICE_KEYS = ("display_name", "description", "default", "kubespawner_override")
-CHOICE_KEYS += ("allowed_groups", "resources")
-UNLISTED_KEYS = ("enabled", "display_name", "display_name_in_choices", "validation_regex")
-UNLISTED_KEYS += ("validation_message", "kubespawner_override")
+CHOICE_KEYS = ("display_name", "description", "default", "kubespawner_override",
+               "allowed_groups", "resources")  # fmt: skip
+UNLISTED_KEYS = ("enabled", "display_name", "display_name_in_choices", "validation_regex",
+                 "validation_message", "kubespawner_override")  # fmt: skip
 RESOURCE_KEYS = ("cpu", "memory", "gpu", "gpu_type")
 UNLISTED_CHOICE = "unlisted-choice"  # the <select> value of "Other..." in KubeSpawner's form
 OUR_PREFIX = "hub-extensions-"

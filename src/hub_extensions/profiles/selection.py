@@ -51,7 +51,7 @@ def user_options_from_form(formdata: dict[str, list[str]]) -> dict:
     Other fields are dropped, as KubeSpawner does. An empty list counts as absent where
     KubeSpawner raises IndexError.
     """
-    slug = (formdata.get(FORM_PROFILE) or [None])[0]
+    slug = next(iter(formdata.get(FORM_PROFILE) or []), None)
     user_options: dict[str, str] = {}
     if slug:
         user_options[FORM_PROFILE] = slug

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from tornado import web
 from traitlets import Callable, Dict, HasTraits, List, Union, default
@@ -46,6 +47,11 @@ Override keys that the spawner does not have stop the hub at start, naming the k
 
 class ProfilesMixin(HasTraits):
     """Mix into a Spawner (before it) to give it the profiles form."""
+
+    if TYPE_CHECKING:  # what the Spawner it is mixed into provides
+        user: Any
+        config: Any
+        log: Any
 
     profile_list = Union(
         [List(), Dict(), Callable()], default_value=[], help=PROFILE_LIST_HELP

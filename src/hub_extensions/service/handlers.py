@@ -25,7 +25,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
     @property
     def current_user_model(self) -> dict:
-        return self.current_user  # type: ignore[return-value]
+        return self.current_user
 
     def render_page(self, template: str, **ns) -> None:
         page = self.ctx.templates.get_template(template)

@@ -194,7 +194,9 @@ def _is_postgres(conn: Connection) -> bool:
 def _execute_values(conn: Connection, sql: str, rows: list[tuple], template: str) -> None:
     from psycopg2.extras import execute_values
 
-    cursor = conn.connection.dbapi_connection.cursor()  # the transaction's own connection
+    dbapi = conn.connection.dbapi_connection  # the transaction's own connection
+    assert dbapi is not None  # a connection in a transaction is checked out
+    cursor = dbapi.cursor()
     try:
         execute_values(cursor, sql, rows, template=template, page_size=PAGE)
     finally:

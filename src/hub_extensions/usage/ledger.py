@@ -15,10 +15,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import bulk, reports
@@ -27,7 +27,7 @@ from .db import make_engine, migrate
 from .models import ALL_USERS, EndReason, UsageSession
 from .timeutil import UTC, Part, accrue_days, as_utc, local_day
 
-SESSIONS = UsageSession.__table__
+SESSIONS = cast(Table, UsageSession.__table__)
 _EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00Z
 _counter = itertools.count(random.getrandbits(12))
 MARKER_CACHE_MAX = 200_000

@@ -7,6 +7,7 @@ a year of sessions. Roll-ups hold time up to the last heartbeat.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,7 +87,7 @@ def month_days(tz: ZoneInfo, month: str | date | None, now: datetime | None) -> 
     return first, last
 
 
-def _totals(rows: list[Any]) -> dict[str, Any]:
+def _totals(rows: Sequence[Any]) -> dict[str, Any]:
     profiles: dict[str, dict[str, float]] = {}
     for row in rows:
         profiles[row.profile_slug] = {

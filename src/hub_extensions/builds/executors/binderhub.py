@@ -112,10 +112,11 @@ class _Client(SimpleAsyncHTTPClient):
 
     def initialize(self, **kwargs: Any) -> None:  # type: ignore[override]
         super().initialize(**kwargs)
-        self.tcp_client = _TrackingTCPClient(resolver=self.resolver)
+        self.tracking = _TrackingTCPClient(resolver=self.resolver)
+        self.tcp_client = self.tracking  # what tornado's connections are made with
 
     def abort(self) -> None:
-        self.tcp_client.close_streams()
+        self.tracking.close_streams()
 
 
 class BinderHubExecutor:
@@ -167,16 +168,19 @@ class BinderHubExecutor:
         started = time.monotonic()
         fetch = asyncio.ensure_future(client.fetch(request, raise_error=False))
         try:
+            waiting: set[asyncio.Future[Any]] = {fetch, run.finished}
             done, _ = await asyncio.wait(
-                {fetch, run.finished}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+                waiting, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if run.finished in done:
                 outcome = run.finished.result()
             elif fetch in done:
+                response: HTTPResponse | None = None
+                error: BaseException | None = None
                 try:
-                    response: HTTPResponse | None = fetch.result()
+                    response = fetch.result()
                 except Exception as err:  # network errors are raised even with raise_error=False
-                    response, error = None, err
+                    error = err
                 else:
                     error = response.error
                 outcome = run.after_response(response, error)
