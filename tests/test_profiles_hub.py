@@ -7,9 +7,11 @@ test_profiles_docker.py and test_profiles_browser.py.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import requests
 
 from .infra.hub import DemoHub, marked_processes
 
@@ -117,7 +119,16 @@ def test_form_shows_what_the_user_may_choose_and_nothing_secret(hub):
     assert "onclick" not in html
     assert '<a href="https://example.org/docs" rel="noopener noreferrer">Docs</a>' in html
     assert "<em>experts</em>" in html
-    assert 'src="/jh/services/hub-extensions/static/dist/profiles-form.js"' in html
+    script = re.search(r'<script type="module" async src="([^"]+)"', html)
+    assert script, "the form's script tag"
+    assert re.fullmatch(
+        r"/jh/services/hub-extensions/static/dist/profiles-form\.js\?v=[0-9a-f]{16}", script[1]
+    )
+    # the versioned URL is cached for good (tornado's static handler, in the service)
+    r = requests.get(f"http://127.0.0.1:{hub.port}{script[1]}", timeout=10)
+    assert r.status_code == 200
+    assert "max-age=" in r.headers.get("Cache-Control", "")
+    assert int(r.headers["Cache-Control"].split("max-age=")[1].split(",")[0]) >= 86400
 
 
 def test_a_callable_override_is_called_with_the_spawner(hub):

@@ -872,6 +872,30 @@ describe("build from a repository", () => {
     expect(location.hash).not.toContain("hx-start"); // a reload does not start again
   });
 
+  it("a start link opened while the page still loads starts once the page is whole", async () => {
+    // the script is async: it may run before the Start button and spawn.html's own handler
+    const writeText = mockClipboard();
+    await openPanel();
+    type(repoInput(), "org/repo");
+    button("Copy link that starts right away").click();
+    await settle();
+    const link = new URL(writeText.mock.calls[0]![0]);
+    document.body.innerHTML = "";
+    location.hash = link.hash;
+    Object.defineProperty(document, "readyState", { configurable: true, get: () => "loading" });
+    try {
+      expect(setup(buildData(), { token: "colleague-token" })).toBe(true);
+      await settle();
+      expect(buildStatus()).toMatch(/^Ready/);
+      expect(submitted).toHaveLength(0); // built, but the page is not parsed to its end yet
+    } finally {
+      delete (document as { readyState?: string }).readyState; // back to jsdom's own
+    }
+    document.dispatchEvent(new Event("DOMContentLoaded"));
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]!.get(`${IMAGE}--build-signature`)).toBe("sig-123");
+  });
+
   it("re-attaches to this tab's running build after a reload", async () => {
     await openPanel();
     type(repoInput(), "org/repo");

@@ -437,7 +437,13 @@ export function init(doc: Document = document): boolean {
   const cardOf = (f: Field): Card => cards.find((c) => c.fields.includes(f))!;
   /** Start the server once every build the selection needs is ready (a "start" link). */
   const startWhenReady = (): void => {
-    if (!firstInvalid() && form) form.requestSubmit();
+    const start = (): void => {
+      if (!firstInvalid() && form) form.requestSubmit();
+    };
+    // The script runs as soon as it arrives (async), which may be before the rest of the
+    // page (the Start button, spawn.html's own submit handler) is parsed.
+    if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", start, { once: true });
+    else start();
   };
   /** After a reload: show the build this tab started last and, if it runs or is ready, follow it. */
   const reattach = async (): Promise<void> => {

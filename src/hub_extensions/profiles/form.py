@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
+import hashlib
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -64,6 +65,25 @@ def render_form(
             service_prefix=service_prefix,
             spawn_url=spawn_url,
             build_token=build_token,
-            script_url=f"{service_prefix}static/dist/profiles-form.js",
+            script_url=f"{service_prefix}static/dist/{versioned(SCRIPT)}",
         )
     )
+
+
+SCRIPT = "profiles-form.js"
+DIST = Path(__file__).resolve().parent.parent / "static" / "dist"
+
+
+def versioned(name: str) -> str:
+    """`name?v=<digest>`: the service's static handler lets browsers cache a versioned URL
+    for good, so a second visit to the spawn page fetches no script at all."""
+    try:
+        mtime = (DIST / name).stat().st_mtime_ns
+    except OSError:  # not built (a source checkout without `npm run build`)
+        return name
+    return f"{name}?v={_digest(name, mtime)}"
+
+
+@lru_cache(maxsize=16)
+def _digest(name: str, mtime_ns: int) -> str:
+    return hashlib.sha256((DIST / name).read_bytes()).hexdigest()[:16]
