@@ -34,7 +34,7 @@ from hub_extensions.cost.config import Cost  # noqa: E402
 from hub_extensions.cost.pricing import Pricing  # noqa: E402
 from hub_extensions.usage import Ledger  # noqa: E402
 from hub_extensions.usage.models import ActiveDay, DailyUsage, UsageSession  # noqa: E402
-from hub_extensions.usage.timeutil import UTC, accrue, local_day  # noqa: E402
+from hub_extensions.usage.timeutil import UTC, accrue_days, local_day  # noqa: E402
 from tests.infra.jupyterhub_objects import jupyterhub_spawners  # noqa: E402
 from tests.infra.postgres import PostgresServer  # noqa: E402
 
@@ -88,29 +88,28 @@ def user_sessions(rng: random.Random, user: str, groups: list[str], days: int, t
         if reason == "spawn_failed":
             ready = None
             end = start + timedelta(seconds=rng.uniform(5, 300))
-            acc = None
+            parts = ()
         else:
             ready = start + timedelta(seconds=rng.uniform(5, 90))
             duration = min(rng.expovariate(1 / 5400), 12 * 3600)
             end = ready + timedelta(seconds=duration)
             last_activity = ready + timedelta(seconds=duration * rng.uniform(0.2, 1.0))
-            acc = accrue(ready, end, last_activity, tz)
+            parts = accrue_days(ready, end, last_activity, tz)
         key = (local_day(start, tz), slug)
         daily.setdefault(key, [0, 0.0, 0.0])[0] += 1
-        if acc:
-            for d, (active, idle) in acc.days.items():
-                sums = daily.setdefault((d, slug), [0, 0.0, 0.0])
-                sums[1] += active + idle
-                sums[2] += idle
-                if active > 0:
-                    marks.add(d)
+        for d, active, idle in parts:
+            sums = daily.setdefault((d, slug), [0, 0.0, 0.0])
+            sums[1] += active + idle
+            sums[2] += idle
+            if active > 0:
+                marks.add(d)
         rows.append((
             next_id, user, "", sqlite_time(start), sqlite_time(ready), sqlite_time(end),
             sqlite_time(end), reason, inferred, slug, '{"image": "python-3.12"}',
             f"registry.example.org/{slug}:2026", None, None, cpu_req, cpu_lim,
             int(mem_gb * 2**29), int(mem_gb * 2**30), 1 if slug == "gpu" else 0,
             "nvidia-t4" if slug == "gpu" else None, groups_json,
-            acc.active if acc else 0.0, acc.idle if acc else 0.0, "KubeSpawner",
+            sum(p[1] for p in parts), sum(p[2] for p in parts), "KubeSpawner",
         ))  # fmt: skip
         next_id += 1
     return rows, daily, marks

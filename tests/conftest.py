@@ -122,3 +122,22 @@ def browser(artifacts) -> Iterator:
     yield chromium
     chromium.close()
     pw.stop()
+
+
+@pytest.fixture
+def kubeconfig(tmp_path, monkeypatch) -> Path:
+    """A kubeconfig pointing at no cluster (127.0.0.1:1), for KubeSpawner objects built in unit
+    tests (their API client is made at construction, nothing is sent)."""
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n"
+        "clusters: [{name: nowhere, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody, namespace: hub}}]\n"
+        "users: [{name: nobody, user: {token: not-a-token}}]\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    # kubernetes_asyncio reads $KUBECONFIG once, when first imported (maybe by another test)
+    from kubernetes_asyncio.config import kube_config
+
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(config))
+    return config

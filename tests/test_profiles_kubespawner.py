@@ -77,19 +77,8 @@ SUBMISSIONS = {
 
 
 @pytest.fixture(autouse=True)
-def kubeconfig(tmp_path, monkeypatch):
-    config = tmp_path / "kubeconfig"
-    config.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n"
-        "clusters: [{name: nowhere, cluster: {server: 'https://127.0.0.1:1'}}]\n"
-        "contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody, namespace: hub}}]\n"
-        "users: [{name: nobody, user: {token: not-a-token}}]\n"
-    )
-    monkeypatch.setenv("KUBECONFIG", str(config))
-    # kubernetes_asyncio reads $KUBECONFIG once, when first imported (maybe by another test)
-    from kubernetes_asyncio.config import kube_config
-
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(config))
+def _no_cluster(kubeconfig):  # every KubeSpawner here points at no cluster (see conftest)
+    return kubeconfig
 
 
 def make(cls, groups=(), profile_list=PROFILE_LIST):

@@ -246,21 +246,6 @@ def test_built_images_are_known_by_their_signature_and_give_their_commit():
     }
 
 
-@pytest.fixture
-def kubeconfig(tmp_path, monkeypatch):
-    config = tmp_path / "kubeconfig"
-    config.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n"
-        "clusters: [{name: nowhere, cluster: {server: 'https://127.0.0.1:1'}}]\n"
-        "contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody, namespace: hub}}]\n"
-        "users: [{name: nobody, user: {token: not-a-token}}]\n"
-    )
-    monkeypatch.setenv("KUBECONFIG", str(config))
-    from kubernetes_asyncio.config import kube_config
-
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(config))
-
-
 GPU_PROFILE = [
     {"display_name": "Small", "default": True, "kubespawner_override": {"cpu_limit": 1}},
     {

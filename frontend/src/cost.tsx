@@ -7,13 +7,12 @@
  * Holders of the usage scope (hub admins) get the month's report: total, top spenders, groups,
  * the daily trend and a CSV export. Others get their own month. The server enforces it.
  */
-import { render } from "preact";
 import { useState } from "preact/hooks";
 import { joinUrl, readPageConfig, type PageConfig } from "./lib/urls";
 import { ChartFigure, StackedBars } from "./usage/charts";
 import { chartSummary, query } from "./usage/data";
-import { Status } from "./usage/status";
-import { errorText, useApi } from "./usage/use-api";
+import { mountPage, Status } from "./usage/status";
+import { useApi } from "./usage/use-api";
 
 /** "12.34 EUR", as profiles/price.ts writes it; kept here, not imported, so that the spawn
  * form's script stays one file (a shared module would become a chunk it must also fetch). */
@@ -221,17 +220,10 @@ function MyCost({ config }: { config: CostConfig }) {
 }
 
 export function mount(el: HTMLElement): void {
-  try {
+  mountPage(el, () => {
     const config = readCostConfig(el);
-    render(config.canReadAll ? <AdminReport config={config} /> : <MyCost config={config} />, el);
-  } catch (err) {
-    render(
-      <div class="alert alert-danger" role="alert">
-        {errorText(err)}
-      </div>,
-      el,
-    );
-  }
+    return config.canReadAll ? <AdminReport config={config} /> : <MyCost config={config} />;
+  });
 }
 
 const target = typeof document !== "undefined" ? document.getElementById(MOUNT_ID) : null;

@@ -7,7 +7,7 @@
  * Holders of the usage scope get three charts and everyone's sessions; others get their own
  * sessions only. The server enforces this on every API call; the page follows it.
  */
-import { Fragment, render } from "preact";
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { readPageConfig, type PageConfig } from "./lib/urls";
 import { ChartFigure, Line, StackedBars } from "./usage/charts";
@@ -24,8 +24,8 @@ import {
   type Window,
 } from "./usage/data";
 import { SessionsPanel } from "./usage/sessions";
-import { Status } from "./usage/status";
-import { errorText, useApi } from "./usage/use-api";
+import { mountPage, Status } from "./usage/status";
+import { useApi } from "./usage/use-api";
 
 export const MOUNT_ID = "hub-extensions-usage";
 const PERIODS = [30, 90, 365];
@@ -180,16 +180,7 @@ export function UsagePage({ config }: { config: UsageConfig }) {
 
 /** Render the usage page into `el`; a misconfigured page shows the error, not a blank. */
 export function mount(el: HTMLElement): void {
-  try {
-    render(<UsagePage config={readUsageConfig(el)} />, el);
-  } catch (err) {
-    render(
-      <div class="alert alert-danger" role="alert">
-        {errorText(err)}
-      </div>,
-      el,
-    );
-  }
+  mountPage(el, () => <UsagePage config={readUsageConfig(el)} />);
 }
 
 const target = typeof document !== "undefined" ? document.getElementById(MOUNT_ID) : null;

@@ -1,5 +1,20 @@
 /** What a panel shows while its data loads, or why it could not load. */
-import type { Loaded } from "./use-api";
+import { render, type VNode } from "preact";
+import { errorText, type Loaded } from "./use-api";
+
+/** Render a service page into `el`; a misconfigured page shows the error, not a blank. */
+export function mountPage(el: HTMLElement, page: () => VNode): void {
+  try {
+    render(page(), el);
+  } catch (err) {
+    render(
+      <div class="alert alert-danger" role="alert">
+        {errorText(err)}
+      </div>,
+      el,
+    );
+  }
+}
 
 export function Status<T>({ state, what }: { state: Loaded<T>; what: string }) {
   if (state.kind === "error") {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -82,26 +81,6 @@ def accrue_days(
         active, idle = days.get(day, (0.0, 0.0))
         days[day] = (active, idle + seconds)
     return tuple((day, active, idle) for day, (active, idle) in days.items())
-
-
-@dataclass
-class Accrual:
-    """Time accrued by one session over one interval, in total and per local day."""
-
-    active: float = 0.0
-    idle: float = 0.0
-    #: day -> [active seconds, idle seconds]
-    days: dict[date, list[float]] = field(default_factory=dict)
-
-
-def accrue(start: datetime, end: datetime, last_activity: datetime | None, tz: ZoneInfo) -> Accrual:
-    """`accrue_days` as totals and a {day: [active, idle]} mapping."""
-    acc = Accrual()
-    for day, active, idle in accrue_days(start, end, last_activity, tz):
-        acc.days[day] = [active, idle]
-        acc.active += active
-        acc.idle += idle
-    return acc
 
 
 def parse_month(month: str | date) -> date:
