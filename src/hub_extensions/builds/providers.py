@@ -26,12 +26,20 @@ ERROR_HINT = "Use a branch, tag or full commit SHA, e.g. 'HEAD' or 'main'."
 
 
 class SpecError(ValueError):
-    """A bad build spec; `field` is provider, repo or ref (shown to the user with HTTP 400)."""
+    """A bad build spec; `field` is provider, repo or ref (shown to the user in a `failed` event).
 
-    def __init__(self, field: str, message: str) -> None:
+    `kind` says which of BinderHub's errors this is, so the build endpoint can send BinderHub's
+    message for it: "provider" (not offered), "scheme" (`detail`: the URL), "denied",
+    "unresolved" (no such ref), "unreachable" (`detail`: git's error output); or "invalid"
+    for the checks BinderHub does not make (the message names the field).
+    """
+
+    def __init__(self, field: str, message: str, *, kind: str = "invalid", detail: str = ""):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.kind = kind
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,10 @@ def check_git_url(url: str, schemes: list[str]) -> str:
     scheme = m.group(1).lower()
     if scheme not in schemes:
         raise SpecError(
-            "repo", f"scheme {scheme!r} is not allowed here; use one of {', '.join(schemes)}."
+            "repo",
+            f"scheme {scheme!r} is not allowed here; use one of {', '.join(schemes)}.",
+            kind="scheme",
+            detail=url,
         )
     parts = urlsplit(url)
     try:
@@ -172,7 +183,9 @@ def parse_spec(provider: str, spec: str, builds: Builds | None = None) -> RepoSp
     allowed = builds.allowed_providers
     if provider not in allowed:
         raise SpecError(
-            "provider", f"{provider[:20]!r} is not available here; use one of {', '.join(allowed)}."
+            "provider",
+            f"{provider[:20]!r} is not available here; use one of {', '.join(allowed)}.",
+            kind="provider",
         )
     spec = spec.rstrip("/")  # as BinderHub's BuildHandler
     if provider == "gh":
@@ -194,7 +207,9 @@ def check_allowed(spec: RepoSpec, builds: Builds) -> None:
     )
     if denied or not allowed:
         raise SpecError(
-            "repo", f"{spec.display_name[:80]} may not be built on this hub. Ask an admin."
+            "repo",
+            f"{spec.display_name[:80]} may not be built on this hub. Ask an admin.",
+            kind="denied",
         )
 
 
@@ -244,6 +259,8 @@ async def resolve_ref(spec: RepoSpec, timeout: float = 15) -> str:
             "repo",
             f"{spec.display_name} cannot be read ({detail}). "
             "Check the URL and that the repository is public.",
+            kind="unreachable",
+            detail=stderr.decode("utf-8", "replace"),
         )
     refs: dict[str, str] = {}
     for line in stdout.decode("utf-8", "replace").splitlines():
@@ -253,7 +270,9 @@ async def resolve_ref(spec: RepoSpec, timeout: float = 15) -> str:
     picked = _pick(refs, spec.ref)
     if picked is None:
         raise SpecError(
-            "ref", f"{spec.ref!r} is not a branch or tag of {spec.display_name}. {ERROR_HINT}"
+            "ref",
+            f"{spec.ref!r} is not a branch or tag of {spec.display_name}. {ERROR_HINT}",
+            kind="unresolved",
         )
     return picked
 
