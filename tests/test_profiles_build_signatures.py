@@ -109,3 +109,21 @@ def test_dynamic_builds_need_the_unlisted_choice_that_applies_the_image():
     assert str(wrong.value).startswith(
         "profile_list[0].profile_options.image.dynamic_image_building: built images are applied"
     )
+
+
+def test_the_stored_options_keep_a_built_image_with_its_signature_and_drop_leftovers():
+    from hub_extensions.profiles.selection import as_user_options
+
+    signature = sign(KEY, "ann", IMAGE)
+    built = {"image--unlisted-choice": IMAGE, "image--build-signature": signature}
+    stored = as_user_options(choose(built), {"profile": "build", **built})
+    assert stored == {"profile": "build", "image": "unlisted-choice", **built, "size": "s"}
+    assert as_user_options(choose(stored), stored) == stored  # a restart applies it again
+    # a listed choice beside them: the built image and its signature are leftovers
+    listed = {**built, "image": "base", "hub-extensions-note": "kept for its owner"}
+    assert as_user_options(choose(listed), {"profile": "build", **listed}) == {
+        "profile": "build",
+        "image": "base",
+        "size": "s",
+        "hub-extensions-note": "kept for its owner",
+    }

@@ -160,3 +160,94 @@ async def test_the_form_is_ours_and_carries_no_overrides():
     assert 'name="profile-option-data-science-gpu--image--unlisted-choice"' in form
     assert "nvidia.com/gpu" not in form
     assert "node_selector" not in form
+
+
+OTHER_START = {  # what the hub stored after a start with the "Other..." image
+    "profile": "data-science-gpu",
+    "image": "unlisted-choice",
+    "image--unlisted-choice": "jupyter/scipy:2026",
+    "memory": "8",
+}
+LISTED = {"profile": "data-science-gpu", "image": "torch", "memory": "8"}
+
+
+async def start_like_jupyterhub(spawner, user_options):
+    """JupyterHub 6.1's User.spawn: set user_options, run the apply hook, then start()
+    (whose first step in KubeSpawner is load_user_options); the pod manifest it would create."""
+    spawner.user_options = user_options
+    await spawner._run_apply_user_options(spawner.user_options)
+    await spawner.load_user_options()
+    pod = await spawner.get_pod_manifest()
+    return spawner.api.api_client.sanitize_for_serialization(pod)
+
+
+@pytest.mark.parametrize(
+    "leftover", ["jupyter/scipy:2026", "not an image!"], ids=["valid leftover", "invalid leftover"]
+)
+@pytest.mark.parametrize("via", ["form", "REST"])
+async def test_second_visit_a_listed_choice_beats_the_leftover_other_value(leftover, via):
+    """The last start used "Other..."; a plain form (no JavaScript) posts the listed choice the
+    user picks now and the pre-filled "Other..." text; a REST client may send both too."""
+    from kubespawner import KubeSpawner
+
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
+    prefix = "profile-option-data-science-gpu--"
+    fields = {
+        "profile": ["data-science-gpu"],
+        f"{prefix}image": ["torch"],
+        f"{prefix}image--unlisted-choice": [leftover],
+        f"{prefix}memory": ["8"],
+    }
+    ours = make(ProfilesKubeSpawner)
+    ours.user_options = dict(OTHER_START)  # from the database, as on a second visit
+    form = await ours.get_options_form()
+    assert 'value="jupyter/scipy:2026"' in form  # the last choice is shown again...
+    sent = ours.run_options_from_form(fields) if via == "form" else {
+        "profile": "data-science-gpu", "image": "torch",
+        "image--unlisted-choice": leftover, "memory": "8",
+    }  # fmt: skip
+    pod = await start_like_jupyterhub(ours, sent)
+    assert pod["spec"]["containers"][0]["image"] == "pytorch/pytorch:2.5"  # ...the pick wins
+    assert ours.user_options == LISTED  # stored and echoed back: nothing stale
+
+    # KubeSpawner's own form, for the same pick, posts only the select (its script removes
+    # the hidden input's name): the same pod
+    builtin = make(KubeSpawner)
+    assert await manifest(builtin, builtin.options_from_form(
+        {"profile": ["data-science-gpu"], f"{prefix}image": ["torch"], f"{prefix}memory": ["8"]}
+    )) == pod  # fmt: skip
+
+    # what KubeSpawner alone does with both fields: the cause of issue #12
+    both = make(KubeSpawner)
+    if leftover == "not an image!":
+        with pytest.raises(ValueError, match="failed validation regex"):
+            await manifest(both, sent)
+    else:
+        assert (await manifest(both, sent))["spec"]["containers"][0]["image"] == leftover
+
+
+async def test_an_other_start_is_stored_with_its_choice_and_applied_again_unchanged():
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
+    ours = make(ProfilesKubeSpawner)
+    sent = {"profile": "data-science-gpu", "image--unlisted-choice": "jupyter/scipy:2026"}
+    pod = await start_like_jupyterhub(ours, sent)
+    assert pod["spec"]["containers"][0]["image"] == "jupyter/scipy:2026"
+    assert ours.user_options == OTHER_START
+    # a start without options reuses the stored ones (JupyterHub): the same pod
+    again = make(ProfilesKubeSpawner)
+    assert await start_like_jupyterhub(again, dict(ours.user_options)) == pod
+
+
+async def test_load_user_options_validates_what_skipped_the_hook():
+    """user_options set without JupyterHub's apply hook still reach KubeSpawner normalised."""
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
+    ours = make(ProfilesKubeSpawner)
+    pod = await manifest(ours, {**LISTED, "image--unlisted-choice": "not an image!"})
+    assert pod["spec"]["containers"][0]["image"] == "pytorch/pytorch:2.5"
+    assert ours.user_options == LISTED
+    with pytest.raises(web.HTTPError) as refused:
+        await manifest(make(ProfilesKubeSpawner), {"profile": "nope"})
+    assert refused.value.status_code == 400

@@ -413,6 +413,28 @@ describe("unlisted entry", () => {
     expect(submitted[0]?.get(CUSTOM)).toBe("aaa:b");
   });
 
+  it("on a second visit after an Other... start, a listed pick posts no Other... value", () => {
+    const data = pageData();
+    data.selected = {
+      profile: "medium",
+      options: { ...data.selected.options, medium: { image: { choice: null, unlisted: "aa:b" }, size: { choice: "l", unlisted: null } } },
+    };
+    setup(data);
+    expect(customInput().value).toBe("aa:b"); // the last start, shown again
+    expect(customInput().disabled).toBe(false);
+    choose(IMAGE, "gpu");
+    expect(customInput().disabled).toBe(true); // hidden, so not submitted
+    submit();
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]?.get(IMAGE)).toBe("gpu");
+    expect(submitted[0]?.has(CUSTOM)).toBe(false);
+    expect(submitted[0]?.has("profile-option-small--image--unlisted-choice")).toBe(false);
+    choose(IMAGE, "unlisted-choice"); // changing one's mind brings the value back
+    expect(customInput().disabled).toBe(false);
+    submit();
+    expect(submitted[1]?.get(CUSTOM)).toBe("aa:b");
+  });
+
   it("blocks submission of an empty value the selected profile needs", () => {
     setup();
     choose(IMAGE, "unlisted-choice");

@@ -151,7 +151,9 @@ function mark(f: Field, message: string): void {
 function check(card: Card, f: Field, reveal: boolean): string {
   const build = building(f);
   if (f.box) f.box.hidden = f.select.value !== UNLISTED || build;
-  if (f.input) f.input.disabled = build; // the panel's hidden inputs carry the built image
+  // Disabled inputs are not submitted: a hidden "Other..." value (e.g. pre-filled from the last
+  // start) never travels beside a listed choice. While building, the panel's inputs carry it.
+  if (f.input) f.input.disabled = build || f.select.value !== UNLISTED;
   f.build?.panel?.setActive(build);
   const input = f.input;
   if (!input || !f.rule) return "";

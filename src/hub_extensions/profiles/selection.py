@@ -13,6 +13,10 @@ Deliberate differences, all refusals rather than silent fallbacks or KeyErrors:
 - when a listed choice and an unlisted value both arrive, the listed choice wins unless it is
   `unlisted-choice` (KubeSpawner takes the unlisted value), so a plain HTML form, which posts
   both fields, does what the user sees.
+
+`as_user_options` turns the validated selection back into `user_options` with nothing stale:
+that is what the spawner keeps, what the hub stores and what KubeSpawner's own
+`load_user_options` reads, so KubeSpawner's preference for an unlisted value never applies.
 """
 
 from __future__ import annotations
@@ -152,6 +156,30 @@ def choose(
         for o in profile.options
     }
     return Selection(profile, choices)
+
+
+def as_user_options(selection: Selection, user_options: dict) -> dict:
+    """The selection as KubeSpawner-style `user_options`, every option explicit.
+
+    `profile`, then per option the listed choice's key, or `unlisted-choice` with the value in
+    `<key>--unlisted-choice` (and its build signature, already verified, when it came with one).
+    Leftover fields (an unlisted value beside a listed choice, other profiles' fields) are
+    dropped; fields starting with `hub-extensions-` stay for their owners.
+    """
+    options: dict[str, Any] = {FORM_PROFILE: selection.profile.slug}
+    for key, chosen in selection.choices.items():
+        if isinstance(chosen, UnlistedValue):
+            options[key] = UNLISTED_CHOICE
+            options[key + UNLISTED_SUFFIX] = chosen.value
+            signature = user_options.get(key + SIGNATURE_SUFFIX)
+            if isinstance(signature, str) and signature:
+                options[key + SIGNATURE_SUFFIX] = signature
+        else:
+            options[key] = chosen.key
+    ours = {
+        k: v for k, v in user_options.items() if isinstance(k, str) and k.startswith(OUR_PREFIX)
+    }
+    return {**options, **ours}
 
 
 def _chosen(

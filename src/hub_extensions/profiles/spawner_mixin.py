@@ -13,7 +13,7 @@ from .form import render_form
 from .model import ProfileListError, resolve, visible
 from .overrides import apply_overrides, overrides_for
 from .page_data import page_data
-from .selection import SelectionError, select, user_options_from_form
+from .selection import SelectionError, as_user_options, select, user_options_from_form
 
 log = logging.getLogger("hub_extensions.profiles")
 
@@ -52,6 +52,9 @@ class ProfilesMixin(HasTraits):
         user: Any
         config: Any
         log: Any
+
+    #: The `user_options` this spawner last normalised (see `remember`).
+    hx_normalised: dict | None = None
 
     profile_list = Union(
         [List(), Dict(), Callable()], default_value=[], help=PROFILE_LIST_HELP
@@ -180,3 +183,19 @@ async def _apply_user_options(spawner, user_options: dict) -> None:
     except SelectionError as err:
         raise web.HTTPError(400, err.message) from None
     spawner.hx_apply(selection)
+    remember(spawner, as_user_options(selection, user_options or {}))
+
+
+def remember(spawner, user_options: dict) -> None:
+    """Keep the normalised selection as the spawner's `user_options`, and in the database.
+
+    JupyterHub stores what the form or the REST call sent before this hook runs; replacing it
+    means the next form pre-fills only what was applied, the REST API shows it, and KubeSpawner's
+    `load_user_options` (in `start()`, after this hook) reads it. JupyterHub commits the
+    database right after calling `start()`.
+    """
+    spawner.user_options = user_options
+    spawner.hx_normalised = user_options
+    orm_spawner = getattr(spawner, "orm_spawner", None)
+    if orm_spawner is not None and orm_spawner.user_options != user_options:
+        orm_spawner.user_options = user_options

@@ -3,12 +3,14 @@
 KubeSpawner keeps its own machinery: it reads `profile_list` and applies the chosen profile
 in `load_user_options()` at start, as it always does. This class replaces the form, parses
 the same field names, and validates the choice first (full-match regex, groups), so a bad
-choice is a 400 before anything reaches Kubernetes.
+choice is a 400 before anything reaches Kubernetes. Validation also replaces `user_options`
+with the normalised selection, so what KubeSpawner applies is what was validated: a listed
+choice beside a leftover "Other..." value launches the listed choice.
 """
 
 from kubespawner import KubeSpawner
 
-from ..profiles.spawner_mixin import ProfilesMixin
+from ..profiles.spawner_mixin import ProfilesMixin, _apply_user_options
 
 
 class ProfilesKubeSpawner(ProfilesMixin, KubeSpawner):
@@ -16,3 +18,10 @@ class ProfilesKubeSpawner(ProfilesMixin, KubeSpawner):
 
     def hx_apply(self, selection) -> None:
         """Nothing to apply here: KubeSpawner's load_user_options() does it at start."""
+
+    async def load_user_options(self):
+        # JupyterHub's apply_user_options hook has normalised user_options already; anything
+        # that set them since (or skipped the hook) goes through the same validation first.
+        if self.user_options != self.hx_normalised:
+            await _apply_user_options(self, self.user_options)
+        await super().load_user_options()
