@@ -86,16 +86,14 @@ async def test_a_build_streams_binderhubs_log_and_ends_with_binderhubs_image_nam
     theirs = fake.image_for("gh", f"binder-examples/requirements/{SHA}")
     assert theirs.startswith("127.0.0.1:5999/binder-binder-2dexamples-2drequirements-")
     assert theirs != build.image  # the fake's image_prefix differs from ours
-    assert extra == {"imageName": theirs}
+    assert extra == {"message": "Done! Image built\n", "imageName": theirs}
     phases = [e.get("phase") for e in emitted]
-    assert phases[0] == "waiting"
+    assert emitted[0] == {"phase": "waiting", "message": "Waiting for build to start...\n"}
     assert {"fetching", "building", "pushing"} <= set(phases)
-    assert phases[-1] == "built"
-    assert emitted[-1]["imageName"] == theirs
-    assert "launching" not in phases
-    assert "ready" not in phases
+    assert not {"built", "launching", "ready", "unknown"} & set(phases)
     messages = [e["message"] for e in emitted]
-    assert "Picked Git content provider.\n" in messages  # an event without a phase
+    # an event without a phase is passed on without one
+    assert {"message": "Picked Git content provider.\n"} in emitted
     assert 'Step 52/52 : CMD ["jupyter", "notebook", "--ip", "0.0.0.0"]' in messages
     assert emitted[phases.index("pushing")]["progress"]["9c27e219663c"] == "Layer already exists"
     assert not build.cache_hit
@@ -117,7 +115,12 @@ async def test_through_the_broker_ready_carries_binderhubs_name_and_a_cache_hit_
 
     build = await broker.request("ada", ours, GH_URL, "HEAD", SHA, provider="gh")
     events = await asyncio.wait_for(_collect(build), 30)
-    assert [e.get("phase") for e in events][-2:] == ["built", "ready"]
+    phases = [e.get("phase") for e in events]
+    assert phases[0] == "waiting"
+    assert phases.count("waiting") == 1  # BinderHub's, not a second one of the broker's
+    assert phases[-1] == "ready"
+    assert "built" not in phases
+    assert events[-1]["message"] == "Done! Image built\n"
     assert events[-1]["imageName"] == theirs
     assert build.built_image == theirs
     assert build.image == ours
@@ -142,9 +145,33 @@ async def test_a_failed_build_ends_with_binderhubs_message_and_the_log_tail(fake
     fake.default = "failed"
     (status, extra), emitted = await run(BinderHubExecutor(fake.url, TOKEN), gh_build())
     assert status == "failed"
-    assert extra["message"] == "The command '/bin/sh -c exit 3' returned a non-zero code: 3\n"
+    # repo2docker's message as BinderHub relayed it (no newline added)
+    assert extra["message"] == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
     assert extra["logTail"][-2:] == ["Step 2/2 : RUN exit 3", " ---> Running in 7f1e2d3c4b5a"]
     assert all(e.get("phase") != "failed" for e in emitted)  # the broker sends the last event
+
+
+@pytest.mark.unit
+async def test_the_first_failed_event_ends_the_build_though_binderhub_keeps_the_stream_open(fake):
+    fake.default = "failed"
+    fake.keepalive_interval = 0.1
+    started = time.monotonic()
+    (status, extra), _ = await run(BinderHubExecutor(fake.url, TOKEN), gh_build())
+    assert time.monotonic() - started < 5  # not the fake's 60 s of keepalives
+    assert status == "failed"
+    assert extra["message"].startswith("The command '/bin/sh -c exit 3'")
+    await wait_for(lambda: len(fake.disconnects) == 1, 2)  # we closed it, not BinderHub
+
+
+@pytest.mark.unit
+async def test_a_build_silent_for_several_keepalives_still_ends_with_ready(fake):
+    fake.default = "long"
+    fake.keepalive_interval = 0.1
+    fake.long_pause = 1.0  # ten keepalives and no event
+    (status, extra), emitted = await run(BinderHubExecutor(fake.url, TOKEN), gh_build())
+    assert status == "built", extra
+    assert extra["message"] == "Done! Image built\n"
+    assert emitted[0]["phase"] == "waiting"
 
 
 @pytest.mark.unit
@@ -345,31 +372,47 @@ def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(tmp_pa
     from .infra.hub import DemoHub
 
     _, sha = make_repo(tmp_path / "repos" / "hello", {"requirements.txt": "numpy\n"})
+    make_repo(tmp_path / "repos" / "long", {"requirements.txt": "pandas\n"})
     fake = FakeBinderHub(token=TOKEN).start()
+    fake.scenarios = {"/long/": "long"}
+    fake.keepalive_interval = 25  # BinderHub's: the hub's own keepalives carry the silence
+    fake.long_pause = 3.0
     daemon = GitDaemon(tmp_path / "repos", log_dir=tmp_path).start()
     extra = tmp_path / "binderhub.py"
     extra.write_text(
         'c.Builds.executor = "binderhub"\n'
         f"c.Builds.binderhub_url = {fake.url!r}\n"
         f"c.Builds.binderhub_token = {TOKEN!r}\n"
+        "c.Builds.keepalive_interval = 0.5\n"
     )
     demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start()
     try:
         token = demo.token(demo.login("ada"), "ada")
+
+        def stream(repo: str) -> tuple[list, int]:
+            url = demo.service_url(f"build/git/{quote(daemon.repo_url(repo), safe='')}/HEAD")
+            with requests.get(
+                url, headers={"Authorization": f"token {token}"}, stream=True, timeout=60
+            ) as r:
+                assert r.status_code == 200, r.text
+                assert r.headers["Content-Type"] == "text/event-stream"
+                lines = list(r.iter_lines(decode_unicode=True))
+            return list(parse_sse(lines)), lines.count(":keepalive")
+
         repo_url = daemon.repo_url("hello")
-        url = demo.service_url(f"build/git/{quote(repo_url, safe='')}/HEAD")
-        with requests.get(
-            url, headers={"Authorization": f"token {token}"}, stream=True, timeout=60
-        ) as r:
-            assert r.status_code == 200, r.text
-            events = list(parse_sse(r.iter_lines()))
+        events, _ = stream("hello")
         phases = [e.phase for e in events]
         assert phases[0] == "waiting"
-        assert f"Resolved HEAD to {sha}" in events[0].message
+        assert events[0].message == "Waiting for build to start...\n"  # BinderHub's own
+        assert events[0].extra["sha"] == sha
+        assert events[0].image_name is None  # BinderHub names it; not known yet
         assert "building" in phases
         assert "pushing" in phases
-        assert phases[-2:] == ["built", "ready"]
+        assert phases.count("waiting") == 1
+        assert "built" not in phases
+        assert phases[-1] == "ready"
         ready = events[-1]
+        assert ready.message == "Done! Image built\n"
         theirs = fake.image_for("git", f"{quote(repo_url, safe='')}/{sha}")
         assert ready.image_name == theirs  # BinderHub's name, not the hub's own
         key = (demo.state / "hub-extensions-build-signing.key").read_bytes().strip()
@@ -377,6 +420,17 @@ def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(tmp_pa
         assert ready.extra["cacheHit"] is False
         (request,) = fake.requests
         assert request["spec"] == f"{quote(repo_url, safe='')}/{sha}"
+
+        fake.scenarios["/hello/"] = "cached"  # in BinderHub's registry now: one ready event
+        [hit], _ = stream("hello")
+        assert (hit.phase, hit.message) == ("ready", "Done! Found built image\n")
+        assert hit.image_name == theirs
+        assert hit.extra["cacheHit"] is True
+
+        events, keepalives = stream("long")  # 3 s without an event, 0.5 s keepalives
+        assert keepalives >= 4
+        assert events[-1].phase == "ready"
+        assert events[-1].message == "Done! Image built\n"
         assert TOKEN not in demo.log()
     finally:
         demo.stop()

@@ -59,8 +59,9 @@ async def test_a_cache_hit_is_ready_at_once_without_a_build():
     b = broker(ex, existing={"img:1"})
     build = await b.request("ann", "img:1", "git://r", "HEAD", "1" * 40)
     events = await asyncio.wait_for(collect(build), 1)
-    assert [e["phase"] for e in events] == ["ready"]
-    assert events[0]["imageName"] == "img:1"
+    assert events == [
+        {"phase": "ready", "message": "Done! Found built image\n", "imageName": "img:1"}
+    ]
     assert build.cache_hit
     assert ex.started == []
 
@@ -75,7 +76,9 @@ async def test_two_requests_for_one_image_share_one_build_and_the_whole_log():
     ex.finish("img:2")
     ann, bob = await asyncio.wait_for(asyncio.gather(collect(first), collect(second)), 2)
     assert ann == bob  # the late subscriber replays everything
-    assert [e["phase"] for e in ann] == ["building", "building", "ready"]
+    assert [e["phase"] for e in ann] == ["waiting", "building", "building", "ready"]
+    assert ann[0]["message"] == "Waiting for build to start...\n"  # BinderHub's texts
+    assert ann[-1]["message"] == "Done! Image built\n"
     assert ex.started == ["img:2"]
     assert first.requesters == {"ann", "bob"}
 
@@ -190,3 +193,21 @@ async def test_a_cancel_during_the_cache_check_is_not_lost():
     await settle()
     assert ex.started == []  # nothing was built after all
     assert b.active == {}
+
+
+async def test_an_executors_built_event_is_not_sent_and_every_last_event_has_a_message():
+    async def execute(build, emit):
+        emit({"message": "Picked Git content provider.\n"})  # phase-less: passed on as is
+        emit({"phase": "built", "message": "Built\n", "imageName": build.image})
+        return "failed" if build.image == "img:f" else "built"
+
+    b = broker(execute, max_builds=2, max_builds_per_user=2)
+    built = await b.request("ann", "img:b", "git://b", "HEAD", "b" * 40)
+    failed = await b.request("ann", "img:f", "git://f", "HEAD", "f" * 40)
+    b_events, f_events = await asyncio.wait_for(asyncio.gather(collect(built), collect(failed)), 2)
+    assert b_events == [
+        {"phase": "waiting", "message": "Waiting for build to start...\n"},
+        {"message": "Picked Git content provider.\n"},
+        {"phase": "ready", "message": "Done! Image built\n", "imageName": "img:b"},
+    ]
+    assert f_events[-1] == {"phase": "failed", "message": "Build failed\n"}

@@ -8,7 +8,10 @@ are replayed from the recorded stream in tests/data/binderhub-events.txt, cut th
 scheme with the fake's own `image_prefix`, so it differs from the hub's on purpose.
 
 Scenarios, picked per request by `scenarios` (a substring of the decoded spec -> name) or
-`default`: build, cached, failed, http403, cut, slow.
+`default`: build, cached, failed, http403, cut, slow, long. As BinderHub does, a stream carries
+`:keepalive` every `keepalive_interval` seconds while it is open, and a failed build's stream
+stays open after its `failed` events (BinderHub's build-only loop waits on), until the client
+leaves.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ class FakeBinderHub:
         self.default = "build"
         self.scenarios: dict[str, str] = {}
         self.slow_interval = 0.2
+        self.keepalive_interval = 25.0  # BinderHub's
+        self.long_pause = 3.0  # the `long` scenario's silence before its last event
         self.requests: list[dict] = []
         self.disconnects: list[float] = []  # monotonic times clients went away mid-stream
         self.recorded = recorded_responses()
@@ -128,6 +133,7 @@ class _BuildHandler(web.RequestHandler):
     def initialize(self, fake: FakeBinderHub) -> None:
         self.fake = fake
         self.streaming = False
+        self.writing = asyncio.Lock()  # a keepalive never lands inside an event
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "text/event-stream")
@@ -141,9 +147,22 @@ class _BuildHandler(web.RequestHandler):
         data = (block + "\n\n").encode()
         # split mid-line on purpose: clients must join partial lines
         pieces = [data[: len(data) // 2], data[len(data) // 2 :]] if split else [data]
-        for piece in pieces:
-            self.write(piece)
-            await self.flush()
+        async with self.writing:
+            for piece in pieces:
+                self.write(piece)
+                await self.flush()
+                await asyncio.sleep(0)
+
+    async def keep_alive(self) -> None:
+        """BinderHub's `keep_alive()`: a comment every interval, until the stream ends."""
+        while True:
+            await asyncio.sleep(self.fake.keepalive_interval)
+            async with self.writing:
+                try:
+                    self.write(":keepalive\n\n")
+                    await self.flush()
+                except StreamClosedError:
+                    return
 
     async def fail(self, message: str, status_code: int | None = None) -> None:
         event = {"phase": "failed", "message": message + "\n"}
@@ -187,10 +206,13 @@ class _BuildHandler(web.RequestHandler):
             return
         image = fake.image_for(provider, spec)
         self.streaming = True
+        keepalive = asyncio.ensure_future(self.keep_alive())
         try:
             await self.play(scenario, image)
         except StreamClosedError:
             pass
+        finally:
+            keepalive.cancel()
 
     async def play(self, scenario: str, image: str) -> None:
         built, cached, failed, _unresolved = self.fake.recorded
@@ -207,6 +229,11 @@ class _BuildHandler(web.RequestHandler):
         elif scenario == "failed":
             for block in failed:
                 await self.send(block)
+            await self.send('data: {"phase": "failed"}')  # BinderHub's own, after repo2docker's
+            for _ in range(600):  # and the stream stays open (keepalives) until the client leaves
+                await asyncio.sleep(0.1)
+                if self.request.connection.stream.closed():
+                    return
         elif scenario == "cut":  # the connection drops mid-build
             for block in built[:5]:
                 await self.send(block)
@@ -214,6 +241,13 @@ class _BuildHandler(web.RequestHandler):
             await asyncio.sleep(0.3)
             self.request.connection.stream.close()
             return
+        elif scenario == "long":  # a build silent for longer than several keepalives
+            for block in built:
+                if _phase(block) == "built":
+                    break
+                await self.send(block)
+            await asyncio.sleep(self.fake.long_pause)
+            await self.send(f"data: {json.dumps(ready)}")
         elif scenario == "slow":  # a long build, logging now and then, until the client leaves
             await self.send(built[0])
             for step in range(600):

@@ -5,6 +5,11 @@ either answers at once (the image exists: a cache hit), attaches to the build of
 already running or queued, or queues a new build. Builds start while the overall and the
 per-user limits allow; a queued build reports its position. Subscribers replay the events so
 far, then follow live ones until the build ends.
+
+The events are BinderHub's build-only stream: a cache hit is one `ready` ("Done! Found built
+image"); a build starts with `waiting` ("Waiting for build to start...") unless the executor
+relays BinderHub's own (`relays_binderhub_stream`), and ends with `ready` ("Done! Image built")
+or `failed`, each with a message. No `built`: build-only BinderHub never sends one.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .events import BUILT_MESSAGE, CACHE_HIT_MESSAGE, WAITING_MESSAGE
+
 TERMINAL = ("ready", "failed")  # BinderHub's last phases; a cancel ends as "failed" too
+INTERNAL = ("built",)  # executors may report it; the broker's `ready` says it to clients
 
 
 def _new_id() -> str:
@@ -122,8 +130,10 @@ class BuildBroker:
             return build
         if exists:
             build.cache_hit = True
-            await self._finish(build, "ready", {"message": "Found built image (cache hit)\n"})
+            await self._finish(build, "ready", {"message": CACHE_HIT_MESSAGE})
             return build
+        if not getattr(self._execute, "relays_binderhub_stream", False):
+            build.push({"phase": "waiting", "message": WAITING_MESSAGE})
         self.queue.append(build)
         await self._schedule()
         return build
@@ -177,7 +187,8 @@ class BuildBroker:
 
     async def _run(self, build: Build) -> None:
         def emit(event: dict) -> None:
-            if event.get("phase") not in TERMINAL:  # the broker sends the last event itself
+            # the broker sends the last event itself
+            if event.get("phase") not in TERMINAL + INTERNAL:
                 build.push(event)
 
         extra: dict[str, Any] = {}
@@ -197,6 +208,9 @@ class BuildBroker:
         self.active.pop(build.image, None)
         self.history.append(build)
         event = {"phase": "ready" if status == "ready" else "failed", **extra}
+        # every last event has a message: BinderHub's clients show it
+        if not event.get("message"):
+            event["message"] = BUILT_MESSAGE if status == "ready" else "Build failed\n"
         if status == "ready":
             build.built_image = extra.get("imageName") or build.image
             event["imageName"] = build.built_image

@@ -222,6 +222,16 @@ class Builds(Configurable):
         help="API token sent to BinderHub by the `binderhub` executor. Default: empty.",
     ).tag(config=True)
 
+    keepalive_interval = Float(
+        25,
+        help="""
+        Seconds between `:keepalive` comments on a build's event stream while no event is sent,
+        so that proxies and load balancers keep long builds' streams open (BinderHub sends one
+        every 25 s). Use less than the idle timeout of every proxy between users and the hub.
+        Default: 25, e.g. 10.
+        """,
+    ).tag(config=True)
+
     git_ls_remote_timeout = Float(
         15,
         help="Seconds `git ls-remote` may take to resolve a ref. Default: 15, e.g. 30.",
@@ -286,13 +296,13 @@ class Builds(Configurable):
             )
         return proposal.value
 
-    @validate("build_timeout", "git_ls_remote_timeout")
+    @validate("build_timeout", "git_ls_remote_timeout", "keepalive_interval")
     def _check_timeouts(self, proposal):
         if not proposal.value > 0:
             name = proposal.trait.name
             raise TraitError(
                 f"Builds.{name}: {proposal.value} is not a positive number of seconds. "
-                "Use e.g. 1800 for a build, 15 for git ls-remote."
+                "Use e.g. 1800 for a build, 15 for git ls-remote, 25 for keepalives."
             )
         return proposal.value
 

@@ -12,14 +12,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Phases our broker emits; BinderHub also emits `launching` (and `unknown` for plain log lines).
-PHASES = ("waiting", "fetching", "building", "pushing", "built", "ready", "failed")
+#: Phases of BinderHub's build-only streams (`built` and `launching` belong to launches, which
+#: the broker never does); repo2docker's log events may carry no phase at all, and are sent so.
+PHASES = ("waiting", "fetching", "building", "pushing", "ready", "failed")
 TERMINAL_PHASES = ("ready", "failed")
-#: What BinderHub writes every 25 s (KEEPALIVE_INTERVAL) so that proxies keep the stream open.
-#: Its API docs mention ':heartbeat' every 30 s; the code sends this.
+#: What BinderHub writes every 25 s so that proxies keep the stream open (the broker's interval
+#: is `Builds.keepalive_interval`). Its API docs mention ':heartbeat' every 30 s; the code sends
+#: this.
 KEEPALIVE = b":keepalive\n\n"
-KEEPALIVE_INTERVAL = 25.0
-UNKNOWN = "unknown"  # BinderHub's phase for log lines that carry none
+UNKNOWN = "unknown"  # BinderHub's phase for output lines that are not JSON
+#: BinderHub's texts (binderhub/builder.py), which its clients show as they are.
+WAITING_MESSAGE = "Waiting for build to start...\n"
+BUILT_MESSAGE = "Done! Image built\n"
+CACHE_HIT_MESSAGE = "Done! Found built image\n"
 
 
 @dataclass
@@ -82,7 +87,13 @@ def _lines(chunks: Iterable[str | bytes]) -> Iterator[str]:
 
 
 def parse_sse(lines: Iterable[str | bytes]) -> Iterator[BuildEvent]:
-    """BuildEvents from event-stream lines, following the EventSource rules.
+    """BuildEvents from event-stream lines (see `parse_sse_data`); a missing phase is UNKNOWN."""
+    for data in parse_sse_data(lines):
+        yield BuildEvent.from_dict(data)
+
+
+def parse_sse_data(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of event-stream lines, as sent, following the EventSource rules.
 
     Comments (`:keepalive`) and fields other than `data` are skipped; several `data:` lines make
     one event joined by newlines; an empty line ends an event; data that is not a JSON object is
@@ -104,9 +115,9 @@ def parse_sse(lines: Iterable[str | bytes]) -> Iterator[BuildEvent]:
             data.append(value[1:] if value.startswith(" ") else value)
 
 
-def _decode(text: str) -> BuildEvent | None:
+def _decode(text: str) -> dict[str, Any] | None:
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    return BuildEvent.from_dict(data) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None

@@ -1,4 +1,5 @@
-"""Build endpoints, in BinderHub's protocol: `build/{provider}/{spec}` streams events (SSE).
+"""Build endpoints, in BinderHub's protocol: `build/{provider}/{spec}` streams events (SSE),
+event for event as BinderHub's build-only mode sends them, with our fields added.
 
 JSON beside it: `api/repoproviders`, `api/builds` (mine; admins add `?all=1`),
 `api/builds/{id}` (one build with its whole log) and `DELETE api/builds/{id}` (cancel).
@@ -8,13 +9,17 @@ Users see and cancel only their own builds; admins see and cancel all.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from http import HTTPStatus
 from urllib.parse import unquote
 
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..builds.broker import TERMINAL
 from ..builds.catalog import providers_for
-from ..builds.events import KEEPALIVE, KEEPALIVE_INTERVAL, format_sse
+from ..builds.events import KEEPALIVE, format_sse
 from ..builds.naming import image_name
 from ..builds.providers import SpecError, parse_spec, resolve_ref_shared
 from ..builds.signing import sign
@@ -40,10 +45,40 @@ def build_summary(build, *, with_log: bool = False) -> dict:
 
 
 class BuildHandler(APIHandler):
-    """GET build/{provider}/{spec}: resolve, then stream the build's events until it ends."""
+    """GET build/{provider}/{spec}: resolve, then stream the build's events until it ends.
+
+    As BinderHub does, every answer is HTTP 200 `text/event-stream`: errors (a bad spec, an
+    unknown ref, a refused token) are one `failed` event with the message, since EventSource
+    clients cannot read an error status. While the build runs, `:keepalive` comments go out
+    every `Builds.keepalive_interval` seconds without events.
+    """
+
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")  # nginx: pass events on as they come
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        """An error as BinderHub's `send_error`: HTTP 200, a `failed` event with `status_code`."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or HTTPStatus(status_code).phrase
+        if status_code >= 500:
+            message = (
+                "Internal error in the hub-extensions service; the admin finds it in the hub's log."
+            )
+        self.set_status(200)
+        event = {"phase": "failed", "status_code": status_code, "message": message + "\n"}
+        self.finish(format_sse(event))
+
+    def on_connection_close(self) -> None:
+        gone = getattr(self, "_gone", None)
+        if gone is not None:
+            gone.set()  # stop waiting for the build's next event: nobody reads it
 
     @web.authenticated
     async def get(self, provider: str, _decoded_spec: str) -> None:
+        self._gone = asyncio.Event()
         builds = self.ctx.builds
         if builds is None:
             raise web.HTTPError(501, "Builds are not enabled on this hub.")
@@ -54,45 +89,70 @@ class BuildHandler(APIHandler):
             repo = parse_spec(provider, spec, builds.options)
             sha = await resolve_ref_shared(repo, timeout=builds.options.git_ls_remote_timeout)
         except SpecError as err:
-            raise web.HTTPError(400, str(err)) from None
+            message = binderhub_message(err, provider, spec, builds.options.git_url_schemes)
+            self.finish(format_sse({"phase": "failed", "message": message, "field": err.field}))
+            return
         image = image_name(
             builds.options.image_prefix, repo.build_slug, sha, builds.options.registry
         )
         build = await builds.broker.request(
             user, image, repo.repo_url, repo.ref, sha, provider=repo.provider
         )
-        self.set_header("Content-Type", "text/event-stream")
-        self.set_header("Cache-Control", "no-cache")
-        self.set_header("X-Accel-Buffering", "no")
-        await self._send(
-            {
-                "phase": "waiting",
-                "message": f"Resolved {repo.ref} to {sha}\n",
-                "sha": sha,
-                "buildId": build.id,
-                "imageName": image,
-            }
-        )
-        events = build.follow().__aiter__()
-        while True:
-            try:
-                event = await asyncio.wait_for(events.__anext__(), KEEPALIVE_INTERVAL)
-            except TimeoutError:
-                if not await self._write(KEEPALIVE):
-                    return
-                continue
-            except StopAsyncIteration:
-                break
-            if event.get("phase") == "ready":
-                event = {
-                    **event,
-                    "cacheHit": build.cache_hit,
+        # a remote BinderHub names the image itself (its image_prefix may differ from ours):
+        # it is known only from its ready event
+        known_image = image if builds.options.executor != "binderhub" else None
+        first = True
+        async with aclosing(self._follow(build, builds.options.keepalive_interval)) as events:
+            async for event in events:
+                extra: dict = {}
+                if first or event.get("phase") in TERMINAL:
+                    extra = {"buildId": build.id, "sha": sha}
+                if first and known_image:
+                    extra["imageName"] = known_image  # the image this build will produce
+                first = False
+                if event.get("phase") == "ready":
+                    extra["cacheHit"] = build.cache_hit
                     # the executor's name for it (a remote BinderHub's may differ from ours)
-                    "signature": sign(builds.key, user, event.get("imageName") or image),
-                }
-            if not await self._send(event):
-                return
+                    extra["signature"] = sign(builds.key, user, event.get("imageName") or image)
+                out = dict(event)  # BinderHub's fields first; ours never replace them
+                for key, value in extra.items():
+                    out.setdefault(key, value)
+                if not await self._send(out):
+                    return
         self.finish()
+
+    async def _follow(self, build, interval: float) -> AsyncGenerator[dict, None]:
+        """The build's events; a keepalive written after each `interval` without one.
+
+        One `__anext__()` stays pending across keepalives: cancelling it (as a timeout around
+        it would) ends the generator, and with it the stream, at the first keepalive.
+        """
+        events = build.follow().__aiter__()
+        gone = asyncio.ensure_future(self._gone.wait())
+        pending: asyncio.Future | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(events.__anext__())
+                done, _ = await asyncio.wait(
+                    {pending, gone}, timeout=interval, return_when=asyncio.FIRST_COMPLETED
+                )
+                if gone in done:
+                    return
+                if pending not in done:
+                    if not await self._write(KEEPALIVE):
+                        return
+                    continue
+                try:
+                    event = pending.result()
+                except StopAsyncIteration:
+                    return
+                pending = None
+                yield event
+        finally:
+            gone.cancel()
+            if pending is not None and not pending.done():
+                pending.cancel()  # this requester's follower only; the build goes on
 
     async def _send(self, event: dict) -> bool:
         return await self._write(format_sse(event))
@@ -104,6 +164,34 @@ class BuildHandler(APIHandler):
         except StreamClosedError:
             return False  # the requester left; the build goes on for the others
         return True
+
+
+def binderhub_message(err: SpecError, provider: str, spec: str, schemes: list[str]) -> str:
+    """BinderHub's message for the errors it has one for (binderhub/builder.py and
+    repoproviders.py), else ours, which names the field ("ref: ...")."""
+    spec = spec.rstrip("/")
+    key = f"{provider}:{spec}"
+    if err.kind == "provider":
+        return f"No provider found for prefix {provider}\n"
+    if err.kind == "scheme":
+        scheme = err.detail.split(":", 1)[0].lower()
+        # BinderHub's own order; ssh is never allowed here
+        allowed = [s for s in ("git", "https", "http", "file") if s in schemes]
+        return f"Unsupported git url {err.detail}, protocol {scheme} not in {', '.join(allowed)}\n"
+    if err.kind == "denied":
+        # no newline, as BinderHub sends it
+        return f"Sorry, {spec} is not allowed to launch. Please contact admins for more info!"
+    if err.kind == "unresolved":
+        return (
+            f"Could not resolve ref for {key}. "
+            "Double check your URL and that your repo is public.\n"
+        )
+    if err.kind == "unreachable":
+        return (
+            f"Error resolving ref for {key}: Unable to run git ls-remote to get the "
+            f"`resolved_ref`: {err.detail}\n"
+        )
+    return f"{err}\n"
 
 
 class ProvidersHandler(APIHandler):

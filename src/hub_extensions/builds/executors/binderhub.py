@@ -12,8 +12,13 @@ The contract is BinderHub's `BuildHandler` (binderhub/builder.py):
   then repo2docker's log events (`fetching`, `building`, `pushing` with `progress`/`layers`,
   some without a phase), and ends with `ready` + `imageName` ("Done! Image built"). An image
   already in the registry is answered with a lone `ready` ("Done! Found built image"): that is
-  how a cache hit shows. Failures end with `failed`; errors BinderHub raises before streaming
-  (a refused token is a 403) come as a `failed` event carrying `status_code`, with HTTP 200.
+  how a cache hit shows. Failures end with `failed` (repo2docker's, with `exc_info`), after
+  which BinderHub keeps the stream open: the first `failed` ends the build here. Errors
+  BinderHub raises before streaming (a refused token is a 403) come as a `failed` event
+  carrying `status_code`, with HTTP 200.
+- The events are relayed as BinderHub sent them (BinderHub's `waiting` too: the broker sends
+  no `waiting` of its own, so that a cache hit stays one `ready`); keepalives are not events,
+  and a stream silent for longer than a keepalive is no error.
 - The spec names the resolved commit SHA, so BinderHub builds exactly the commit we sign, and
   the image name we sign is the one BinderHub reports (its `image_prefix` may differ from ours).
 
@@ -39,7 +44,7 @@ from tornado.simple_httpclient import HTTPTimeoutError, SimpleAsyncHTTPClient
 from tornado.tcpclient import TCPClient
 
 from ..broker import Build
-from ..events import parse_sse
+from ..events import BUILT_MESSAGE, parse_sse_data
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +88,7 @@ class _SSEStream:
         self._text = rest + hold
         if not sep:
             return []
-        return [event.to_dict() for event in parse_sse([complete + "\n\n"])]
+        return list(parse_sse_data([complete + "\n\n"]))  # as sent: no phase added
 
 
 class _TrackingTCPClient(TCPClient):
@@ -121,6 +126,8 @@ class _Client(SimpleAsyncHTTPClient):
 
 class BinderHubExecutor:
     """`execute(build, emit)` for the broker: one streaming GET to BinderHub per build."""
+
+    relays_binderhub_stream = True  # BinderHub's own `waiting` starts the stream
 
     def __init__(
         self,
@@ -266,12 +273,9 @@ class _Run:
                 image,
                 self.build.image,
             )
-        message = event.get("message") or "Done! Image built\n"
         if cache_hit:
             self.build.cache_hit = True
-            return "built", {"message": message, "imageName": image}
-        self.emit({"phase": "built", "message": message, "imageName": image})
-        return "built", {"imageName": image}
+        return "built", {"message": event.get("message") or BUILT_MESSAGE, "imageName": image}
 
     def failed_event(self, event: Event) -> tuple[str, dict]:
         code = event.get("status_code")
@@ -286,7 +290,14 @@ class _Run:
             )
         if isinstance(code, int):
             return self.fail(f"BinderHub refused the build (HTTP {code}): {message}")
-        return self.fail(message or "BinderHub reported a failed build.")
+        if not message:
+            return self.fail("BinderHub reported a failed build.")
+        # repo2docker's own failure ("Error during build: ..."): passed on as it came
+        extra = {k: v for k, v in event.items() if k != "phase"}
+        if self.tail:
+            extra["logTail"] = list(self.tail)
+        log.warning("build %s: %s", self.build.id, message)
+        return "failed", extra
 
     # -- endings ------------------------------------------------------------------------
     def after_response(

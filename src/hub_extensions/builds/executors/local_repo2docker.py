@@ -1,7 +1,9 @@
 """Build images with repo2docker against the host's Docker engine, as a subprocess.
 
 repo2docker runs as ``python -m repo2docker`` with an argument list (never a shell), in its own
-process group, with ``--json-logs``; each JSON log line becomes one BinderHub-shaped event.
+process group, with ``--json-logs``. Each JSON log line is passed on as the event it is, as
+BinderHub does (phase-less ones stay phase-less, ``exc_info`` stays), except that a push's output
+is marked ``pushing`` and repo2docker's own ``failed`` event becomes the build's last event.
 Timeouts and cancels kill the whole group and remove containers carrying the job's label.
 """
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..events import UNKNOWN
 from .memory_limit import BuildCgroup, MemoryLimitError, docker_cgroup_driver, make_build_cgroup
 
 log = logging.getLogger(__name__)
@@ -191,14 +194,16 @@ class LocalRepo2DockerExecutor:
         safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", job.job_id)[:40]
         workdir = Path(tempfile.mkdtemp(prefix=f"hubext-build-{safe_id}-"))
 
-        def finish(status: Status, reason: str = "") -> BuildResult:
+        failure: Event = {}  # repo2docker's own `failed` event, if it sent one
+
+        def finish(status: Status, reason: str = "", exited: bool = False) -> BuildResult:
             took = time.monotonic() - start
-            result = BuildResult(status, job.image_name, list(tail), took, reason)
-            if status == "built":
-                emit({"phase": "built", "imageName": job.image_name, "message": "Built image\n"})
-            else:
-                emit({"phase": "failed", "message": f"{reason}\n", "logTail": list(tail)})
-            return result
+            if status != "built":
+                # repo2docker's "Error during build: ..." (and exc_info), as BinderHub sends it
+                event = failure if exited and failure else {"message": f"{reason}\n"}
+                reason = str(event.get("message", reason)).rstrip("\n")
+                emit({**event, "phase": "failed", "logTail": list(tail)})
+            return BuildResult(status, job.image_name, list(tail), took, reason)
 
         try:
             config = workdir / "repo2docker_config.py"
@@ -218,7 +223,7 @@ class LocalRepo2DockerExecutor:
             return finish("failed", str(err))
         running = self._running[job.job_id] = _Running(proc)
         try:
-            await asyncio.wait_for(self._pump(proc, job, emit, tail), timeout=job.timeout)
+            await asyncio.wait_for(self._pump(proc, job, emit, tail, failure), timeout=job.timeout)
             rc = await proc.wait()
         except asyncio.TimeoutError:
             await self._stop(job.job_id, proc)
@@ -235,7 +240,7 @@ class LocalRepo2DockerExecutor:
             return finish("cancelled", "build cancelled")
         if rc != 0:
             await self._remove_leftovers(job.job_id)
-            return finish("failed", f"repo2docker exited with status {rc}")
+            return finish("failed", f"repo2docker exited with status {rc}", exited=True)
         return finish("built")
 
     async def _pump(
@@ -244,9 +249,10 @@ class LocalRepo2DockerExecutor:
         job: BuildJob,
         emit: Callable[[Event], None],
         tail: deque[str],
+        failure: Event,
     ) -> None:
-        """Turn repo2docker's JSON log lines into events until its output closes."""
-        phase = "fetching"
+        """Pass repo2docker's JSON log lines on as events until its output closes."""
+        pushing = False
         assert proc.stdout is not None
         async for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -254,19 +260,22 @@ class LocalRepo2DockerExecutor:
                 continue
             try:
                 record = json.loads(line)
-                message = str(record.get("message", ""))
-                new_phase = record.get("phase")
-            except (ValueError, AttributeError):
-                message, new_phase = line, None  # stray non-JSON output (e.g. a traceback)
-            if new_phase in ("fetching", "building", "pushing") and phase != "pushing":
-                phase = new_phase
-            if job.push and PUSH_RE.match(message.strip()):
-                phase = "pushing"
-            message = message.rstrip("\r\n")
-            if not message.strip():
+            except ValueError:
+                record = None
+            if not isinstance(record, dict):  # stray output (e.g. a traceback): BinderHub's
+                record = {"phase": UNKNOWN, "message": line + "\n"}  # phase for non-JSON lines
+            message = str(record.get("message", ""))
+            if record.get("phase") == "failed":
+                failure.update(record)  # the last event, sent when repo2docker has exited
                 continue
-            tail.append(message)
-            emit({"phase": phase, "message": message + "\n"})
+            # repo2docker logs the push as "building": mark it, as a registry push does
+            if job.push and (pushing or PUSH_RE.match(message.strip())):
+                pushing = True
+                if record.get("phase") in ("building", None):
+                    record = {**record, "phase": "pushing"}
+            if message.strip():
+                tail.append(message.rstrip("\r\n"))
+            emit(record)
 
     async def cancel(self, job_id: str) -> bool:
         """Stop a running build; its ``build()`` returns status "cancelled". False if unknown."""
