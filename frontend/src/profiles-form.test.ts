@@ -627,6 +627,14 @@ describe("selection in the fragment", () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
+  it("applies a link made by jupyterhub-fancy-profiles", () => {
+    const config = { profile: "medium", image: "unlisted_choice", "image:unlisted_choice": "aa:b", size: "l", "size:unlisted_choice": "" };
+    location.hash = "#" + new URLSearchParams([["fancy-forms-config", JSON.stringify(config)]]).toString();
+    setup();
+    expect(selection()).toEqual({ profile: "medium", image: "unlisted-choice", custom: "aa:b", customShown: true, size: "l" });
+    expect(submitted).toHaveLength(0);
+  });
+
   it("lets a listed choice win over a typed value, as the server does", () => {
     location.hash = `#profile=medium&${IMAGE}=gpu&${CUSTOM}=aa:b`;
     setup();
@@ -892,6 +900,28 @@ describe("build from a repository", () => {
     expect(submitted).toHaveLength(1);
     expect(submitted[0]!.get(`${IMAGE}--build-signature`)).toBe("sig-123");
     expect(location.hash).not.toContain("hx-start"); // a reload does not start again
+  });
+
+  it("a jupyterhub-fancy-profiles link fills in the repository and ref, and neither builds nor starts", async () => {
+    const config = {
+      profile: "medium",
+      image: "--extra-selectable-item",
+      "image:unlisted_choice": "",
+      "image:binderProvider": "gh",
+      "image:binderRepo": "org/repo",
+      "image:ref": "v1.0",
+      size: "l",
+    };
+    location.hash = "#" + new URLSearchParams([["fancy-forms-config", JSON.stringify(config)]]).toString();
+    expect(setup(buildData(), { token: "t" })).toBe(true);
+    await settle();
+    expect(checkedSlug()).toBe("medium");
+    expect(entry().selected).toBe(true);
+    expect(panel().hidden).toBe(false);
+    expect([providerSelect().value, repoInput().value, refInput().value]).toEqual(["gh", "org/repo", "v1.0"]);
+    expect(byId<HTMLSelectElement>(SIZE).value).toBe("l");
+    expect(sent).toEqual([]); // nothing asked of the build service
+    expect(submitted).toHaveLength(0);
   });
 
   it("a start link opened while the page still loads starts once the page is whole", async () => {
