@@ -6,7 +6,7 @@ import pytest
 from kubespawner import KubeSpawner
 from kubespawner import spawner as kubespawner_module
 
-from hub_extensions.profiles import ProfileListError, model, normalize, resolve, visible
+from hub_extensions.profiles import ProfileListError, evaluate, model, normalize, resolve, visible
 
 pytestmark = pytest.mark.unit
 
@@ -196,15 +196,7 @@ def test_resources_are_checked_and_memory_read_like_mem_limit():
 
 
 BAD = [
-    (
-        [{"display_name": "A", "profile_option": {}}],
-        "profile_list[0].profile_option: unknown key. Did you mean 'profile_options'?",
-    ),
-    (
-        [{"display_name": "A", "profile_options": {"image": {**IMAGE_OPTION, "choises": {}}}}],
-        "profile_list[0].profile_options.image.choises: unknown key. Did you mean 'choices'?",
-    ),
-    ([{"slug": "a"}], "profile_list[0].display_name: missing."),
+    ([{"slug": "a"}], "profile_list[0].display_name: missing: KubeSpawner fails at spawn."),
     ([{"display_name": "!!!"}], "profile_list[0].slug: empty."),
     (
         [{"display_name": "A"}, {"display_name": "a"}],
@@ -213,10 +205,6 @@ BAD = [
     (
         [{"display_name": "x", "slug": "a"}, {"display_name": "y", "slug": "a--b"}],
         "profile_list[1].slug: 'a--b' and the slug 'a' of profile_list[0] would mix their form fields.",
-    ),
-    (
-        [{"display_name": "A", "default": "yes"}],
-        "profile_list[0].default: 'yes' is not True or False.",
     ),
     (
         [{"display_name": "A", "allowed_groups": "staff"}],
@@ -239,12 +227,13 @@ BAD = [
         "profile_list[0].resources.memory: '4GB' is not a memory size. Fix: write bytes",
     ),
     (
-        [{"display_name": "A", "resources": {"gpus": 1}}],
-        "profile_list[0].resources.gpus: unknown key. Did you mean 'gpu'?",
+        [{"display_name": "A", "profile_options": {"o": {}}}],
+        "profile_list[0].profile_options.o: has no choices and no enabled unlisted_choice: "
+        "KubeSpawner fails at spawn.",
     ),
     (
-        [{"display_name": "A", "profile_options": {"o": {}}}],
-        "profile_list[0].profile_options.o: has no choices and no enabled unlisted_choice.",
+        [{"display_name": "A", "profile_options": {"o": {"choices": {1: {}}}}}],
+        "profile_list[0].profile_options.o.choices[1]: a choice key must be a non-empty string",
     ),
     (
         [{"display_name": "A", "profile_options": {"profile": {"choices": {"a": {}}}}}],
@@ -276,7 +265,7 @@ BAD = [
     ),
     (
         {"gpu": {"display_nam": "GPU"}},
-        "profile_list['gpu'].display_nam: unknown key. Did you mean 'display_name'?",
+        "profile_list['gpu'].display_name: missing: KubeSpawner fails at spawn.",
     ),
 ]
 
@@ -381,12 +370,24 @@ async def test_a_callable_that_raises_or_returns_garbage_is_named():
         await resolve(garbage, FakeSpawner())
 
     def bad_item(spawner):
-        return [{"display_name": "A", "defualt": True}]
+        return [{"display_name": "A", "defualt": True}, {"slug": "b"}]
 
-    with pytest.raises(
-        ProfileListError, match=r"^profile_list \(callable .*bad_item\)\[0\]\.defualt: unknown key"
-    ):
-        await resolve(bad_item, FakeSpawner())
+    checked = await evaluate(bad_item, FakeSpawner())
+    assert [p.slug for p in checked.profiles] == ["a"]
+    assert [(p.refusal, str(p)) for p in checked.problems] == [
+        (
+            False,
+            "profile_list (callable test_a_callable_that_raises_or_returns_garbage_is_named."
+            "<locals>.bad_item)[0].defualt: not read by KubeSpawner, fancy-profiles or "
+            "hub-extensions: it has no effect. Did you mean 'default'? Fix: rename it to 'default'.",
+        ),
+        (
+            True,
+            "profile_list (callable test_a_callable_that_raises_or_returns_garbage_is_named."
+            "<locals>.bad_item)[1].display_name: missing: KubeSpawner fails at spawn. "
+            "Fix: name the profile.",
+        ),
+    ]
 
 
 GROUPED = [

@@ -10,9 +10,10 @@ from traitlets import Dict, Float, HasTraits, List, Unicode, default
 from hub_extensions.profiles import (
     ProfileListError,
     apply_overrides,
-    check_override_keys,
     normalize,
+    override_problems,
     overrides_for,
+    read,
     select,
 )
 
@@ -215,25 +216,31 @@ def test_an_async_callable_is_refused_clearly():
     )
 
 
-def test_a_key_that_is_not_an_option_is_refused():
-    with pytest.raises(
-        ProfileListError,
-        match=r"^kubespawner_override.imag: Target has no option 'imag'. Did you mean 'image'\?",
-    ):
-        apply_overrides(Target(), [{"imag": "x"}])
+def test_a_key_that_is_no_option_has_no_effect_and_spawner_parts_are_refused():
+    target = Target()
+    before = snapshot(target)
+    apply_overrides(target, [{"imag": "x", "default": True}])  # KubeSpawner: unread attributes
+    assert snapshot(target) == before
+    assert not hasattr(target, "imag")
     with pytest.raises(
         ProfileListError, match=r"^kubespawner_override\.not_an_option: Target has no option"
     ):
         apply_overrides(Target(), [{"not_an_option": "x"}])
 
 
+async def test_a_deprecated_kubespawner_name_sets_its_new_option(kubeconfig):
+    spawner = KubeSpawner(_mock=True)
+    apply_overrides(spawner, [{"image_spec": "jupyter/old-name:1"}])
+    assert spawner.image == "jupyter/old-name:1"
+
+
 def test_override_keys_are_checked_against_the_spawner_class():
-    profiles = normalize(
+    checked = read(
         [
             {"display_name": "CPU", "kubespawner_override": {"image": "a", "mem_limit": "2G"}},
             {
                 "display_name": "GPU",
-                "kubespawner_override": {"mem_limt": "4G"},
+                "kubespawner_override": {"mem_limt": "4G", "default": True},
                 "profile_options": {
                     "image": {
                         "choices": {
@@ -246,11 +253,43 @@ def test_override_keys_are_checked_against_the_spawner_class():
                     }
                 },
             },
-        ]
+            {"display_name": "Broken", "kubespawner_override": {"start": "x"}},
+        ],
+        spawner_cls=DockerSpawner,
     )
-    assert check_override_keys(profiles, DockerSpawner) == [
-        "profile_list[1].kubespawner_override.mem_limt: DockerSpawner has no option 'mem_limt'. Did you mean 'mem_limit'?",
-        "profile_list[1].profile_options.image.choices.pytorch.kubespawner_override.node_selector: DockerSpawner has no option 'node_selector'.",
-        "profile_list[1].profile_options.image.unlisted_choice.kubespawner_override.imag: DockerSpawner has no option 'imag'. Did you mean 'image'?",
+    assert [str(p) for p in checked.warnings] == [
+        "profile_list[1].kubespawner_override.mem_limt: DockerSpawner has no option 'mem_limt': "
+        "it has no effect (KubeSpawner sets it as an attribute nothing reads). Did you mean "
+        "'mem_limit'? Fix: remove it, or use the option's exact name.",
+        "profile_list[1].kubespawner_override.default: DockerSpawner has no option 'default': "
+        "inside kubespawner_override it sets nothing. Fix: move 'default' out of "
+        "kubespawner_override, next to it.",
+        "profile_list[1].profile_options.image.choices.pytorch.kubespawner_override.node_selector: "
+        "DockerSpawner has no option 'node_selector': it has no effect (KubeSpawner sets it as an "
+        "attribute nothing reads). Fix: remove it, or use the option's exact name.",
+        "profile_list[1].profile_options.image.unlisted_choice.kubespawner_override.imag: "
+        "DockerSpawner has no option 'imag': it has no effect (KubeSpawner sets it as an "
+        "attribute nothing reads). Did you mean 'image'? Fix: remove it, or use the option's "
+        "exact name.",
     ]
-    assert check_override_keys(profiles[:1], DockerSpawner) == []
+    assert [str(p) for p in checked.refusals] == [
+        "profile_list[2].kubespawner_override.start: DockerSpawner has no option 'start'; "
+        "'start' is part of the spawner itself, and setting it fails or breaks the spawn. "
+        "Fix: remove it."
+    ]
+    assert [p.slug for p in checked.profiles] == ["cpu", "gpu"]  # the broken one left out
+
+
+def test_an_async_override_callable_is_refused_when_the_list_is_read():
+    async def image(spawner):
+        return "x"
+
+    problems = override_problems("p.kubespawner_override", {"image": image}, KubeSpawner)
+    assert [(p.refusal, str(p)) for p in problems] == [
+        (
+            True,
+            "p.kubespawner_override.image: an async callable: KubeSpawner does not await "
+            "override callables and fails on the coroutine. Fix: make it a plain function "
+            "that returns the value.",
+        )
+    ]

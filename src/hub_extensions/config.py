@@ -147,15 +147,20 @@ def _extra_checks() -> list:
     from .auth.presets import check_cilogon_presets
     from .builds.config import check_builds
     from .cost.config import check_cost
-    from .profiles.checks import check_profiles
     from .usage.config import check_usage
 
-    return [check_profiles, check_cilogon_presets, check_builds, check_usage, check_cost]
+    return [check_cilogon_presets, check_builds, check_usage, check_cost]
 
 
-def check_config(config: Config) -> list[str]:
-    """Return one message per problem in the suite's sections of `config` (empty when valid)."""
-    problems: list[str] = []
+def check_config(config: Config, warnings: list[str] | None = None) -> list[str]:
+    """Return one message per problem in the suite's sections of `config` (empty when valid).
+
+    Findings that do not stop the hub (e.g. profile_list keys that have no effect) are appended
+    to `warnings` when a list is given.
+    """
+    from .profiles.checks import check_profiles
+
+    problems: list[str] = check_profiles(config, warnings)
     for check in _extra_checks():
         problems.extend(check(config))
     for cls in CONFIGURABLES:

@@ -1,17 +1,18 @@
 """KubeSpawner-compatible `profile_list` for any spawner: model, selection, overrides, page data."""
 
+from .checks import Checked, evaluate, normalize, read, resolve
 from .model import (
     Choice,
+    Groups,
     Option,
+    Problem,
     Profile,
     ProfileListError,
     Resources,
     Unlisted,
-    normalize,
-    resolve,
     visible,
 )
-from .overrides import apply_overrides, check_override_keys, overrides_for
+from .overrides import apply_overrides, override_problems, overrides_for
 from .page_data import description_html, page_data
 from .patterns import full_match, pattern_problem, substitute
 from .selection import (
@@ -27,8 +28,11 @@ from .selection import (
 
 __all__ = [
     "FORM_PROFILE",
+    "Checked",
     "Choice",
+    "Groups",
     "Option",
+    "Problem",
     "Profile",
     "ProfileListError",
     "Resources",
@@ -37,14 +41,16 @@ __all__ = [
     "Unlisted",
     "UnlistedValue",
     "apply_overrides",
-    "check_override_keys",
     "description_html",
+    "evaluate",
     "full_match",
     "normalize",
     "option_field",
+    "override_problems",
     "overrides_for",
     "page_data",
     "pattern_problem",
+    "read",
     "resolve",
     "select",
     "substitute",

@@ -10,8 +10,11 @@ anything else replaces the option. Deliberate differences:
 - the merged dict is a new value set on the trait (KubeSpawner updates the current dict in
   place): the result is the same, the trait's validation runs and no shared dict is touched;
   where a nested dict meets a non-dict, the dict replaces it (KubeSpawner raises TypeError);
-- an override key that is not a configurable trait of the target is refused (KubeSpawner sets
-  any attribute, even a method); `check_override_keys` finds these at hub start;
+- an override key that is not an option of the target is skipped (KubeSpawner sets it as an
+  attribute nothing reads), unless it is part of the spawner (a method, a property, a
+  non-config trait): that is refused, where KubeSpawner would break; deprecated names
+  (KubeSpawner's `_deprecated_traits`, e.g. `image_spec`) set their new option;
+  `override_problems` reports all of these when the list is read;
 - an override callable that returns an awaitable is refused with a clear error: KubeSpawner 7.1
   does not await it either and fails on the coroutine.
 """
@@ -24,7 +27,7 @@ from typing import Any
 
 from traitlets import HasTraits
 
-from .model import Profile, ProfileListError, did_you_mean
+from .model import Problem, ProfileListError, did_you_mean
 from .patterns import substitute
 from .selection import Selection, UnlistedValue
 
@@ -61,26 +64,120 @@ def _merged(current: dict, new: dict) -> dict:
     return merged
 
 
-def _problem(cls: type, key: str) -> str | None:
-    names = cls.class_trait_names(config=True) if issubclass(cls, HasTraits) else []
-    if key in names:
-        return None
-    return f"{cls.__name__} has no option {key!r}.{did_you_mean(key, names)}"
+#: keys of a profile or choice, written one level too deep by mistake
+_MISPLACED = (
+    "default",
+    "display_name",
+    "description",
+    "slug",
+    "allowed_groups",
+    "resources",
+    "profile_options",
+    "kubespawner_override",
+)
+
+
+def _option_names(cls: type) -> list[str]:
+    return list(cls.class_trait_names(config=True)) if issubclass(cls, HasTraits) else []
+
+
+def _alias(cls: type, key: str) -> str | None:
+    """The option a deprecated name forwards to (KubeSpawner keeps e.g. `image_spec`)."""
+    new = getattr(cls, "_deprecated_traits", {}).get(key)
+    return new[0] if isinstance(new, tuple) and new else None
+
+
+def override_problems(path: str, overrides: Any, cls: type | None) -> list[Problem]:
+    """What each override key does on `cls`: refusals (it would fail or mislead at spawn) and
+    warnings (it has no effect, or a newer name)."""
+    out = []
+    for key, value in overrides.items():
+        kpath = f"{path}.{key}"
+        if inspect.iscoroutinefunction(value):
+            out.append(
+                Problem(
+                    kpath,
+                    "an async callable: KubeSpawner does not await override "
+                    "callables and fails on the coroutine.",
+                    "make it a plain function that returns the value.",
+                    True,
+                )
+            )
+        if cls is None or not isinstance(key, str):
+            continue
+        names = _option_names(cls)
+        if key in names:
+            continue
+        where = f"{cls.__name__} has no option {key!r}"
+        if key in _MISPLACED and not hasattr(cls, key):
+            out.append(
+                Problem(
+                    kpath,
+                    f"{where}: inside kubespawner_override it sets nothing.",
+                    f"move {key!r} out of kubespawner_override, next to it.",
+                )
+            )
+        elif (new := _alias(cls, key)) is not None:
+            out.append(
+                Problem(
+                    kpath,
+                    f"a deprecated name of {new!r}; it still works.",
+                    f"rename it to {new!r}.",
+                )
+            )
+        elif hasattr(cls, key):
+            fix = f"move {key!r} out of kubespawner_override." if key in _MISPLACED else ""
+            out.append(
+                Problem(
+                    kpath,
+                    f"{where}; {key!r} is part of the spawner itself, and "
+                    "setting it fails or breaks the spawn.",
+                    fix or "remove it.",
+                    True,
+                )
+            )
+        else:
+            close = did_you_mean(key, names)
+            out.append(
+                Problem(
+                    kpath,
+                    f"{where}: it has no effect (KubeSpawner sets it as an "
+                    f"attribute nothing reads).{close}",
+                    "remove it, or use the option's exact name.",
+                )
+            )
+    return out
+
+
+def _target_key(target: HasTraits, key: str) -> str | None:
+    """The option `key` sets on `target`, or None when it has no effect there."""
+    cls = type(target)
+    if key in _option_names(cls):
+        return key
+    if (new := _alias(cls, key)) is not None:
+        return new
+    if hasattr(cls, key):
+        raise ProfileListError(
+            f"kubespawner_override.{key}",
+            f"{cls.__name__} has no option {key!r}; it is part of the spawner itself.",
+            "remove it.",
+        )
+    return None
 
 
 def apply_overrides(target: HasTraits, overrides: list[dict[str, Any]]) -> None:
     """Set each override on `target` in order (callables called with it; dicts merged)."""
     for override in overrides:
-        for key, value in override.items():
-            problem = _problem(type(target), key)
-            if problem:
-                raise ProfileListError(f"kubespawner_override.{key}", problem)
+        for raw_key, value in override.items():
+            key = _target_key(target, raw_key)
+            if key is None:
+                continue  # no effect, as in KubeSpawner (a warning at start says so)
             if callable(value):
                 value = value(target)
                 if inspect.isawaitable(value):
                     getattr(value, "close", lambda: None)()  # no "never awaited" warning
                     raise ProfileListError(
-                        f"kubespawner_override.{key}",
+                        f"kubespawner_override.{raw_key}",
                         "the callable returned an awaitable; override callables are not awaited.",
                         "make it a plain function that returns the value.",
                     )
@@ -88,22 +185,3 @@ def apply_overrides(target: HasTraits, overrides: list[dict[str, Any]]) -> None:
             if isinstance(value, dict) and isinstance(current, dict):
                 value = _merged(current, value)
             setattr(target, key, value)
-
-
-def _all_overrides(profiles: list[Profile]):
-    for profile in profiles:
-        yield profile.path, profile.kubespawner_override
-        for option in profile.options:
-            for choice in option.choices:
-                yield choice.path, choice.kubespawner_override
-            yield option.unlisted.path, option.unlisted.kubespawner_override
-
-
-def check_override_keys(profiles: list[Profile], spawner_cls: type) -> list[str]:
-    """One message per override key that `spawner_cls` has no configurable option for."""
-    return [
-        f"{path}.kubespawner_override.{key}: {problem}"
-        for path, overrides in _all_overrides(profiles)
-        for key in overrides
-        if (problem := _problem(spawner_cls, key))
-    ]
