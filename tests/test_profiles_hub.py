@@ -165,7 +165,7 @@ def test_submitting_the_form_starts_a_server_with_the_chosen_overrides(hub):
     assert '<option value="vanilla" selected>' in html
 
 
-def test_an_unlisted_value_is_substituted_into_the_override(hub):
+def test_an_unlisted_value_is_substituted_and_a_later_listed_pick_replaces_it(hub):
     session = hub.login("cat")
     r = post_form(
         hub,
@@ -184,6 +184,23 @@ def test_an_unlisted_value_is_substituted_into_the_override(hub):
     html = session.get(hub.hub_url("spawn"), timeout=30).text
     assert '<option value="unlisted-choice" selected>' in html
     assert 'value="pistachio"' in html
+    # second visit: without JavaScript the browser posts the listed pick and the pre-filled
+    # "Other..." text; the pick starts, and the hub keeps only what was applied
+    fields = {
+        "profile": "custom",
+        "profile-option-custom--flavour": "vanilla",
+        "profile-option-custom--flavour--unlisted-choice": "pistachio",
+    }
+    assert post_form(hub, session, fields).status_code == 302
+    hub.spawn_wait(api, "cat")
+    assert server_env(hub, "cat")["HX_FLAVOUR"] == "vanilla"
+    server = api.get(hub.hub_url("api/users/cat"), timeout=10).json()["servers"][""]
+    assert server["user_options"] == {"profile": "custom", "flavour": "vanilla"}
+    hub.stop_server(api, "cat")
+    html = session.get(hub.hub_url("spawn"), timeout=30).text
+    assert '<option value="vanilla" selected>' in html
+    assert 'name="profile-option-custom--flavour--unlisted-choice"' in html
+    assert 'value="pistachio"' not in html  # nothing left over to post next time
 
 
 def test_an_invalid_unlisted_value_is_refused_with_a_message_and_nothing_starts(hub):

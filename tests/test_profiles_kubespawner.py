@@ -172,8 +172,10 @@ LISTED = {"profile": "data-science-gpu", "image": "torch", "memory": "8"}
 
 
 async def start_like_jupyterhub(spawner, user_options):
-    """JupyterHub 6.1's User.spawn: set user_options, run the apply hook, then start()
-    (whose first step in KubeSpawner is load_user_options); the pod manifest it would create."""
+    """JupyterHub 6.1's User.spawn: store and set user_options, run the apply hook, then start()
+    (whose first step in KubeSpawner is load_user_options); the pod manifest it would create.
+    The database row is a stand-in with the one column read here."""
+    spawner.orm_spawner = SimpleNamespace(server=None, name="", user_options=user_options)
     spawner.user_options = user_options
     await spawner._run_apply_user_options(spawner.user_options)
     await spawner.load_user_options()
@@ -209,7 +211,8 @@ async def test_second_visit_a_listed_choice_beats_the_leftover_other_value(lefto
     }  # fmt: skip
     pod = await start_like_jupyterhub(ours, sent)
     assert pod["spec"]["containers"][0]["image"] == "pytorch/pytorch:2.5"  # ...the pick wins
-    assert ours.user_options == LISTED  # stored and echoed back: nothing stale
+    assert ours.user_options == LISTED  # echoed back and stored: nothing stale
+    assert ours.orm_spawner.user_options == LISTED
 
     # KubeSpawner's own form, for the same pick, posts only the select (its script removes
     # the hidden input's name): the same pod
