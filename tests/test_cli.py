@@ -99,3 +99,61 @@ def test_configuration_reference_in_docs_is_current():
     assert (ROOT / "docs" / "configuration.md").read_text() == generated, (
         "docs/configuration.md is stale: hub-extensions config-reference > docs/configuration.md"
     )
+
+
+Z2JH_LIST = """
+c = get_config()
+c.JupyterHub.spawner_class = "profiles-kubernetes"
+c.ProfilesKubeSpawner.profile_list = [
+    {"display_name": "Python", "slug": "python", "kubespawner_override": {"default": True},
+     "profile_options": {"image": {"display_name": "Image", "choices": {
+         "py": {"display_name": "Pangeo", "slug": "pangeo",
+                "kubespawner_override": {"image": "pangeo/pangeo-notebook:2024.01.01"}}},
+         "unlisted_choice": {"enabled": True, "description": "Any image",
+                             "kubespawner_override": {"image": "{value}"}}}}},
+]
+"""
+
+
+def test_check_config_warns_and_strict_fails_on_warnings(tmp_path):
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(Z2JH_LIST)
+    result = cli("check-config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("hub-extensions options are valid (3 warning(s))")
+    warnings = result.stderr.strip().splitlines()
+    assert [w.split(":", 2)[1] for w in warnings] == [
+        " ProfilesKubeSpawner.profile_list[0].kubespawner_override.default",
+        " ProfilesKubeSpawner.profile_list[0].profile_options.image.choices.py.slug",
+        " ProfilesKubeSpawner.profile_list[0].profile_options.image.unlisted_choice.description",
+    ]
+    assert all(w.startswith("warning: ") and " Fix: " in w for w in warnings)
+
+    strict = cli("check-config", "--strict", str(config))
+    assert strict.returncode == 1
+    assert strict.stdout == ""
+    assert [w.replace("error: ", "warning: ", 1) for w in strict.stderr.strip().splitlines()] == (
+        warnings
+    )
+
+
+def test_check_config_reports_every_refusal_at_once(tmp_path):
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(
+        "c = get_config()\n"
+        "c.JupyterHub.spawner_class = 'profiles-kubernetes'\n"
+        "c.ProfilesKubeSpawner.profile_list = [\n"
+        "    {'slug': 'no-name'},\n"
+        "    {'display_name': 'A', 'profile_options': {'o': {}}},\n"
+        "    {'display_name': 'B', 'kubespawner_override': {'start': 1}},\n"
+        "    {'display_name': 'b'},\n"
+        "]\n"
+    )
+    result = cli("check-config", str(config))
+    assert result.returncode == 1
+    assert [line.split(":", 1)[0] for line in result.stderr.strip().splitlines()] == [
+        "ProfilesKubeSpawner.profile_list[0].display_name",
+        "ProfilesKubeSpawner.profile_list[1].profile_options.o",
+        "ProfilesKubeSpawner.profile_list[2].kubespawner_override.start",
+        "ProfilesKubeSpawner.profile_list[3].slug",
+    ]

@@ -45,12 +45,17 @@ def _check_config(args: argparse.Namespace) -> int:
         print(f"hub-extensions check-config: {path} does not exist", file=sys.stderr)
         return 2
     config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
-    problems = check_config(config)
+    warnings: list[str] = []
+    problems = check_config(config, warnings)
     for problem in problems:
         print(problem, file=sys.stderr)
-    if not problems:
-        print(f"{path}: hub-extensions options are valid")
-    return 1 if problems else 0
+    for warning in warnings:
+        print(f"{'error' if args.strict else 'warning'}: {warning}", file=sys.stderr)
+    failed = bool(problems) or (args.strict and bool(warnings))
+    if not failed:
+        note = f" ({len(warnings)} warning(s))" if warnings else ""
+        print(f"{path}: hub-extensions options are valid{note}")
+    return 1 if failed else 0
 
 
 def _base_url(value: str) -> str:
@@ -94,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check-config", help="check the hub-extensions options of a config file")
     check.add_argument("file", nargs="?", help="jupyterhub_config.py")
     check.add_argument("--help-all", action="store_true", help="list every option with its help")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (keys with no effect, several defaults, deprecated names)",
+    )
     check.set_defaults(func=_check_config)
 
     ref = sub.add_parser("config-reference", help="print the configuration reference (Markdown)")

@@ -10,7 +10,7 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import LazyConfigValue
 
-from .config import CONFIGURABLES, check_config, load
+from .config import CONFIG_PROBLEMS, CONFIGURABLES, check_config, load, problems_path
 from .usage.config import default_db_url
 
 HERE = Path(__file__).resolve().parent
@@ -24,6 +24,8 @@ SERVICE_CONFIG_ENV = "HUB_EXTENSIONS_SERVICE_CONFIG"
 USAGE_READ_SCOPE = "custom:hub-extensions:usage:read"
 #: The ledger URL the hub uses when Usage.db_url is empty, computed in the hub (its db_url, cwd).
 USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
+#: The file through which the hub shares configuration warnings with the service's admin page.
+CONFIG_PROBLEMS_ENV = "HUB_EXTENSIONS_CONFIG_PROBLEMS_FILE"
 
 log = logging.getLogger("hub_extensions")
 
@@ -68,7 +70,8 @@ def _initializing_hub():
 
 def finalize(app, config: Config) -> None:
     """Check the suite's options and add its wiring to the hub's final config."""
-    problems = check_config(config)
+    warnings: list[str] = []
+    problems = check_config(config, warnings)
     additions = None
     if not problems:
         try:
@@ -76,8 +79,13 @@ def finalize(app, config: Config) -> None:
         except ValueError as err:
             problems = [str(err)]
     if problems:
-        app.log.critical(format_problems(problems))
+        app.log.critical(format_problems(problems, warnings))
         app.exit(1)
+    if warnings:
+        app.log.warning(format_warnings(warnings))
+    hub = config.JupyterHub if "JupyterHub" in config else Config()
+    hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
+    CONFIG_PROBLEMS.start(problems_path(hub_db_url), warnings)
     app.update_config(additions)
     options = load(config)
     app.log.info("hub-extensions: service %r at %s", options.service_name, options.service_url)
@@ -105,9 +113,19 @@ def service_config(config: Config) -> dict:
     return out
 
 
-def format_problems(problems: list[str]) -> str:
+def format_problems(problems: list[str], warnings: list[str] | None = None) -> str:
     lines = "\n".join(f"  - {p}" for p in problems)
-    return f"hub-extensions: invalid configuration, the hub will not start:\n{lines}"
+    text = f"hub-extensions: invalid configuration, the hub will not start:\n{lines}"
+    return text + ("\n" + format_warnings(warnings) if warnings else "")
+
+
+def format_warnings(warnings: list[str]) -> str:
+    lines = "\n".join(f"  - {w}" for w in warnings)
+    return (
+        f"hub-extensions: {len(warnings)} configuration warning(s); the hub starts, these have "
+        "no effect or a better spelling (`hub-extensions check-config --strict` fails on them; "
+        f"admins also see them on the service's home page):\n{lines}"
+    )
 
 
 def _hub_version() -> tuple[int, ...]:
@@ -222,3 +240,4 @@ def wire_usage_access(hub: Config, service: dict, additions: Config) -> None:
     service["oauth_client_allowed_scopes"] = [USAGE_READ_SCOPE]
     hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
     service["environment"][USAGE_DB_URL_ENV] = default_db_url(hub_db_url)
+    service["environment"][CONFIG_PROBLEMS_ENV] = str(problems_path(hub_db_url))

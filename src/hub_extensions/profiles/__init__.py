@@ -10,6 +10,7 @@ from .model import (
     ProfileListError,
     Resources,
     Unlisted,
+    github_teams,
     visible,
 )
 from .overrides import apply_overrides, override_problems, overrides_for
@@ -44,6 +45,7 @@ __all__ = [
     "description_html",
     "evaluate",
     "full_match",
+    "github_teams",
     "normalize",
     "option_field",
     "override_problems",

@@ -217,3 +217,16 @@ def __getattr__(name: str):
 
         return getattr(checks, name)
     raise AttributeError(name)
+
+
+def github_teams(spawner: Any, auth_state: dict | None) -> list[str]:
+    """GitHub teams as `org:team-slug` names, from oauthenticator's GitHubOAuthenticator
+    auth_state (`teams`, filled when `populate_teams_in_auth_state` is on): a ready-made
+    `groups_from_auth_state`. The same spelling as its `allowed_organizations`."""
+    teams = (auth_state or {}).get("teams") or []
+    return [
+        f"{t['organization']['login']}:{t['slug']}"
+        for t in teams
+        if isinstance(t, dict) and isinstance(t.get("organization"), dict)
+        and t["organization"].get("login") and t.get("slug")
+    ]  # fmt: skip

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import TYPE_CHECKING, Any
 
 from tornado import web
-from traitlets import Callable, Dict, HasTraits, List, Union, default
+from traitlets import Bool, Callable, Dict, HasTraits, List, Union, default
 
+from ..config import CONFIG_PROBLEMS
 from ..config import load as load_options
+from .checks import callable_root, evaluate
 from .form import render_form
-from .model import ProfileListError, resolve, visible
+from .model import Groups, Problem, ProfileListError, visible
 from .overrides import apply_overrides, overrides_for
 from .page_data import page_data
 from .selection import SelectionError, as_user_options, select, user_options_from_form
@@ -41,7 +44,11 @@ see and can choose it) and `resources` (`{"cpu": 2, "memory": "4G", "gpu": 1,
          "kubespawner_override": {"image": "pytorch:2"}},
     ]
 
-Override keys that the spawner does not have stop the hub at start, naming the key.
+Compatibility (docs/profiles.md): every list KubeSpawner 7.1 launches is accepted; keys with
+no effect are warnings (logged at start, shown to admins on the service's home page, errors
+under `hub-extensions check-config --strict`); what would fail or mislead at spawn stops the
+hub at start, every such problem listed. A callable's result is checked the first time it is
+evaluated for a user: its broken profiles are withheld from that user, the rest are offered.
 """
 
 
@@ -72,12 +79,70 @@ class ProfilesMixin(HasTraits):
     def _hx_apply_user_options_default(self):
         return _apply_user_options
 
-    def hx_groups(self) -> set[str]:
-        return {group.name for group in self.user.groups}
+    allowed_groups_ignore_case = Bool(
+        False,
+        help="""
+        Match `allowed_groups` in `profile_list` without regard to case (`Staff` allows members
+        of `staff`). Default: False, an exact match, as JupyterHub's group names are.
+        """,
+    ).tag(config=True)
+
+    groups_from_auth_state = Callable(
+        None,
+        allow_none=True,
+        help="""
+        A function `(spawner, auth_state) -> iterable of group names` (may be async) whose
+        names count as the user's groups for `allowed_groups`, besides their JupyterHub
+        groups. `auth_state` is the authenticator's (None unless
+        `Authenticator.enable_auth_state`). For GitHub teams as `org:team-slug` names, set
+        `hub_extensions.profiles.github_teams` (needs
+        `GitHubOAuthenticator.populate_teams_in_auth_state = True`). Default: None.
+        """,
+    ).tag(config=True)
+
+    #: names `groups_from_auth_state` gave at the last `hx_all_profiles`
+    hx_extra_groups: frozenset[str] = frozenset()
+
+    def hx_groups(self) -> Groups:
+        """The user's groups for `allowed_groups` (the hook's, as of `hx_all_profiles`)."""
+        names = {group.name for group in self.user.groups} | self.hx_extra_groups
+        return Groups(names, ignore_case=self.allowed_groups_ignore_case)
+
+    async def hx_load_groups(self) -> None:
+        hook = self.groups_from_auth_state
+        if hook is None:
+            return
+        try:
+            extra = hook(self, await self.user.get_auth_state())
+            if inspect.isawaitable(extra):
+                extra = await extra
+            names = frozenset(extra or ())
+            if not all(isinstance(n, str) for n in names):
+                raise TypeError(f"returned {sorted(map(repr, names))}, not group names")
+        except Exception as err:
+            problem = Problem(
+                f"{type(self).__name__}.groups_from_auth_state",
+                f"failed: {type(err).__name__}: {err}; no extra groups were added.",
+                "make it return a list of group names.",
+            )
+            CONFIG_PROBLEMS.report([problem], f"groups of {self.user.name}")
+            names = frozenset()
+        self.hx_extra_groups = names
 
     async def hx_all_profiles(self):
-        """Every profile, resolved for this spawner (callables called)."""
-        return await resolve(self.profile_list, self)
+        """Every usable profile for this spawner (a callable is called and checked; broken
+        profiles are withheld and reported once, in the log and on the admin's page)."""
+        await self.hx_load_groups()
+        value = self.profile_list
+        try:
+            checked = await evaluate(value, self)
+        except ProfileListError as err:
+            if callable(value):
+                CONFIG_PROBLEMS.report(list(err.problems), "profile_list")
+            raise
+        if callable(value) and checked.problems:
+            CONFIG_PROBLEMS.report(checked.problems, callable_root(value))
+        return checked.profiles
 
     async def hx_profiles(self):
         """The profiles this spawner's user may see and choose."""
@@ -109,8 +174,7 @@ def _service_prefix(spawner) -> str:
 async def _render_options_form(spawner) -> str:
     try:
         profiles = await spawner.hx_profiles()
-    except ProfileListError:
-        log.exception("profile_list for %s could not be loaded", spawner._log_name)
+    except ProfileListError:  # reported once, in the log and on the admin's page
         return (
             '<div class="alert alert-danger" role="alert">The list of environments could not '
             "be loaded. The hub's admin finds the cause in the hub's log.</div>"
