@@ -6,7 +6,8 @@ checked through the server process's environment. DockerSpawner: test_profiles_d
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import json
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -107,6 +108,11 @@ def test_an_invalid_custom_value_is_refused_in_the_page_and_nothing_starts(brows
     assert form_value(page, "profile") == "custom"
     assert form_value(page, "profile-option-custom--flavour--unlisted-choice") == "pistachio"
     expect(page.locator(UNLISTED)).to_be_visible()
+    # picking a listed choice now: the pre-filled value is hidden and not posted
+    page.select_option("#profile-option-custom--flavour", "vanilla")
+    expect(page.locator(UNLISTED)).to_be_hidden()
+    assert form_value(page, "profile-option-custom--flavour") == "vanilla"
+    assert form_value(page, "profile-option-custom--flavour--unlisted-choice") is None
     assert errors.page == []
     page.context.close()
 
@@ -127,6 +133,18 @@ def test_copied_links_reproduce_the_choice_and_the_second_one_starts(browser, hu
     assert form_value(other, "profile") == "custom"
     assert form_value(other, "profile-option-custom--flavour") == "vanilla"
     assert urlsplit(other.url).path == "/jh/hub/spawn"  # filled in, not started
+    # a link jupyterhub-fancy-profiles made (through its login redirect) fills in the form too
+    config = json.dumps({"profile": "custom", "flavour": "unlisted_choice",
+                         "flavour:unlisted_choice": "lemon"})  # fmt: skip
+    # as fancy-profiles writes it: login?next=/hub/spawn%23 + the URL-encoded parameter
+    other.goto(
+        hub.hub_url("login?next=/jh/hub/spawn%23" + urlencode({"fancy-forms-config": config}))
+    )
+    other.wait_for_url("**/jh/hub/spawn#fancy-forms-config=*")
+    assert form_value(other, "profile") == "custom"
+    assert form_value(other, "profile-option-custom--flavour") == "unlisted-choice"
+    assert form_value(other, "profile-option-custom--flavour--unlisted-choice") == "lemon"
+    assert urlsplit(other.url).path == "/jh/hub/spawn"
     other.context.close()
 
     page.get_by_role("button", name="Copy link that starts right away").click()
