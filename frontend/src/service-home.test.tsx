@@ -146,3 +146,52 @@ describe("mount", () => {
     expect(fetchMock).not.toHaveBeenCalled();
   });
 });
+
+describe("Configuration section", () => {
+  const admin: HealthResponse = { ...HEALTH, user: { name: "root", admin: true } };
+
+  function routes(problems: unknown, health: HealthResponse) {
+    return vi.fn<typeof fetch>(async (input) =>
+      String(input).endsWith("api/health") ? jsonResponse(health) : jsonResponse(problems),
+    );
+  }
+
+  it("lists the hub's warnings and withheld profiles for admins", async () => {
+    const fetchMock = routes(
+      {
+        available: true,
+        started: "2026-01-01T00:00:00+00:00",
+        warnings: ["profile_list[0].profile_options.image.choices.py.slug: 'x' is not read. Fix: remove slug."],
+        runtime: [{ message: "profile_list (callable f)[1].display_name: missing.", refused: true, seen: "" }],
+      },
+      admin,
+    );
+    vi.stubGlobal("fetch", fetchMock);
+    render(<ServiceHome config={CONFIG} />, container);
+
+    await vi.waitFor(() => expect(container.querySelectorAll("li").length).toBe(2));
+    expect(container.querySelector("h3")?.textContent).toBe("Configuration");
+    const items = [...container.querySelectorAll("li")].map((li) => li.textContent);
+    expect(items[0]).toContain("warning");
+    expect(items[0]).toContain("choices.py.slug");
+    expect(items[1]).toContain("withheld");
+    expect(fetchMock.mock.calls[1]?.[0]).toBe("/prefix/services/hub-extensions/api/config-problems");
+  });
+
+  it("says when there is nothing to fix", async () => {
+    vi.stubGlobal("fetch", routes({ available: true, warnings: [], runtime: [] }, admin));
+    render(<ServiceHome config={CONFIG} />, container);
+    await vi.waitFor(() =>
+      expect(container.textContent).toContain("No configuration warnings."),
+    );
+  });
+
+  it("is not shown to users, nor asked for", async () => {
+    const fetchMock = routes({ available: true, warnings: ["secret"], runtime: [] }, HEALTH);
+    vi.stubGlobal("fetch", fetchMock);
+    render(<ServiceHome config={CONFIG} />, container);
+    await vi.waitFor(() => expect(field(container, "Signed in as")).toBe("alice"));
+    expect(container.textContent).not.toContain("Configuration");
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+});

@@ -5,7 +5,8 @@
  *   <div id="hub-extensions-home" data-service-prefix="..." data-hub-prefix="..."
  *        data-xsrf-token="..."></div>
  * and loads this module; it mounts a status card that calls
- * `{service-prefix}api/health`. Styling is Bootstrap 5 classes only (the page
+ * `{service-prefix}api/health`; for admins, a "Configuration" section lists the
+ * warnings from `{service-prefix}api/config-problems` (users see nothing). Styling is Bootstrap 5 classes only (the page
  * already loads JupyterHub's Bootstrap CSS), so data-bs-theme dark mode works.
  */
 import { render, type ComponentChildren } from "preact";
@@ -21,6 +22,15 @@ export interface HealthResponse {
   version: string;
   hub: { reachable: boolean };
   user: { name: string; admin: boolean } | null;
+}
+
+/** JSON returned by GET {service-prefix}api/config-problems (admins only). */
+export interface ConfigProblemsResponse {
+  available: boolean;
+  message?: string;
+  started?: string;
+  warnings: string[];
+  runtime: { message: string; refused: boolean; seen: string }[];
 }
 
 type State =
@@ -106,6 +116,92 @@ function HealthDetails({ health, hubPrefix }: { health: HealthResponse; hubPrefi
   );
 }
 
+type ProblemsState =
+  | { kind: "loading" }
+  | { kind: "error"; message: string }
+  | { kind: "ready"; problems: ConfigProblemsResponse };
+
+function ProblemList({ items }: { items: { text: string; refused?: boolean }[] }) {
+  return (
+    <ul class="list-group mb-2">
+      {items.map((item) => (
+        <li class="list-group-item text-body bg-body">
+          <span class={`badge me-2 ${item.refused ? "text-bg-danger" : "text-bg-warning"}`}>
+            {item.refused ? "withheld" : "warning"}
+          </span>
+          <code class="text-body text-break">{item.text}</code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The admin's view of the hub's configuration checks (its warnings and spawn-time problems). */
+export function ConfigurationSection({ config }: { config: PageConfig }) {
+  const [state, setState] = useState<ProblemsState>({ kind: "loading" });
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchJson<ConfigProblemsResponse>(joinUrl(config.servicePrefix, "api/config-problems"), {
+      signal: controller.signal,
+      xsrfToken: config.xsrfToken,
+    }).then(
+      (problems) => {
+        if (!controller.signal.aborted) setState({ kind: "ready", problems });
+      },
+      (err: unknown) => {
+        if (!controller.signal.aborted) setState({ kind: "error", message: errorText(err) });
+      },
+    );
+    return () => controller.abort();
+  }, [config.servicePrefix]);
+
+  let body;
+  if (state.kind === "loading") {
+    body = <p class="mb-0 text-body-secondary">Loading the configuration checks…</p>;
+  } else if (state.kind === "error") {
+    body = (
+      <div class="alert alert-danger mb-0" role="alert">
+        Could not load the configuration checks. {state.message}
+      </div>
+    );
+  } else if (!state.problems.available) {
+    body = <p class="mb-0">{state.problems.message}</p>;
+  } else {
+    const { warnings, runtime } = state.problems;
+    body = (
+      <>
+        {warnings.length === 0 && runtime.length === 0 ? (
+          <p class="mb-0">No configuration warnings.</p>
+        ) : null}
+        {warnings.length > 0 ? (
+          <>
+            <h4 class="h6">Warnings at hub start ({warnings.length})</h4>
+            <ProblemList items={warnings.map((text) => ({ text }))} />
+          </>
+        ) : null}
+        {runtime.length > 0 ? (
+          <>
+            <h4 class="h6">Found when a profile list was evaluated for a user ({runtime.length})</h4>
+            <ProblemList items={runtime.map((r) => ({ text: r.message, refused: r.refused }))} />
+          </>
+        ) : null}
+        <p class="small text-body-secondary mb-0">
+          Each line names the setting and its fix. <code>hub-extensions check-config --strict</code>{" "}
+          fails on warnings.
+        </p>
+      </>
+    );
+  }
+  return (
+    <section class="mt-3" aria-labelledby="hub-extensions-configuration-title">
+      <h3 id="hub-extensions-configuration-title" class="h6 text-uppercase text-body-secondary">
+        Configuration
+      </h3>
+      {body}
+    </section>
+  );
+}
+
 /** Status card for the service home page. */
 export function ServiceHome({ config }: { config: PageConfig }) {
   const [state, setState] = useState<State>({ kind: "loading" });
@@ -146,6 +242,7 @@ export function ServiceHome({ config }: { config: PageConfig }) {
       return (
         <Card>
           <HealthDetails health={state.health} hubPrefix={config.hubPrefix} />
+          {state.health.user?.admin ? <ConfigurationSection config={config} /> : null}
         </Card>
       );
   }

@@ -19,7 +19,7 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from .._version import __version__
 from ..config import HubExtensions, check_config, load
-from ..wiring import SERVICE_CONFIG_ENV, USAGE_DB_URL_ENV, format_problems
+from ..wiring import CONFIG_PROBLEMS_ENV, SERVICE_CONFIG_ENV, USAGE_DB_URL_ENV, format_problems
 from . import builds_handlers, cost_handlers, handlers, usage_handlers
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
 
@@ -34,6 +34,7 @@ def make_app(ctx: ServiceContext) -> web.Application:
         (prefix, handlers.HomeHandler, kw),
         (prefix + "oauth_callback", handlers.OAuthCallbackHandler, kw),
         (prefix + "api/health", handlers.HealthHandler, kw),
+        (prefix + "api/config-problems", handlers.ConfigProblemsHandler, kw),
         (prefix + r"build/(gh|gl|git)/(.+)", builds_handlers.BuildHandler, kw),
         (prefix + "api/repoproviders", builds_handlers.ProvidersHandler, kw),
         (prefix + "api/builds", builds_handlers.BuildsHandler, kw),
@@ -94,6 +95,8 @@ def build_context(options: HubExtensions, config: Config, env=os.environ) -> Ser
     from ..cost.config import Cost
 
     ctx.cost = Cost(config=config)
+    problems_file = env.get(CONFIG_PROBLEMS_ENV)
+    ctx.config_problems_path = Path(problems_file) if problems_file else None
     return ctx
 
 

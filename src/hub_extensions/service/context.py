@@ -62,6 +62,8 @@ class ServiceContext:
     builds: Any = None  # a BuildsContext when builds are available
     usage: Any = None  # a UsageStore: read access to the activity ledger
     cost: Any = None  # the Cost options (price table, budgets); `.enabled` when there are prices
+    #: the file where the hub shares configuration warnings (see config.ConfigProblems)
+    config_problems_path: Path | None = None
     http: AsyncHTTPClient = field(default_factory=AsyncHTTPClient)
     hub_status_ttl: float = 10.0
     _hub_status: tuple[float, dict] | None = None

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
+from ..config import ConfigProblems
 from .context import ServiceContext
 
 
@@ -87,6 +88,41 @@ class HealthHandler(APIHandler):
                 "user": {"name": user["name"], "admin": bool(user.get("admin"))},
             }
         )
+
+
+class ConfigProblemsHandler(APIHandler):
+    """Admins only: the configuration warnings the hub found at start, and the problems it
+    found since in callable profile lists (shared through `config.ConfigProblems`' file)."""
+
+    @web.authenticated
+    def get(self) -> None:
+        if not self.current_user_model.get("admin"):
+            raise web.HTTPError(403, "Only the hub's admins see its configuration problems.")
+        path = self.ctx.config_problems_path
+        data = ConfigProblems.load(path) if path is not None else None
+        if data is None:
+            self.finish(
+                {
+                    "available": False,
+                    "message": "The hub has not shared its configuration checks (yet): "
+                    "its log has them.",
+                    "warnings": [],
+                    "runtime": [],
+                }
+            )
+            return
+        self.finish(
+            {
+                "available": True,
+                "started": data.get("started", ""),
+                "warnings": [str(w) for w in data.get("warnings", [])],
+                "runtime": [
+                    {"message": str(r.get("message", "")), "refused": bool(r.get("refused")),
+                     "seen": str(r.get("seen", ""))}
+                    for r in data.get("runtime", []) if isinstance(r, dict)
+                ],
+            }
+        )  # fmt: skip
 
 
 class HomeHandler(BaseHandler):
