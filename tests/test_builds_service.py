@@ -1,13 +1,16 @@
 """Builds through the real stack: the service's BinderHub-style endpoint behind the proxy,
 a git daemon serving a Dockerfile repository, repo2docker, the local registry.
 
-Not covered yet: launching the built image from the form with its signature (the spawner side
-of issue 4) and the remote BinderHub executor.
+The service streams with 0.5 s keepalives here (`Builds.keepalive_interval`), so that a
+build of a few seconds outlasts several of them. Not covered here: the remote BinderHub executor
+(test_builds_binderhub.py), the comparison with BinderHub's recorded streams
+(test_builds_protocol.py).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from urllib.parse import quote
 
 import docker
@@ -43,11 +46,15 @@ def stack(docker_engine, base_image, registry, tmp_path_factory):
     )
     make_repo(tmp / "repos" / "slow", {"Dockerfile": f"FROM {base_image}\nRUN sleep 120\n"})
     make_repo(tmp / "repos" / "twice", {"Dockerfile": f"FROM {base_image}\nRUN sleep 3\n"})
+    # several keepalive intervals without output; the echo keeps BuildKit's cache from it
+    long_step = f"RUN sleep 4 && echo {uuid.uuid4().hex}"
+    make_repo(tmp / "repos" / "long", {"Dockerfile": f"FROM {base_image}\n{long_step}\n"})
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
     extra = tmp / "builds.py"
     extra.write_text(
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         f"c.Builds.registry = {registry.host!r}\n"
+        "c.Builds.keepalive_interval = 0.5\n"
     )
     demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra)).start()
     yield demo, daemon, registry
@@ -60,12 +67,18 @@ def build_url(demo, daemon, repo="hello", ref="HEAD"):
 
 
 def stream(url, token):
+    return stream_lines(url, token)[0]
+
+
+def stream_lines(url, token):
+    """(events, the raw lines: events and ':keepalive' comments as they came)."""
     with requests.get(
         url, headers={"Authorization": f"token {token}"}, stream=True, timeout=300
     ) as r:
         assert r.status_code == 200, r.text
-        assert r.headers["Content-Type"].startswith("text/event-stream")
-        return list(parse_sse(r.iter_lines()))
+        assert r.headers["Content-Type"] == "text/event-stream"
+        lines = list(r.iter_lines(decode_unicode=True))
+    return list(parse_sse(lines)), lines
 
 
 def test_a_build_streams_its_phases_pushes_and_is_signed_then_hits_the_cache(stack):
@@ -74,13 +87,16 @@ def test_a_build_streams_its_phases_pushes_and_is_signed_then_hits_the_cache(sta
     events = stream(build_url(demo, daemon), token)
     phases = [e.phase for e in events]
     assert phases[0] == "waiting"
-    assert "Resolved HEAD to" in events[0].message
-    assert phases[-2:] == ["built", "ready"]
+    assert events[0].message == "Waiting for build to start...\n"
+    assert phases[-1] == "ready"
+    assert "built" not in phases  # BinderHub's build-only streams have none
     assert "building" in phases
     assert "pushing" in phases
-    assert phases.index("building") < phases.index("pushing") < phases.index("built")
+    assert phases.index("building") < phases.index("pushing") < phases.index("ready")
     ready = events[-1]
+    assert ready.message == "Done! Image built\n"
     image = ready.image_name
+    assert events[0].image_name == image  # the first event names the image the build makes
     assert image.startswith(f"{registry.host}/hub-extensions-builds/")
     repo, tag = image[len(registry.host) + 1 :].rsplit(":", 1)
     assert manifest_exists(registry.host, repo, tag)
@@ -89,7 +105,7 @@ def test_a_build_streams_its_phases_pushes_and_is_signed_then_hits_the_cache(sta
     assert ready.extra["cacheHit"] is False
 
     again = stream(build_url(demo, daemon), token)  # same commit: the image exists
-    assert [e.phase for e in again] == ["waiting", "ready"]
+    assert [(e.phase, e.message) for e in again] == [("ready", "Done! Found built image\n")]
     assert again[-1].extra["cacheHit"] is True
     assert again[-1].image_name == image
     other = demo.token(demo.login("bo"), "bo")
@@ -98,21 +114,39 @@ def test_a_build_streams_its_phases_pushes_and_is_signed_then_hits_the_cache(sta
     assert theirs.extra["signature"] != ready.extra["signature"]
 
 
-def test_bad_specs_get_400_with_the_field_named(stack):
+def test_bad_specs_get_one_failed_event_with_binderhubs_message_or_the_field_named(stack):
     demo, daemon, _ = stack
-    headers = {"Authorization": f"token {demo.token(demo.login('cy'), 'cy')}"}
+    token = demo.token(demo.login("cy"), "cy")
+    spec = f"git:{quote(daemon.repo_url('hello'), safe='')}"
+    missing = f"git:{quote(daemon.repo_url('missing'), safe='')}"
     cases = {
-        build_url(demo, daemon, ref="no-such-branch"): "ref",
-        build_url(demo, daemon, repo="missing"): "repo",
-        demo.service_url(
-            "build/git/" + quote("ext::sh -c touch% /tmp/pwned", safe="") + "/HEAD"
-        ): "repo",
-        build_url(demo, daemon, ref="--upload-pack=touch"): "ref",
+        build_url(demo, daemon, ref="no-such-branch"): (
+            "ref",
+            f"Could not resolve ref for {spec}/no-such-branch. "
+            "Double check your URL and that your repo is public.\n",
+        ),
+        build_url(demo, daemon, repo="missing"): (
+            "repo",
+            f"Error resolving ref for {missing}/HEAD: Unable to run git ls-remote to get the "
+            "`resolved_ref`: fatal: remote error: no such repository: /missing\n",
+        ),
+        demo.service_url("build/git/" + quote("ext::sh -c touch% /tmp/pwned", safe="") + "/HEAD"): (
+            "repo",
+            "repo: 'ext::sh -c touch% /tmp/pwned' contains whitespace",
+        ),
+        build_url(demo, daemon, ref="--upload-pack=touch"): ("ref", "ref: '--upload-pack"),
     }
-    for url, field in cases.items():
-        r = requests.get(url, headers=headers, timeout=60)
-        assert r.status_code == 400, (url, r.text)
-        assert r.json()["message"].startswith(f"{field}:"), r.json()
+    for url, (field, message) in cases.items():
+        [event] = stream(url, token)  # HTTP 200, text/event-stream, as BinderHub answers
+        assert event.phase == "failed"
+        assert event.message.startswith(message), (url, event.message)
+        assert event.extra["field"] == field
+    # a request without a token: BinderHub's send_error shape, with the status
+    r = requests.get(build_url(demo, daemon), timeout=30)
+    assert r.status_code == 200
+    [event] = list(parse_sse(r.iter_lines()))
+    assert (event.phase, event.extra["status_code"]) == ("failed", 403)
+    assert event.message.startswith("Not authenticated")
 
 
 def test_users_see_their_own_builds_and_admins_see_all(stack):
@@ -124,7 +158,7 @@ def test_users_see_their_own_builds_and_admins_see_all(stack):
     assert all(b["user"] == "dee" or b["status"] for b in builds)
     assert builds[0]["repository"] == daemon.repo_url("hello")
     log = mine.get(demo.service_url(f"api/builds/{builds[0]['id']}"), timeout=10).json()["log"]
-    assert log[-1].startswith("Found built image")
+    assert log[-1] in ("Done! Found built image\n", "Done! Image built\n")
     stranger = demo.api(demo.token(demo.login("eli"), "eli"))
     assert stranger.get(demo.service_url("api/builds"), timeout=10).json()["builds"] == []
     assert (
@@ -175,8 +209,13 @@ def test_a_broken_dockerfile_ends_in_failed_with_the_log_tail_and_nothing_left(s
     demo, daemon, _ = stack
     token = demo.token(demo.login("gus"), "gus")
     events = stream(build_url(demo, daemon, repo="broken"), token)
-    assert events[-1].phase == "failed"
-    assert any("BROKEN-STEP" in line for line in events[-1].extra["logTail"])
+    assert [e.phase for e in events].count("failed") == 1
+    failed = events[-1]
+    assert failed.phase == "failed"
+    # repo2docker's own error is the message, with its traceback, as BinderHub relays it
+    assert failed.message.startswith("Error during build: Command '['docker', 'buildx', 'build'")
+    assert failed.extra["exc_info"].startswith("Traceback (most recent call last)")
+    assert any("BROKEN-STEP" in line for line in failed.extra["logTail"])
     assert build_containers(docker.from_env()) == []
 
 
@@ -212,7 +251,7 @@ def test_two_concurrent_requests_for_a_new_commit_make_one_build(stack):
     ids = {events[0].extra["buildId"] for events in results}
     assert len(ids) == 1  # one build, attached twice
     for events in results:
-        assert [e.phase for e in events][-2:] == ["built", "ready"]
+        assert events[-1].phase == "ready"
     assert [e.message for e in results[0][1:]] == [e.message for e in results[1][1:]]
 
 
@@ -233,3 +272,34 @@ def test_a_build_past_its_timeout_fails_and_its_stream_closes(stack, base_image,
         assert build_containers(docker.from_env()) == []
     finally:
         demo.stop()
+
+
+def test_a_build_longer_than_many_keepalives_streams_to_its_end_also_after_a_reconnect(stack):
+    """A build of ~5 s under 0.5 s keepalives: the first client leaves mid-build, the second
+    (reconnecting) gets the whole log replayed, keepalives through the silent step, and the
+    end. Before the fix, the first keepalive ended every stream without `ready`."""
+    demo, daemon, _ = stack
+    token = demo.token(demo.login("mo"), "mo")
+    url = build_url(demo, daemon, repo="long")
+    with requests.get(url, headers={"Authorization": f"token {token}"}, stream=True) as r:
+        seen = []
+        for event in parse_sse(r.iter_lines()):
+            seen.append(event)
+            if "RUN sleep 4" in event.message:
+                break  # the long step has started: leave
+    build_id = seen[0].extra["buildId"]
+    events, lines = stream_lines(url, token)
+    assert events[0].extra["buildId"] == build_id  # the same build, attached again
+    assert [e.message for e in events[: len(seen)]] == [e.message for e in seen]
+    assert events[-1].phase == "ready", [e.phase for e in events[-3:]]
+    assert events[-1].message == "Done! Image built\n"
+    assert lines.count(":keepalive") >= 4
+    # the keepalives came during the silent step, several in a row between two events
+    run = longest = 0
+    for line in lines:
+        if line == ":keepalive":
+            run += 1
+            longest = max(longest, run)
+        elif line:
+            run = 0
+    assert longest >= 4, lines
