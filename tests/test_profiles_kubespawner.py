@@ -186,10 +186,10 @@ async def start_like_jupyterhub(spawner, user_options):
 @pytest.mark.parametrize(
     "leftover", ["jupyter/scipy:2026", "not an image!"], ids=["valid leftover", "invalid leftover"]
 )
-@pytest.mark.parametrize("via", ["form", "REST"])
+@pytest.mark.parametrize("via", ["form", "spawn link", "REST"])
 async def test_second_visit_a_listed_choice_beats_the_leftover_other_value(leftover, via):
     """The last start used "Other..."; a plain form (no JavaScript) posts the listed choice the
-    user picks now and the pre-filled "Other..." text; a REST client may send both too."""
+    user picks now and the pre-filled "Other..." text; a link or a REST client may send both."""
     from kubespawner import KubeSpawner
 
     from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
@@ -205,10 +205,12 @@ async def test_second_visit_a_listed_choice_beats_the_leftover_other_value(lefto
     ours.user_options = dict(OTHER_START)  # from the database, as on a second visit
     form = await ours.get_options_form()
     assert 'value="jupyter/scipy:2026"' in form  # the last choice is shown again...
-    sent = ours.run_options_from_form(fields) if via == "form" else {
-        "profile": "data-science-gpu", "image": "torch",
-        "image--unlisted-choice": leftover, "memory": "8",
-    }  # fmt: skip
+    sent = {
+        "form": lambda: ours.run_options_from_form(fields),
+        "spawn link": lambda: ours.options_from_query(fields),  # /hub/spawn?profile=...
+        "REST": lambda: {"profile": "data-science-gpu", "image": "torch",
+                         "image--unlisted-choice": leftover, "memory": "8"},
+    }[via]()  # fmt: skip
     pod = await start_like_jupyterhub(ours, sent)
     assert pod["spec"]["containers"][0]["image"] == "pytorch/pytorch:2.5"  # ...the pick wins
     assert ours.user_options == LISTED  # echoed back and stored: nothing stale
