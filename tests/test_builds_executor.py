@@ -75,12 +75,12 @@ async def run_build(executor, job) -> tuple[BuildResult, list[dict]]:
     return result, events
 
 
-def phases(events: list[dict]) -> list[str]:
-    """Event phases with consecutive repeats collapsed."""
-    out: list[str] = []
+def phases(events: list[dict]) -> list[str | None]:
+    """Event phases (None for repo2docker's phase-less events), consecutive repeats collapsed."""
+    out: list[str | None] = []
     for event in events:
-        if not out or out[-1] != event["phase"]:
-            out.append(event["phase"])
+        if not out or out[-1] != event.get("phase"):
+            out.append(event.get("phase"))
     return out
 
 
@@ -157,8 +157,11 @@ async def test_happy_path_builds_pushes_and_runs(
     )
     (artifacts / "builds-executor-happy-events.json").write_text(json.dumps(events, indent=1))
 
-    assert phases(events) == ["fetching", "building", "pushing", "built"], phases(events)
-    assert events[-1]["imageName"] == image
+    # repo2docker's events as they came ("Picked Git content provider." has no phase), the
+    # push marked; no `built`: the result says it
+    assert phases(events) == [None, "fetching", "building", "pushing"], phases(events)
+    assert events[0] == {"message": "Picked Git content provider.\n"}
+    assert result.image_name == image
     assert all(e["message"].endswith("\n") for e in events)
     assert await image_exists(image, registry.url)
     assert await image_exists(image, registry.host)
@@ -194,8 +197,13 @@ async def test_broken_dockerfile_fails_with_log_tail(
     job = job_for(url, sha, f"hubext-test/broken:{sha}", timeout=300)
     result, events = await run_build(executor, job)
     assert result.status == "failed"
+    assert [e.get("phase") for e in events].count("failed") == 1
     assert events[-1]["phase"] == "failed"
-    assert "exited with status" in events[-1]["message"]
+    # repo2docker's own error event is the last one, traceback and all (BinderHub's texts)
+    assert events[-1]["message"].startswith("Error during build: Command '['docker', 'buildx'")
+    assert events[-1]["message"].endswith("returned non-zero exit status 1.")
+    assert events[-1]["exc_info"].startswith("Traceback (most recent call last)")
+    assert result.reason == events[-1]["message"]
     assert events[-1]["logTail"] == result.log_tail
     assert any(marker in line for line in result.log_tail), result.log_tail
     assert not await image_exists(job.image_name)
