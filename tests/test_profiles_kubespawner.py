@@ -256,3 +256,23 @@ async def test_load_user_options_validates_what_skipped_the_hook():
     with pytest.raises(web.HTTPError) as refused:
         await manifest(make(ProfilesKubeSpawner), {"profile": "nope"})
     assert refused.value.status_code == 400
+
+
+async def test_user_options_stored_by_fancy_profiles_start_the_same_pod():
+    """A hub moving from jupyterhub-fancy-profiles: a start that reuses the stored options
+    (e.g. the admin page's start button) launches what KubeSpawner launched for them."""
+    from kubespawner import KubeSpawner
+
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
+    stored = {  # fancy-profiles' select posts "unlisted_choice" for "Other..."
+        "profile": "data-science-gpu",
+        "image": "unlisted_choice",
+        "image--unlisted-choice": "jupyter/scipy:2026",
+        "memory": "16",
+    }
+    ours = make(ProfilesKubeSpawner)
+    pod = await start_like_jupyterhub(ours, dict(stored))
+    assert pod == await manifest(make(KubeSpawner), dict(stored))
+    assert pod["spec"]["containers"][0]["image"] == "jupyter/scipy:2026"
+    assert ours.user_options == {**stored, "image": "unlisted-choice"}

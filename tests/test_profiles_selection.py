@@ -366,3 +366,20 @@ def test_an_empty_field_list_is_absent_where_kubespawner_raises():
     assert user_options_from_form({"profile": ["own"], "profile-option-own--tag": []}) == {
         "profile": "own"
     }
+
+
+@pytest.mark.parametrize("fancy_value", ["unlisted_choice", "--extra-selectable-item"])
+def test_what_fancy_profiles_posted_for_other_still_starts(fancy_value):
+    """Hubs moving from jupyterhub-fancy-profiles have its form's values stored as user_options."""
+    stored = {"profile": "small", "image": fancy_value, "image--unlisted-choice": "jupyter/r:4"}
+    assert chosen(select(PROFILES, stored, STUDENT))["image"] == ("unlisted", "jupyter/r:4")
+    message = refused({**stored, "image--unlisted-choice": "evil/image:1"}).message
+    assert message.startswith("profile-option-small--image--unlisted-choice: 'evil/image:1'")
+    assert refused({"profile": "small", "image": fancy_value}).message.startswith(
+        "profile-option-small--image--unlisted-choice: no value given."
+    )
+    # a real choice of that name is a listed choice
+    own = normalize(
+        [{"display_name": "A", "profile_options": {"x": {"choices": {fancy_value: {}}}}}]
+    )
+    assert chosen(select(own, {"profile": "a", "x": fancy_value}, set())) == {"x": fancy_value}

@@ -12,7 +12,11 @@ Deliberate differences, all refusals rather than silent fallbacks or KeyErrors:
 - an unlisted value must match the whole `validation_regex` (see `patterns.full_match`);
 - when a listed choice and an unlisted value both arrive, the listed choice wins unless it is
   `unlisted-choice` (KubeSpawner takes the unlisted value), so a plain HTML form, which posts
-  both fields, does what the user sees.
+  both fields, does what the user sees;
+- jupyterhub-fancy-profiles' form posts `unlisted_choice` (for "Other...") or
+  `--extra-selectable-item` (for a build) as the option's value, beside the unlisted value;
+  both mean `unlisted-choice` here unless the option has a choice of that name, so the
+  `user_options` a hub stored in its fancy-profiles days still start.
 
 `as_user_options` turns the validated selection back into `user_options` with nothing stale:
 that is what the spawner keeps, what the hub stores and what KubeSpawner's own
@@ -38,6 +42,8 @@ from .model import (
 from .patterns import full_match
 
 FORM_PROFILE = "profile"
+#: What jupyterhub-fancy-profiles' select posts for "Other..." and for "Build your own image".
+FANCY_UNLISTED = ("unlisted_choice", "--extra-selectable-item")
 UNLISTED_SUFFIX = "--unlisted-choice"
 
 
@@ -191,6 +197,8 @@ def _chosen(
 ) -> Choice | UnlistedValue:
     field, ufield = option_field(slug, option.key), unlisted_field(slug, option.key)
     listed, typed = values.get(option.key), values.get(option.key + UNLISTED_SUFFIX)
+    if listed in FANCY_UNLISTED and option.choice(listed) is None:
+        listed = UNLISTED_CHOICE
     unlisted = option.unlisted
     keys = [c.key for c in option.choices]
     if typed is not None and not unlisted.enabled:
