@@ -247,6 +247,17 @@ def _profiles_reference() -> list[str]:
     from .profiles.spawner_mixin import ProfilesMixin
 
     trait = ProfilesMixin.class_traits()["profile_list"]
+    groups = []
+    for name in ("allowed_groups_ignore_case", "groups_from_auth_state"):
+        t = ProfilesMixin.class_traits()[name]
+        groups += [
+            "",
+            f"### `<ProfilesSpawner>.{name}`",
+            "",
+            f"{type(t).__name__}, default `{t.default_value_repr()}`.",
+            "",
+            inspect.cleandoc(t.help),
+        ]
     return [
         "",
         "## Profiles spawners",
@@ -261,6 +272,7 @@ def _profiles_reference() -> list[str]:
         f"List, dict or callable, default `{trait.default_value_repr()}`.",
         "",
         inspect.cleandoc(trait.help),
+        *groups,
     ]
 
 
