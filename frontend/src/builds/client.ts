@@ -81,21 +81,39 @@ export function specFor(request: BuildRequest): string {
   return `${request.provider}/${encodeURIComponent(repo)}/${ref}`;
 }
 
-/** An error answer from the service, with its HTTP status and message. */
+const FIELDS = new Set(["provider", "repo", "ref"]);
+
+/** An error answer from the service, with its HTTP status (or BinderHub's `status_code`). */
 export class BuildError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    private readonly named: string | null = null,
   ) {
     super(message);
     this.name = "BuildError";
   }
 
-  /** The field a 400 names ("repo: ..." / "ref: ..."), if any. */
+  /** The field the error is about: the event's `field`, or a "repo: ..." message prefix. */
   get field(): FieldProblem["field"] | null {
+    if (this.named && FIELDS.has(this.named)) return this.named as FieldProblem["field"];
     const m = /^(provider|repo|ref): /.exec(this.message);
     return m ? (m[1] as FieldProblem["field"]) : null;
   }
+}
+
+const RELOAD = "The build service did not accept this page's session (it may have expired). Reload the page.";
+
+/**
+ * A request refused before any build, as BinderHub answers it: HTTP 200 and a lone `failed`
+ * event, with the field it is about (ours) or BinderHub's `status_code`. Null for a build's
+ * own `failed` (a failed or cancelled build), which the caller gets as the last event.
+ */
+export function refusal(event: BuildEvent, first: boolean): BuildError | null {
+  if (!first || event.phase !== "failed" || typeof event.buildId === "string") return null;
+  const status = typeof event.status_code === "number" ? event.status_code : 400;
+  const message = status === 403 ? RELOAD : event.message.trim() || "The build was refused.";
+  return new BuildError(status, message, typeof event.field === "string" ? event.field : null);
 }
 
 async function failure(response: Response): Promise<BuildError> {
@@ -106,9 +124,7 @@ async function failure(response: Response): Promise<BuildError> {
   } catch {
     // not JSON: keep the status text
   }
-  if (response.status === 403) {
-    message = "The build service did not accept this page's session (it may have expired). Reload the page.";
-  }
+  if (response.status === 403) message = RELOAD;
   return new BuildError(response.status, message);
 }
 
@@ -124,8 +140,9 @@ export class BuildClient {
 
   /**
    * Request the build of `request` and call `onEvent` for every event until it is ready or
-   * failed (resolves with the last event). Throws BuildError for an HTTP error (e.g. 400 with
-   * the server's message), or the AbortError when `signal` aborts.
+   * failed (resolves with the last event). Throws BuildError for a refused request (a lone
+   * `failed` event, as BinderHub sends errors, or an HTTP error from a proxy), or the
+   * AbortError when `signal` aborts.
    */
   async stream(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildEvent> {
     const url = joinUrl(this.servicePrefix, "build", specFor(request));
@@ -134,8 +151,11 @@ export class BuildClient {
     const parser = new EventStreamParser();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let last: BuildEvent | null = null;
+    let refused: BuildError | null = null;
     const handle = (events: BuildEvent[]): boolean => {
       for (const event of events) {
+        refused = refusal(event, last === null);
+        if (refused) return true;
         last = event;
         onEvent(event);
         if (isTerminal(event)) return true;
@@ -146,6 +166,7 @@ export class BuildClient {
       const { value, done } = await reader.read();
       if (done ? handle(parser.end()) : handle(parser.feed(value))) {
         if (!done) await reader.cancel();
+        if (refused) throw refused;
         return last!;
       }
       if (done) break;

@@ -34,7 +34,6 @@ const PHASES: Record<string, string> = {
   fetching: "Fetching the repository",
   building: "Building the image",
   pushing: "Pushing the image",
-  built: "Built",
 };
 
 /** Most log lines kept on the page: a long build must not grow the page without bound. */
@@ -273,9 +272,10 @@ export class BuildPanel {
       if (!this.log.open && event.phase === "fetching") this.log.open = true;
     }
     if (event.phase !== "ready" || !event.cacheHit) this.append(event.message);
-    if (event.phase === "ready" || event.phase === "failed") return;
+    // the status line follows the phases; repo2docker's phase-less lines only go to the log
+    if (!Object.prototype.hasOwnProperty.call(PHASES, event.phase)) return;
     const position = typeof event.position === "number" ? `: ${event.position} in the queue` : "";
-    const text = (PHASES[event.phase] ?? event.phase) + position;
+    const text = PHASES[event.phase] + position;
     if (text !== this.phase || position) {
       this.phase = text;
       this.say(`${text}…`);
@@ -321,7 +321,7 @@ export class BuildPanel {
         return true;
       }
       this.log.hidden = false;
-      const reason = last.cancelled ? "Build cancelled." : `Build failed: ${lastLine(last.message)}`;
+      const reason = last.cancelled ? "Build cancelled." : `Build failed: ${failure(last)}`;
       this.say(`${reason} Change the repository or ref, or press Build to try again.`);
       return false;
     } catch (err) {
@@ -362,6 +362,14 @@ const label = (field: string): string => ({ repo: "Repository", ref: "Ref", prov
 function lastLine(message: string): string {
   const lines = message.trim().split("\n");
   return lines[lines.length - 1] || "see the log.";
+}
+
+/** What went wrong, in a line: for repo2docker's "Error during build: Command [...] returned
+ * non-zero exit status 1." the last line of the log says it better (the failing step). */
+export function failure(event: BuildEvent): string {
+  const tail = Array.isArray(event.logTail) ? event.logTail.filter((l) => typeof l === "string" && l.trim()) : [];
+  if (event.message.startsWith("Error during build:") && tail.length) return String(tail[tail.length - 1]).trim();
+  return lastLine(event.message);
 }
 
 /** Everything the form knows, to make a panel (one import for the lazily loaded chunk). */
