@@ -43,6 +43,14 @@ def test_browser_choice_sets_the_containers_image_and_limits(
         assert container.attrs["Config"]["Image"] == CUSTOM
         assert host["Memory"] == 2 * 2**30  # the profile's mem_limit "2G"
         assert host["CpuQuota"] == 2 * host["CpuPeriod"]  # the profile's cpu_limit 2.0
+        # the hub keeps the applied selection, nothing else (it pre-fills the next form)
+        api = demo.api(demo.token(demo.login("rosa"), "rosa"))
+        server = api.get(demo.hub_url("api/users/rosa"), timeout=10).json()["servers"][""]
+        assert server["user_options"] == {
+            "profile": "medium",
+            "image": "unlisted-choice",
+            "image--unlisted-choice": CUSTOM,
+        }
         assert errors.page == []
     finally:
         page.context.close()
