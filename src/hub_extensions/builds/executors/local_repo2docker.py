@@ -271,7 +271,7 @@ class LocalRepo2DockerExecutor:
             # repo2docker logs the push as "building": mark it, as a registry push does
             if job.push and (pushing or PUSH_RE.match(message.strip())):
                 pushing = True
-                if record.get("phase") in ("building", None):
+                if record.get("phase") == "building":
                     record = {**record, "phase": "pushing"}
             if message.strip():
                 tail.append(message.rstrip("\r\n"))
