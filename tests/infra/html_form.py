@@ -270,9 +270,16 @@ class HtmlForm:
         return form_data_from_body(self.body())
 
 
-def form_data_from_body(body: bytes | str) -> dict[str, list[str]]:
-    """What JupyterHub's SpawnHandler.post passes to `options_from_form` for this POST body."""
+def form_data_from_body(
+    body: bytes | str, content_type: str = "application/x-www-form-urlencoded"
+) -> dict[str, list[str]]:
+    """What JupyterHub's SpawnHandler.post passes to `options_from_form` for this POST body
+    (urlencoded, or multipart as a script's `fetch` of a FormData sends it)."""
     arguments: dict[str, list[bytes]] = {}
+    files: dict = {}
     raw = body.encode() if isinstance(body, str) else body
-    parse_body_arguments("application/x-www-form-urlencoded", raw, arguments, {})
-    return {key: [b.decode("utf8") for b in values] for key, values in arguments.items()}
+    parse_body_arguments(content_type, raw, arguments, files)
+    data = {key: [b.decode("utf8") for b in values] for key, values in arguments.items()}
+    for key, uploads in files.items():  # as JupyterHub does; the profiles forms have none
+        data[f"{key}_file"] = uploads
+    return data

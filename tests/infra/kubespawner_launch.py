@@ -114,9 +114,9 @@ async def launch(spawner, form_data: dict[str, list[str]]) -> Launch:
     return result
 
 
-async def launch_body(spawner, body: bytes | str) -> Launch:
-    """`launch` for a raw urlencoded POST body (as a browser sent it)."""
-    return await launch(spawner, form_data_from_body(body))
+async def launch_body(spawner, body: bytes, content_type: str) -> Launch:
+    """`launch` for a POST body as a browser sent it."""
+    return await launch(spawner, form_data_from_body(body, content_type))
 
 
 def spawner_config(spawner_class_name: str, profile_list: Any, base: dict) -> Config:

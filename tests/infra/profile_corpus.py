@@ -37,6 +37,7 @@ class Case:
     name: str
     shape: str
     raw: dict = field(repr=False)
+    path: Path = field(repr=False, default=CORPUS)
 
     @property
     def users(self) -> dict[str, list[str]]:
@@ -106,7 +107,7 @@ def load_corpus() -> tuple[Case, ...]:
     cases = []
     for path in sorted(CORPUS.glob("*.yaml")):
         text = path.read_text()
-        cases.append(Case(path.stem, _shape(text), yaml.safe_load(text)))
+        cases.append(Case(path.stem, _shape(text), yaml.safe_load(text), path))
     return tuple(cases)
 
 
