@@ -74,6 +74,7 @@ def test_good_values_are_kept_or_normalised(option, value, expected):
         ("max_builds_per_user", -1, "Builds.max_builds_per_user: -1 is less than 1"),
         ("build_timeout", 0, "Builds.build_timeout: 0.0 is not a positive number"),
         ("git_ls_remote_timeout", -5, "Builds.git_ls_remote_timeout: -5.0 is not a positive"),
+        ("keepalive_interval", 0, "Builds.keepalive_interval: 0.0 is not a positive number"),
         ("image_prefix", "Builds/", "Builds.image_prefix: 'Builds/' does not make valid image"),
         ("image_prefix", "/x", "Builds.image_prefix: '/x' does not make valid"),
         ("image_prefix", "a__b--/", "Builds.image_prefix: 'a__b--/' does not make"),
