@@ -258,6 +258,11 @@ async def test_a_choice_launches_kubespawners_pod(case: Case, user: str, choice:
         return
     REPORT["compared"] += 1
     check_pod(ours, reference, what)
+    # the same choice through the REST API: KubeSpawner's form's user_options, as a script sends
+    config = spawner_config("profiles-kubernetes", case.profile_list(), case.kubespawner)
+    spawner = new_spawner(hub_user(user, case.users[user], ProfilesKubeSpawner, config), None)
+    rest = await launch(spawner, None, rest=reference.user_options)
+    check_pod(rest, reference, f"{what} (REST user_options {reference.user_options})")
 
 
 @pytest.mark.parametrize(("case", "user", "first", "then"), _params(second_visits))

@@ -181,9 +181,12 @@ class HtmlForm:
         parser._close_text()
         self.controls = parser.controls
         self.scripts = parser.scripts
-        for control in self.controls:  # parsing leaves one checked radio per group, the last
+        last: dict[str | None, Control] = {}  # parsing leaves one checked radio per group, the last
+        for control in self.controls:
             if control.type == "radio" and control.checked:
-                self._uncheck_others(control)
+                if control.name in last:
+                    last[control.name].checked = False
+                last[control.name] = control
         for select in self.selects():
             marked = [o for o in select.options if o.selected]
             if "multiple" not in select.attrs:
@@ -237,6 +240,8 @@ class HtmlForm:
         self._usable(control)
         if "readonly" in control.attrs:
             raise FormError(f"#{control.attrs.get('id')} is read-only")
+        if control.tag == "input":  # a text input's value sanitisation strips line breaks
+            text = text.replace("\r", "").replace("\n", "")
         control.value = text
 
     @staticmethod

@@ -90,11 +90,17 @@ class Launch:
         return "pod"
 
 
-async def launch(spawner, form_data: dict[str, list[str]]) -> Launch:
-    """Submit `form_data` to `spawner` as JupyterHub does and build KubeSpawner's pod manifest."""
+async def launch(
+    spawner, form_data: dict[str, list[str]] | None, rest: dict | None = None
+) -> Launch:
+    """Submit `form_data` to `spawner` as JupyterHub does (or `rest`, a REST API request's
+    user_options) and build KubeSpawner's pod manifest."""
     result = Launch()
     try:
-        options = await maybe_future(spawner.run_options_from_form(form_data))
+        if form_data is not None:
+            options = await maybe_future(spawner.run_options_from_form(form_data))
+        else:
+            options = copy.deepcopy(rest)
         spawner.orm_spawner.user_options = options  # User.spawn stores them before starting
         spawner.user_options = options
         await spawner.apply_group_overrides()
