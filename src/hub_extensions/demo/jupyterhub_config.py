@@ -71,7 +71,14 @@ if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
                         "enabled": True,
                         "display_name": "Image on this machine",
                         "display_name_in_choices": "Another image...",
-                        "validation_regex": r"[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9][A-Za-z0-9._-]*",
+                        # not a build result (Builds.image_prefix): those launch only with the
+                        # signature their builder's form received, never typed in by someone else
+                        "validation_regex": (
+                            r"(?!hub-extensions-builds/)"
+                            r"[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9][A-Za-z0-9._-]*"
+                        ),
+                        "validation_message": "An image name with a tag, e.g. python:3.12; "
+                        "images built here are launched from Build from a repository.",
                         "kubespawner_override": {"image": "{value}"},
                     },
                 },
