@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ USAGE_READ_SCOPE = "custom:hub-extensions:usage:read"
 USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
 #: The file through which the hub shares configuration warnings with the service's admin page.
 CONFIG_PROBLEMS_ENV = "HUB_EXTENSIONS_CONFIG_PROBLEMS_FILE"
+#: The hub's process id: the service stops when that process is gone (service/app.py).
+HUB_PID_ENV = "HUB_EXTENSIONS_HUB_PID"
 
 log = logging.getLogger("hub_extensions")
 
@@ -86,6 +89,8 @@ def finalize(app, config: Config) -> None:
     hub = config.JupyterHub if "JupyterHub" in config else Config()
     hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
     CONFIG_PROBLEMS.start(problems_path(hub_db_url), warnings)
+    assert additions is not None  # app.exit() above did not return
+    additions.JupyterHub.services[-1]["environment"][HUB_PID_ENV] = str(os.getpid())
     app.update_config(additions)
     options = load(config)
     app.log.info("hub-extensions: service %r at %s", options.service_name, options.service_url)

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +70,12 @@ def find_proxy() -> str:
     return found
 
 
-def docker_client():
+def docker_client(timeout: float = 5):
     """A docker client whose engine answers, or None."""
     try:
         import docker
 
-        client = docker.from_env(timeout=5)
+        client = docker.from_env(timeout=timeout)
         client.ping()
         return client
     except Exception:
@@ -231,7 +232,12 @@ HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _terminate_with_parent() -> None:
-    """In the hub's process, before exec: SIGTERM it when the demo process dies (Linux)."""
+    """In the hub's process, before exec: default Ctrl-C, and SIGTERM when the demo dies."""
+    # A shell without job control starts `demo &` with SIGINT ignored, and an ignored signal
+    # stays ignored across exec: the hub, its service and its servers would then ignore the
+    # SIGINT with which JupyterHub stops them, and each would stop only after its 30 s
+    # interrupt timeout (the demo's Ctrl-C once took that long, and the hub was SIGKILLed).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -260,14 +266,54 @@ def sweep(run_id: str, state: Path, kind: str) -> list[str]:
         except ProcessLookupError:
             pass
     if kind == "docker":
-        client = docker_client()
+        client = docker_client(timeout=30)
         if client is not None:
-            for container in client.containers.list(
-                all=True, filters={"label": f"{RUN_LABEL}={run_id}"}
-            ):
-                container.remove(force=True)
-                left.append(f"container {container.name}")
+            left += [
+                f"container {name}"
+                for name in remove_containers(client, {"label": f"{RUN_LABEL}={run_id}"})
+            ]
     return left
+
+
+def remove_containers(client, filters: dict, timeout: float = 30) -> list[str]:
+    """Force-remove every container matching `filters`, whatever its state (created, running,
+    paused, exited, or already being removed by the engine, e.g. DockerSpawner's auto-remove,
+    which answers 409 "removal already in progress"); returns their names."""
+    import docker.errors
+
+    removed: list[str] = []
+    errors: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            containers = client.containers.list(all=True, filters=filters, ignore_removed=True)
+        except docker.errors.APIError as err:
+            if time.monotonic() > deadline:
+                raise DemoError(f"cannot list the demo's containers: {err}") from None
+            time.sleep(0.5)
+            continue
+        if not containers:
+            return removed
+        if time.monotonic() > deadline:
+            names = ", ".join(c.name for c in containers)
+            why = "; ".join(f"{n}: {e}" for n, e in errors.items())
+            raise DemoError(
+                f"containers {names} could not be removed{f' ({why})' if why else ''}; "
+                f"remove them with `docker rm -f {' '.join(c.name for c in containers)}`"
+            )
+        for container in containers:
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass  # gone meanwhile
+            except docker.errors.APIError as err:
+                # 409: the engine is removing it already; anything else is tried again
+                if err.status_code != 409:
+                    errors[container.name] = str(err.explanation or err)
+                    continue
+            if container.name not in removed:
+                removed.append(container.name)
+        time.sleep(0.2)
 
 
 def marked_pids(run_id: str) -> list[int]:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import json
 import logging
 import os
+import signal
 import sys
+import threading
+import time
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +24,13 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from .._version import __version__
 from ..config import HubExtensions, check_config, load
-from ..wiring import CONFIG_PROBLEMS_ENV, SERVICE_CONFIG_ENV, USAGE_DB_URL_ENV, format_problems
+from ..wiring import (
+    CONFIG_PROBLEMS_ENV,
+    HUB_PID_ENV,
+    SERVICE_CONFIG_ENV,
+    USAGE_DB_URL_ENV,
+    format_problems,
+)
 from . import builds_handlers, cost_handlers, handlers, usage_handlers
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
 
@@ -133,10 +144,18 @@ def _builds(config: Config):
 
 
 async def serve(options: HubExtensions, config: Config) -> None:
+    parent = os.getppid()  # the hub starts this process itself (JupyterHub's _ServiceSpawner)
+    hub_pid = int(os.environ.get(HUB_PID_ENV) or 0) or None
     ctx = build_context(options, config)
     app = make_app(ctx)
     port = urlsplit(ctx.urls.service_url).port or options.service_port
-    app.listen(port, address=options.bind_ip, xheaders=True)
+    stopping = asyncio.get_running_loop().create_future()
+    stop_on_signals(stopping)
+    watchdog = asyncio.ensure_future(watch_hub(parent, hub_pid, stopping))
+    server = await listen(app, port, options.bind_ip, stopping)
+    if server is None:
+        log.info("hub-extensions service stopped before it listened (%s)", stopping.result())
+        return
     log.info(
         "hub-extensions %s serving %s on %s:%d",
         __version__,
@@ -144,7 +163,124 @@ async def serve(options: HubExtensions, config: Config) -> None:
         options.bind_ip,
         port,
     )
-    await asyncio.Event().wait()
+    reason = await stopping
+    watchdog.cancel()
+    await shutdown(server, ctx, reason)
+
+
+#: How long a port held by a previous service (e.g. one whose hub was killed and which exits
+#: within a second of noticing) is waited for before giving up with a message.
+BIND_WAIT = 10.0
+#: Once asked to stop, the process exits within this many seconds whatever it was doing
+#: (JupyterHub waits 30 s after SIGINT, then 30 s after SIGTERM: far longer than needed).
+STOP_DEADLINE = 5.0
+PARENT_POLL_INTERVAL = 1.0
+
+
+async def listen(
+    app: web.Application, port: int, address: str, stopping: asyncio.Future, wait=BIND_WAIT
+):
+    """Listen on the service's fixed port, waiting a little for a previous holder to go;
+    None when asked to stop meanwhile."""
+    deadline = time.monotonic() + wait
+    while not stopping.done():
+        try:
+            return app.listen(port, address=address, xheaders=True)
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE:
+                raise ServiceEnvironmentError(
+                    f"cannot listen on {address}:{port}: {err.strerror}"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise ServiceEnvironmentError(
+                    f"{address}:{port} (HubExtensions.service_url) is still in use after "
+                    f"{wait:.0f}s. Another process holds it, e.g. a hub-extensions service "
+                    "of an older version left running by a hub that crashed: stop that "
+                    "process, or set HubExtensions.service_url to a free port."
+                ) from None
+            log.warning("%s:%d is in use; waiting for it to be freed", address, port)
+            await asyncio.sleep(0.5)
+    return None
+
+
+def stop_on_signals(stopping: asyncio.Future) -> None:
+    """SIGTERM and SIGINT stop the service. Set here rather than relying on Python's
+    defaults: a process started with SIGINT ignored (a background job of a shell without job
+    control, and so every child of it) would otherwise ignore the hub's SIGINT and stop only
+    after JupyterHub's 30 s interrupt timeout."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+
+        def stop(sig: signal.Signals = sig) -> None:
+            if not stopping.done():
+                stopping.set_result(f"received {sig.name}")
+
+        loop.add_signal_handler(sig, stop)
+
+
+async def watch_hub(
+    parent: int, hub_pid: int | None, stopping: asyncio.Future, interval=PARENT_POLL_INTERVAL
+) -> None:
+    """Stop when the hub that started this process is gone (even after its `kill -9`).
+
+    An orphaned service would keep the fixed service port, so the next hub's service could
+    not listen on it, and it would answer users for a hub that is no more. A dead parent
+    re-parents this process (to init, or to a subreaper such as a container's tini), which
+    changes `getppid()`; the hub also passes its pid, which covers a hub that died before
+    this process got here. Polling both is portable and cannot misfire, unlike Linux's
+    PR_SET_PDEATHSIG: that fires when the *thread* that forked exits, is cleared when the
+    hub starts the service as another user (setuid), and is the hub's to set before exec.
+    """
+    while not stopping.done():
+        gone = None
+        if parent > 1 and os.getppid() != parent:
+            gone = f"the hub (pid {parent}) exited"
+        elif hub_pid is not None and not _alive(hub_pid):
+            gone = f"the hub (pid {hub_pid}) is gone"
+        if gone:
+            log.error("%s: the hub-extensions service stops with it", gone)
+            stopping.set_result(gone)
+            return
+        await asyncio.sleep(interval)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user
+    return True
+
+
+async def shutdown(server, ctx: ServiceContext, reason: str, deadline=STOP_DEADLINE) -> None:
+    """Stop listening, let requests in flight end briefly, close the ledger; bounded in time."""
+    log.info("hub-extensions service stopping (%s)", reason)
+    # whatever hangs below (a stuck database connection in a worker thread, a stream), the
+    # process ends by the deadline: the hub and the next service must not wait for it
+    killer = threading.Timer(deadline, _exit_now, args=(reason,))
+    killer.daemon = True
+    killer.start()
+    server.stop()
+    stop_builds = getattr(ctx.builds.broker, "shutdown", None) if ctx.builds else None
+    if stop_builds is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(stop_builds(), timeout=deadline / 2)
+    # streams (build logs) stay open for as long as their build: close them after a moment
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(server.close_all_connections(), timeout=1.0)
+    if ctx.usage is not None:
+        ctx.usage.close()
+    log.info("hub-extensions service stopped")
+
+
+def _exit_now(reason: str) -> None:
+    log.error(
+        "hub-extensions service did not stop in %.0fs (%s): exiting now", STOP_DEADLINE, reason
+    )
+    logging.shutdown()
+    os._exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
