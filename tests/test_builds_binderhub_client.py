@@ -27,11 +27,11 @@ from urllib.parse import quote
 import docker
 import pytest
 
+from hub_extensions.builds.providers import protocol_options
+
 from .infra.buildx_adapter import install_buildx_adapter
 from .infra.git_repos import GitDaemon, make_repo
 from .infra.hub import DemoHub
-
-pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "js" / "binderhub_client_build.mjs"
@@ -104,6 +104,7 @@ def terminal(events: list[dict]) -> tuple[dict, list[dict]]:
     return events[i], events[i + 1 :]
 
 
+@pytest.mark.docker
 def test_the_client_builds_then_reports_the_cache_hit(stack):
     events = run_client(stack, "hello")
     end, after = terminal(events)
@@ -125,6 +126,7 @@ def test_the_client_builds_then_reports_the_cache_hit(stack):
     assert hit[0]["imageName"] == image
 
 
+@pytest.mark.docker
 def test_the_client_reports_repo2dockers_failure(stack):
     events = run_client(stack, "broken")
     end, _ = terminal(events)
@@ -134,6 +136,7 @@ def test_the_client_reports_repo2dockers_failure(stack):
     assert any("BROKEN-STEP" in e.get("message", "") for e in events[: events.index(end)])
 
 
+@pytest.mark.docker
 def test_the_client_reports_a_bad_ref_with_its_message(stack):
     events = run_client(stack, "hello", "no-such-branch")
     assert [e.get("phase") for e in events] == ["failed"], events
@@ -143,3 +146,20 @@ def test_the_client_reports_a_bad_ref_with_its_message(stack):
     assert "Failed to connect" not in message, message
     assert "no-such-branch" in message, message
     assert events[0].get("field", "ref") == "ref"  # our addition, if sent, names the field
+
+
+@pytest.mark.unit
+def test_git_protocol_v0_over_git_unless_the_environment_sets_a_version():
+    """The broker's `git ls-remote` speaks v0 over git:// (v2 stalls ~40 ms on git daemon), but
+    a `protocol.version` set through git's environment config (as bench_build_latency.py sets
+    it for both servers) is left to git: a `-c` option would override it."""
+    v0 = ["-c", "protocol.version=0"]
+    assert protocol_options("git://127.0.0.1:9418/repo", {}) == v0
+    assert protocol_options("https://github.com/org/repo", {}) == []
+    forced = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "protocol.version",
+              "GIT_CONFIG_VALUE_0": "2"}  # fmt: skip
+    assert protocol_options("git://127.0.0.1:9418/repo", forced) == []
+    other = {**forced, "GIT_CONFIG_KEY_0": "core.askPass"}
+    assert protocol_options("git://127.0.0.1:9418/repo", other) == v0
+    assert protocol_options("git://h/r", {"GIT_CONFIG_PARAMETERS": "'protocol.version'='1'"}) == []
+    assert protocol_options("git://h/r", {"GIT_CONFIG_COUNT": "x"}) == v0
