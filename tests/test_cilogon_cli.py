@@ -52,7 +52,10 @@ def write_config(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def presets_file(tmp_path: Path, providers=PROVIDERS, admins=("github:octocat", "alice")) -> Path:
+ADMINS = ("github:octocat", "alice", "orcid:0000-0002-1825-0097")
+
+
+def presets_file(tmp_path: Path, providers=PROVIDERS, admins=ADMINS) -> Path:
     return write_config(
         tmp_path,
         'c.JupyterHub.authenticator_class = "hub_extensions.auth.cilogon.'
@@ -66,20 +69,21 @@ def test_render_prints_python_and_z2jh_yaml_that_mean_the_same(tmp_path):
     result = cilogon("render", str(presets_file(tmp_path)))
     assert result.returncode == 0, result.stderr
     python, head, values = result.stdout.partition(YAML_HEAD)
-    expected = compile_providers(PROVIDERS, admin_users={"github:octocat", "alice"}).idps
+    expected = compile_providers(PROVIDERS, admin_users=set(ADMINS)).idps
 
     c = Config()
     exec(python, {"c": c})  # noqa: S102 - the rendered review output is Python
     assert c.CILogonOAuthenticator.idps == expected
     assert c.CILogonOAuthenticator.scope == ["openid", "email", "profile", "org.cilogon.userinfo"]
-    assert c.Authenticator.admin_users == {"alice", "github:octocat"}
+    assert c.Authenticator.admin_users == set(ADMINS)
 
     hub_config = yaml.safe_load(head + values)["hub"]["config"]
     assert hub_config["CILogonOAuthenticator"]["idps"] == expected
-    assert hub_config["Authenticator"]["admin_users"] == ["alice", "github:octocat"]
+    assert hub_config["Authenticator"]["admin_users"] == sorted(ADMINS)
     assert "usernames 'github:<login>'" in python
     assert "orcid:http://orcid.org/<iD>" in python  # why plain CILogonOAuthenticator won't do
-    assert "is not in the bundled snapshot" in result.stderr  # the institution: a warning
+    assert "note: CILogon's IdP list" in result.stderr  # no current list: one note, no warning
+    assert "warning:" not in result.stderr
 
 
 def test_render_lists_every_problem_without_a_traceback(tmp_path):
@@ -170,19 +174,28 @@ c.CILogonOAuthenticator.idps = {
 """
     result, c = run_migration(tmp_path, body)
     assert result.returncode == 1
-    assert "http://google.com/accounts/o8/id: not migrated: allow_all admits every Google" in (
-        result.stdout
+    assert (
+        "http://google.com/accounts/o8/id: allow_all admitted every Google account; kept as "
+        in (result.stdout)
     )
     assert "https://idp.uni.edu/idp/shibboleth: not migrated: usernames come from 'given_name'" in (
         result.stdout
     )
-    assert "https://idp.b.edu/idp: not migrated: only users listed in allowed_users" in (
+    assert "https://idp.b.edu/idp: dropped: it admitted only listed users and none has its " in (
         result.stdout
     )
-    assert c.CILogonPresetsAuthenticator.providers == []
+    assert c.CILogonPresetsAuthenticator.providers == [
+        {
+            "preset": "google",
+            "prefix": False,
+            "domains": ["*"],
+            "allow_wildcard_domains": True,
+            "default": True,
+        }
+    ]
 
 
-def test_migrate_keeps_unprefixed_social_names_with_a_shared_namespace(tmp_path):
+def test_migrate_keeps_unprefixed_social_names_with_prefix_false(tmp_path):
     body = """
 c.CILogonOAuthenticator.idps = {
     "http://github.com/login/oauth/authorize": {
@@ -192,8 +205,10 @@ c.CILogonOAuthenticator.idps = {
 """
     result, c = run_migration(tmp_path, body)
     assert result.returncode == 0, result.stdout
-    assert c.CILogonPresetsAuthenticator.providers == [{"preset": "github", "allow_all": True}]
-    assert c.CILogonPresetsAuthenticator.shared_namespace is True
+    assert c.CILogonPresetsAuthenticator.providers == [
+        {"preset": "github", "prefix": False, "allow_all": True}
+    ]
+    assert "# Usernames: everyone keeps their name." in result.stdout
 
 
 def test_migrate_without_idps_says_so(tmp_path):
@@ -246,7 +261,8 @@ def test_refresh_idps_writes_the_snapshot(tmp_path, idp_list_server):
     ]
     snapshot = load_snapshot(output)
     assert snapshot.entity_ids == {UNI, GITHUB}
-    assert snapshot.describe() == f"2 entries, fetched {data['fetched']}"
+    assert snapshot.describe().startswith(f"2 entries, fetched {data['fetched'][:10]} ")
+    assert snapshot.is_current()
 
 
 @pytest.mark.parametrize(
@@ -282,5 +298,4 @@ def test_the_subcommands_plug_into_the_main_parser():
         "jupyterhub_config.py",
     )
     args = parser.parse_args(["cilogon", "refresh-idps"])
-    assert args.url == "https://cilogon.org/idplist/"
-    assert args.output is None
+    assert (args.url, args.output, args.config) == (None, None, None)

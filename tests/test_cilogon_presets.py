@@ -18,6 +18,7 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator, bare_orcid_id
+from hub_extensions.auth.idp_snapshot import load_idp_list
 from hub_extensions.auth.presets import PresetConfigError, check_cilogon_presets, compile_providers
 
 pytestmark = pytest.mark.unit
@@ -89,7 +90,8 @@ def test_social_presets_prefix_usernames_and_map_to_cilogon_entity_ids():
             {"preset": "microsoft", "domains": ["uni.edu"]},
             {"preset": "github", "allow_all": True},
             {"preset": "orcid"},
-        ]
+        ],
+        allowed_users={"orcid:0000-0002-1825-0097"},
     )
     derivations = {k: v["username_derivation"] for k, v in compiled.idps.items()}
     assert derivations == {
@@ -131,13 +133,24 @@ def test_staff_only_has_no_allow_rule():
     }
 
 
-def test_institution_missing_from_the_snapshot_is_a_warning_not_an_error():
-    compiled = compile_providers([{"preset": "institution", "entity_id": UNI}])
-    (warning,) = compiled.warnings
-    assert warning.startswith(f"{ROOT}[0].entity_id: '{UNI}' is not in the bundled snapshot")
-    assert re.search(r"\(\d+ entries, fetched [^)]+\)", warning)
-    assert "https://cilogon.org/" in warning
-    assert "hub-extensions cilogon refresh-idps" in warning
+def test_without_a_current_idp_list_institutions_get_one_info_line_not_warnings():
+    compiled = compile_providers(
+        [
+            {"preset": "institution", "entity_id": UNI, "default": True, "domains": ["uni.edu"]},
+            {
+                "preset": "institution",
+                "entity_id": "https://idp.other.edu/idp/shibboleth",
+                "only_listed_users": True,
+            },
+        ],
+        idp_list=load_idp_list(None),  # the bundled placeholder: never fetched
+        allowed_users={"visitor@other.org"},
+    )
+    assert compiled.warnings == []
+    (info,) = compiled.info
+    assert "has never been fetched" in info
+    assert re.search(r"\(\d+ entries, fetched never\)", info)
+    assert "hub-extensions cilogon refresh-idps" in info
 
 
 @given(
@@ -150,11 +163,14 @@ def test_every_compiled_idp_passes_oauthenticators_schema(names, shared):
         for n in names
     ]
     providers[0]["default"] = True
+    prefix = "" if shared else "{}:"
+    listed = {prefix.format("github") + "octocat"} if "github" in names else set()
+    listed |= {prefix.format("orcid") + "0000-0002-1825-0097"} if "orcid" in names else set()
     if shared and {"github", "orcid"} <= set(names):  # both bare names: refused
-        with pytest.raises(PresetConfigError, match="can coincide"):
-            compile_providers(providers, shared_namespace=shared)
+        with pytest.raises(PresetConfigError, match="can come from"):
+            compile_providers(providers, shared_namespace=shared, allowed_users=listed)
         return
-    compiled = compile_providers(providers, shared_namespace=shared)
+    compiled = compile_providers(providers, shared_namespace=shared, allowed_users=listed)
     for idp in compiled.idps.values():
         jsonschema.validate(idp, SCHEMA)
 
@@ -319,21 +335,21 @@ def test_a_shared_namespace_whose_emails_overlap_is_refused():
 
 
 def test_github_and_orcid_collide_in_a_shared_namespace():
-    message = one_problem(
-        [{"preset": "github", "default": True}, {"preset": "orcid"}],
-        admin_users={"octocat"},
+    message, *_ = problems(
+        [{"preset": "github", "default": True, "allow_all": True}, {"preset": "orcid"}],
         shared_namespace=True,
     )
     assert message.startswith(f"{ROOT}[1]: its usernames ('<ORCID iD>') can coincide")
+    assert "both admit names without @" in message
 
 
 def test_an_admin_no_provider_can_produce_is_refused_with_the_matching_form():
-    message = one_problem([{"preset": "github"}], admin_users={"octocat"})
+    message = one_problem([{"preset": "github", "allow_all": True}], admin_users={"octocat"})
     assert message.startswith(
         "Authenticator.admin_users: 'octocat' is a username no provider can produce"
     )
     assert "'github:<login>'" in message
-    assert "Did you mean 'github:octocat'?" in message
+    assert f"Did you mean 'github:octocat' (from {ROOT}[0])?" in message
 
 
 def test_an_admin_with_the_stripped_domain_is_refused():
@@ -341,43 +357,58 @@ def test_an_admin_with_the_stripped_domain_is_refused():
         [{"preset": "institution", "entity_id": UNI, "domains": ["uni.edu"]}],
         admin_users={"alice@uni.edu"},
     )
-    assert "Did you mean 'alice'?" in message
+    assert f"Did you mean 'alice' (from {ROOT}[0])?" in message
 
 
 def test_several_providers_need_exactly_one_default():
-    two = [{"preset": "github"}, {"preset": "orcid"}]
+    two = [{"preset": "github", "allow_all": True}, {"preset": "orcid", "allow_all": True}]
     assert one_problem(two).startswith(f"{ROOT}: none of the 2 providers has default: True.")
-    both = [{"preset": "github", "default": True}, {"preset": "orcid", "default": True}]
+    both = [{**two[0], "default": True}, {**two[1], "default": True}]
     assert one_problem(both).startswith(f"{ROOT}: several providers have default: True")
 
 
 def test_a_single_provider_is_the_default():
-    assert compile_providers([{"preset": "github"}]).idps[GITHUB]["default"] is True
+    compiled = compile_providers([{"preset": "github"}], allowed_users={"github:octocat"})
+    assert compiled.idps[GITHUB]["default"] is True
 
 
 def test_an_empty_provider_list_is_refused():
     assert one_problem([]).startswith(f"{ROOT}: the provider list is empty.")
 
 
-def test_staff_only_needs_admin_users():
+def test_staff_only_needs_someone_who_can_log_in_through_it():
     message = one_problem([{"preset": "staff_only", "provider": "google"}])
-    assert message.startswith(f"{ROOT}[0]: staff_only lets in only Authenticator.admin_users")
-    assert "admin_users is empty" in message
+    assert message.startswith(f"{ROOT}[0]: admits only Authenticator.admin_users and allowed_")
+    assert "none of them has its form ('google:<email>'), so nobody can log in" in message
+    # an admin of another provider's form is not one of its staff
+    found = problems(
+        [
+            {"preset": "institution", "entity_id": UNI, "domains": ["uni.edu"], "default": True},
+            {"preset": "staff_only", "provider": "github"},
+        ],
+        admin_users={"prof"},
+    )
+    assert found == [
+        f"{ROOT}[1]: admits only Authenticator.admin_users and allowed_users, and none of them "
+        "has its form ('github:<login>'), so nobody can log in through it. Give it a `prefix`, "
+        "list the people who should (e.g. c.Authenticator.allowed_users = {'github:octocat'}), "
+        "or remove the provider."
+    ]
 
 
 def test_staff_only_provider_gets_a_did_you_mean():
     message = one_problem([{"preset": "staff_only", "provider": "githb"}], admin_users={"x"})
-    assert message.startswith(f"{ROOT}[0].provider: 'githb' is not 'google' or 'github'.")
+    assert message.startswith(f"{ROOT}[0].provider: 'githb' is not one of 'google', 'github',")
     assert "Did you mean 'github'?" in message
 
 
 def test_the_same_idp_twice_is_refused():
     message = one_problem(
         [
-            {"preset": "github", "default": True},
-            {"preset": "staff_only", "provider": "github"},
+            {"preset": "github", "default": True, "allow_all": True},
+            {"preset": "staff_only", "provider": "github", "prefix": "gh"},
         ],
-        admin_users={"github:octocat"},
+        admin_users={"gh:octocat"},
     )
     assert message.startswith(f"{ROOT}[1]: the same identity provider as {ROOT}[0]")
 
@@ -419,7 +450,9 @@ def test_check_reports_problems_of_the_configured_presets_authenticator():
         f"{ROOT}: the provider list is empty. List at least one, e.g. "
         "[{'preset': 'institution', 'entity_id': 'https://idp.example.edu/idp/shibboleth'}]."
     ]
-    c = presets_config([{"preset": "github"}], authenticator=CILogonPresetsAuthenticator)
+    c = presets_config(
+        [{"preset": "github", "allow_all": True}], authenticator=CILogonPresetsAuthenticator
+    )
     c.Authenticator.admin_users = {"octocat"}
     (message,) = check_cilogon_presets(c)
     assert message.startswith("Authenticator.admin_users: 'octocat'")
@@ -458,6 +491,7 @@ def test_check_ignores_other_authenticators():
 def authenticator(providers, **options) -> CILogonPresetsAuthenticator:
     c = Config()
     c.CILogonPresetsAuthenticator.providers = providers
+    c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0
     for key, value in options.items():
         c.CILogonPresetsAuthenticator[key] = value
     return CILogonPresetsAuthenticator(config=c)
@@ -471,7 +505,7 @@ def test_the_authenticator_compiles_and_logs_its_idps(caplog):
     assert auth.idps[UNI]["username_derivation"] == {"username_claim": "eppn"}
     assert "org.cilogon.userinfo" in auth.scope
     assert "hub-extensions: CILogon presets compiled to" in caplog.text
-    assert "is not in the bundled snapshot" in caplog.text
+    assert "has never been fetched" in caplog.text  # one info line, no warning
 
 
 def test_the_authenticator_refuses_to_start_listing_every_problem():
@@ -483,7 +517,7 @@ def test_the_authenticator_refuses_to_start_listing_every_problem():
 
 
 def test_shared_namespace_is_an_option():
-    auth = authenticator([{"preset": "github"}], shared_namespace=True)
+    auth = authenticator([{"preset": "github", "allow_all": True}], shared_namespace=True)
     assert auth.idps[GITHUB]["username_derivation"] == {"username_claim": "preferred_username"}
 
 
@@ -499,7 +533,7 @@ def test_orcid_logins_get_the_bare_id_or_a_403():
 
 
 def test_an_unconfigured_idp_gets_a_403():
-    auth = authenticator([{"preset": "orcid"}])
+    auth = authenticator([{"preset": "orcid", "allow_all": True}])
     with pytest.raises(web.HTTPError) as refused:
         auth.user_info_to_username({"idp": GITHUB, "preferred_username": "octocat"})
     assert refused.value.status_code == 403
@@ -522,4 +556,8 @@ def test_an_unreachable_admin_is_reported_with_the_other_problems():
     found = problems(
         [{"preset": "github"}, {"preset": "orcid"}], admin_users={"octocat", "github:x"}
     )
-    assert [p.split(":", 1)[0] for p in found] == [ROOT, "Authenticator.admin_users"]
+    assert [p.split(":", 1)[0] for p in found] == [
+        ROOT,
+        "Authenticator.admin_users",
+        f"{ROOT}[1]",  # orcid: nobody listed can log in through it
+    ]

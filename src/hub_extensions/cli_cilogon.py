@@ -42,6 +42,8 @@ def _render(args: argparse.Namespace) -> int:
         return 1
     for warning in compiled.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for line in compiled.info:
+        print(f"note: {line}", file=sys.stderr)
     print(as_python(compiled, users))
     print(as_z2jh_yaml(compiled, users), end="")
     return 0
@@ -59,21 +61,29 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from .auth.idp_snapshot import BUNDLED, SnapshotError, refresh
+    from .auth.idp_snapshot import DEFAULT_LIST_PATH, DEFAULT_URL, SnapshotError, refresh
+    from .auth.presets import SECTIONS, configured
 
-    output = Path(args.output) if args.output else BUNDLED
+    url, output = args.url, args.output
+    if args.config:
+        config = _load(args.config, "refresh-idps")
+        if config is None:
+            return 2
+        url = url or configured(config, SECTIONS, "idp_list_url", None)
+        output = output or configured(config, SECTIONS, "idp_list_path", None)
+    url, output = url or DEFAULT_URL, Path(output or DEFAULT_LIST_PATH)
     try:
-        count = refresh(args.url, output)
+        count = refresh(url, output)
     except SnapshotError as err:
         print(f"{PROG} refresh-idps: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {count} identity providers from {args.url} to {output}")
+    print(f"wrote {count} identity providers from {url} to {output}")
     return 0
 
 
 def add_cilogon_parser(sub: argparse._SubParsersAction) -> None:
     """Add `cilogon` and its subcommands to the `hub-extensions` parser's subparsers."""
-    from .auth.idp_snapshot import DEFAULT_URL
+    from .auth.idp_snapshot import DEFAULT_LIST_PATH, DEFAULT_URL
 
     cilogon = sub.add_parser("cilogon", help="CILogon presets: render, migrate, refresh-idps")
     commands = cilogon.add_subparsers(dest="cilogon_command", required=True)
@@ -91,10 +101,18 @@ def add_cilogon_parser(sub: argparse._SubParsersAction) -> None:
     migrate.set_defaults(func=_migrate)
 
     refresh = commands.add_parser(
-        "refresh-idps", help="fetch CILogon's IdP list into the snapshot used for warnings"
+        "refresh-idps", help="fetch CILogon's IdP list into the copy the hub checks against"
     )
-    refresh.add_argument("--url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
-    refresh.add_argument("--output", help="where to write it (default: the bundled snapshot)")
+    refresh.add_argument(
+        "--config",
+        help="jupyterhub_config.py: write to its idp_list_path, fetch its idp_list_url",
+    )
+    refresh.add_argument("--url", help=f"where to fetch it (default {DEFAULT_URL})")
+    refresh.add_argument(
+        "--output",
+        help=f"where to write it (default: the config's idp_list_path, else {DEFAULT_LIST_PATH} "
+        "in the current directory, i.e. the hub's data directory when run there)",
+    )
     refresh.set_defaults(func=_refresh)
 
 

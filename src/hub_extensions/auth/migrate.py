@@ -1,92 +1,125 @@
 """Turn a hand-written `CILogonOAuthenticator.idps` (or `allowed_idps`) into presets.
 
-Each IdP becomes a provider entry when presets can express it; otherwise a note says what
-differs (new usernames, a wider or narrower allow rule) or why it was left out.
+Each IdP becomes a provider entry with the same usernames (its prefix, stripped domain and
+claim) and the same allow rule. Where the old configuration let one person log in as
+another, or listed users nobody can be, `migrate_resolve` changes the least it can and says
+who is affected; everything else is a note.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from traitlets.config import Config
 
-from .presets import SOCIAL_CLAIMS, PresetConfigError, compile_providers, configured
+from .presets import SOCIAL_CLAIMS, configured
 from .render import py_literal
 from .validation import SOCIAL_ENTITY_IDS, SOCIAL_NAMES, STABLE_CLAIMS, social_alias_for
 
 IDP_SECTIONS = ("OAuthenticator", "CILogonOAuthenticator", "LocalCILogonOAuthenticator")
 USER_SECTIONS = ("Authenticator", "OAuthenticator", "CILogonOAuthenticator")
+_WILD = re.compile(r"[*?\[\]]")
+_ORCID_URL = re.compile(r"https?://orcid\.org/")
 
 
 @dataclass
 class Migration:
     providers: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: compile warnings of the result (shown as they would be at hub start)
+    warnings: list[str] = field(default_factory=list)
     #: True when an IdP could not be expressed or the result does not compile
     incomplete: bool = False
-    shared_namespace: bool = False
-    #: per social IdP: whether its usernames had the preset's prefix
-    prefixed: list[bool] = field(default_factory=list)
+    admin_users: set[str] = field(default_factory=set)
+    allowed_users: set[str] = field(default_factory=set)
+    #: (old name, new name, why) for every listed user whose name changes
+    renames: list[tuple[str, str, str]] = field(default_factory=list)
+    default_note: str = ""
+    #: the source's entity ID of each provider entry (for the notes)
+    sources: list[str] = field(default_factory=list)
+    #: providers whose every user gets a new name (why)
+    renamed_providers: list[str] = field(default_factory=list)
+
+
+def _domains(conf: dict) -> list[str]:
+    return sorted({str(d).lower() for d in conf.get("allowed_domains") or []})
+
+
+def _with_domains(entry: dict, domains: list[str]) -> dict:
+    entry["domains"] = domains
+    if any(_WILD.search(d) for d in domains):
+        entry["allow_wildcard_domains"] = True  # the source admitted these patterns already
+    return entry
+
+
+def _check_domain_claim(eid: str, conf: dict, claim: str, out: Migration) -> None:
+    rule_claim = conf.get("allowed_domains_claim")
+    if conf.get("allowed_domains") and rule_claim and rule_claim != claim:
+        out.notes.append(
+            f"{eid}: the domain rule checked {rule_claim!r}; presets check the username claim "
+            f"{claim!r}. Users whose {claim} and {rule_claim} domains differ are judged "
+            "differently."
+        )
 
 
 def _social(eid: str, alias: str, conf: dict, out: Migration) -> dict | None:
     name = SOCIAL_NAMES[alias]
     derivation = conf.get("username_derivation") or {}
     claim, action = derivation.get("username_claim"), derivation.get("action")
-    domains, allow_all = conf.get("allowed_domains") or [], conf.get("allow_all") is True
+    domains, allow_all = _domains(conf), conf.get("allow_all") is True
     if eid != SOCIAL_ENTITY_IDS[alias]:
         out.notes.append(
-            f"{eid}: not a CILogon entity ID (no login could match it); the {alias} preset "
-            f"uses {SOCIAL_ENTITY_IDS[alias]}."
+            f"{eid}: not a CILogon entity ID, so nobody could log in with it; the {alias} "
+            f"preset uses {SOCIAL_ENTITY_IDS[alias]}, so {name} logins now work."
         )
     if claim != SOCIAL_CLAIMS[alias]:
         out.notes.append(
             f"{eid}: usernames came from {claim!r}; the {alias} preset uses "
             f"{SOCIAL_CLAIMS[alias]!r}, so existing {name} users get new names."
         )
-    if action == "prefix" and derivation.get("prefix") != alias:
-        out.notes.append(
-            f"{eid}: usernames were '{derivation.get('prefix')}:...'; the preset writes "
-            f"'{alias}:...', so existing {name} users get new names."
-        )
-    out.prefixed.append(action == "prefix")
-    if alias == "orcid" and claim == "oidc":
-        out.notes.append(
-            f"{eid}: usernames were '...http://orcid.org/<iD>'; the orcid preset keeps the "
-            "bare iD, so existing ORCID users get new names."
+        out.renamed_providers.append(
+            f"{name} users: named by {SOCIAL_CLAIMS[alias]!r}, not {claim!r}."
         )
     entry: dict = {"preset": alias}
+    prefix = derivation.get("prefix") if action == "prefix" else False
+    if prefix != alias:
+        entry["prefix"] = prefix  # the preset's default prefix is the alias
+    if alias == "orcid" and claim == "oidc":
+        out.notes.append(
+            f"{eid}: ORCID usernames were the iD's URL ('...http://orcid.org/<iD>'); the orcid "
+            "preset keeps the bare iD, so ORCID users get new names (listed ones renamed)."
+        )
+        out.renamed_providers.append(f"{eid}: ORCID users are named by the bare iD, not its URL.")
     if alias in ("google", "microsoft"):
+        _check_domain_claim(eid, conf, "email", out)
+        if allow_all:
+            out.notes.append(
+                f"{eid}: allow_all admitted every {name} account; kept as domains ['*'] with "
+                "allow_wildcard_domains. Narrow it to your domains if that was not meant."
+            )
+            return _with_domains(entry, ["*"])
         if domains:
-            entry["domains"] = sorted({d.lower() for d in domains})
-        elif allow_all:
-            out.notes.append(
-                f"{eid}: not migrated: allow_all admits every {name} account, and the "
-                f"{alias} preset needs `domains`. Add {{'preset': '{alias}', 'domains': [...]}}."
-            )
-            return None
-        elif alias == "google":
-            entry = {"preset": "staff_only", "provider": "google"}
-        else:
-            out.notes.append(
-                f"{eid}: not migrated: Microsoft without an allow rule has no preset "
-                "(staff_only is for Google or GitHub). Add it with `domains`."
-            )
-            return None
-    elif allow_all:
+            return _with_domains(entry, domains)
+        return {"preset": "staff_only", "provider": alias, **_only_prefix(entry)}
+    if allow_all:
         entry["allow_all"] = True
     elif domains:
         out.notes.append(
-            f"{eid}: allowed_domains dropped: {name} identities have no domain to check. "
-            "List the users in Authenticator.allowed_users, or set allow_all."
+            f"{eid}: allowed_domains dropped: {name} identities have no domain to check, so "
+            "it admitted nobody. Listed users keep their access."
         )
     return entry
+
+
+def _only_prefix(entry: dict) -> dict:
+    return {"prefix": entry["prefix"]} if "prefix" in entry else {}
 
 
 def _institution(eid: str, conf: dict, out: Migration) -> dict | None:
     derivation = conf.get("username_derivation") or {}
     claim, action = derivation.get("username_claim"), derivation.get("action")
-    domains = sorted({d.lower() for d in conf.get("allowed_domains") or []})
+    domains = _domains(conf)
     if claim not in STABLE_CLAIMS:
         out.notes.append(
             f"{eid}: not migrated: usernames come from {claim!r}, which is not a stable "
@@ -101,37 +134,22 @@ def _institution(eid: str, conf: dict, out: Migration) -> dict | None:
             out.notes.append(f"{eid}: allowed_domains dropped: allow_all already admits all.")
         domains = []
     elif domains:
-        entry["domains"] = domains
-        rule_claim = conf.get("allowed_domains_claim") or claim
-        if rule_claim != claim:
-            out.notes.append(
-                f"{eid}: the domain rule checked {rule_claim!r}; presets check the username "
-                f"claim {claim!r}."
-            )
+        _with_domains(entry, domains)
+        _check_domain_claim(eid, conf, claim, out)
     else:
-        out.notes.append(
-            f"{eid}: not migrated: only users listed in allowed_users could log in from it; "
-            "the institution preset admits everyone from the IdP or listed `domains`."
-        )
-        return None
-    stripped = derivation.get("domain") if action == "strip_idp_domain" else None
-    if stripped and domains != [stripped.lower()]:
-        out.notes.append(
-            f"{eid}: usernames were stripped of @{stripped}; presets strip only when "
-            f"`domains` is exactly [{stripped!r}], so these users get full '<{claim}>' names."
-        )
-    if not stripped and len(domains) == 1:
+        entry["only_listed_users"] = True  # no allow rule: only listed users, as before
+    stripped = str(derivation.get("domain") or "").lower() if action == "strip_idp_domain" else ""
+    if stripped and domains != [stripped]:
+        entry["strip_domain"] = stripped
+    elif not stripped and len(domains) == 1:
         entry["strip_domain"] = False  # keep the full claim, as before
-    if action == "prefix":
-        out.notes.append(
-            f"{eid}: usernames were '{derivation.get('prefix')}:<{claim}>'; institutions have "
-            "no prefix in presets, so these users get new names."
-        )
+    if action == "prefix" and derivation.get("prefix"):
+        entry["prefix"] = derivation["prefix"]
     return entry
 
 
 def migrate_idps(idps: object) -> Migration:
-    """Provider entries for an `idps`/`allowed_idps` value, with notes."""
+    """Provider entries with the same usernames and allow rules as `idps`, with notes."""
     out = Migration()
     if isinstance(idps, list):  # the list form of oauthenticator < 15
         out.notes.append("the list form has no username rules: each IdP gets the defaults.")
@@ -140,6 +158,9 @@ def migrate_idps(idps: object) -> Migration:
         out.notes.append("no CILogonOAuthenticator.idps or allowed_idps to migrate.")
         out.incomplete = True
         return out
+    marked = [
+        str(eid) for eid, conf in idps.items() if isinstance(conf, dict) and conf.get("default")
+    ]
     for eid, conf in idps.items():
         alias, _ = social_alias_for(str(eid))
         conf = conf if isinstance(conf, dict) else {}
@@ -147,39 +168,64 @@ def migrate_idps(idps: object) -> Migration:
         if entry is None:
             out.incomplete = True
             continue
-        if conf.get("default") is True:
-            entry["default"] = True
         out.providers.append(entry)
-    if out.prefixed and not any(out.prefixed):
-        out.shared_namespace = True  # no social prefixes before: keep the names
-    elif not all(out.prefixed):
-        out.notes.append(
-            "some social IdPs had a username prefix and others not; presets prefix all of "
-            "them (or none, with shared_namespace = True), so some users get new names."
-        )
-    if len(out.providers) > 1 and not any(p.get("default") for p in out.providers):
-        out.providers[0]["default"] = True  # oauthenticator pre-selected the first one
+        out.sources.append(str(eid))
+    _pick_default(out, marked, str(next(iter(idps))))
     return out
+
+
+def _pick_default(out: Migration, marked: list[str], first: str) -> None:
+    """One default, the IdP oauthenticator pre-selected: the first marked one, else the first."""
+    for entry in out.providers:
+        entry.pop("default", None)
+    if not out.providers:
+        return
+    chosen = next((m for m in marked if m in out.sources), None)
+    index = out.sources.index(chosen) if chosen else 0
+    if len(out.providers) > 1:
+        out.providers[index]["default"] = True
+    if len(marked) > 1:
+        why = f"the first of the {len(marked)} marked default: True (oauthenticator's choice)"
+    elif chosen:
+        why = "marked default: True"
+    elif first in out.sources:
+        why = "none was marked; oauthenticator pre-selected the first"
+    else:
+        why = "the first one migrated; the marked or first one could not be"
+    out.default_note = f"default: {out.sources[index]}: {why}."
 
 
 def migrate_config(config: Config) -> Migration:
     """Migrate the idps of a loaded jupyterhub_config.py and check the result."""
+    from .migrate_resolve import resolve
+
     idps = configured(config, IDP_SECTIONS, "idps")
     if not idps:
         idps = configured(config, IDP_SECTIONS, "allowed_idps")
     out = migrate_idps(idps)
+    out.admin_users = {
+        str(n).lower() for n in configured(config, USER_SECTIONS, "admin_users", set()) or ()
+    }
+    out.allowed_users = {
+        str(n).lower() for n in configured(config, USER_SECTIONS, "allowed_users", set()) or ()
+    }
+    _rename_orcid(out)
     if out.providers:
-        try:
-            compile_providers(
-                out.providers,
-                admin_users=configured(config, USER_SECTIONS, "admin_users", set()) or (),
-                shared_namespace=out.shared_namespace,
-                allowed_users=configured(config, USER_SECTIONS, "allowed_users", set()) or (),
-            )
-        except PresetConfigError as err:
-            out.incomplete = True
-            out.notes += [f"the result needs a fix: {p}" for p in err.problems]
+        resolve(out)
     return out
+
+
+def _rename_orcid(out: Migration) -> None:
+    if not any(p.get("preset") == "orcid" or p.get("provider") == "orcid" for p in out.providers):
+        return
+    for option in ("admin_users", "allowed_users"):
+        names: set[str] = getattr(out, option)
+        for name in sorted(names):
+            if _ORCID_URL.search(name):
+                new = _ORCID_URL.sub("", name)
+                names.discard(name)
+                names.add(new)
+                out.renames.append((name, new, "ORCID usernames are the bare iD"))
 
 
 def as_python(out: Migration) -> str:
@@ -190,8 +236,24 @@ def as_python(out: Migration) -> str:
         'c.JupyterHub.authenticator_class = "cilogon-presets"',
         f"c.CILogonPresetsAuthenticator.providers = {py_literal(out.providers)}",
     ]
-    if out.shared_namespace:
-        lines.append("c.CILogonPresetsAuthenticator.shared_namespace = True  # as before")
-    lines += ["#", "# Notes:"] if out.notes else []
-    lines += [f"# - {note}" for note in out.notes]
+    for option in ("admin_users", "allowed_users"):
+        names = getattr(out, option)
+        if names:
+            lines.append(f"c.Authenticator.{option} = {py_literal(set(names))}")
+    lines.append("#")
+    lines.append(f"# {out.default_note}" if out.default_note else "# no default to pick")
+    if out.renamed_providers:
+        lines.append("# Users who get new names (JupyterHub sees a new user; rename old ones):")
+        lines += [f"# - {why}" for why in out.renamed_providers]
+    if out.renames:
+        lines.append("# Listed users whose name changes (their old account is not renamed):")
+        lines += [f"# - {old!r} -> {new!r}: {why}" for old, new, why in out.renames]
+    if not out.renames and not out.renamed_providers:
+        lines.append("# Usernames: everyone keeps their name.")
+    if out.notes:
+        lines.append("# Notes:")
+        lines += [f"# - {note}" for note in out.notes]
+    if out.warnings:
+        lines.append("# Warnings and notes the hub will log at start:")
+        lines += [f"# - {warning}" for warning in out.warnings]
     return "\n".join(lines) + "\n"

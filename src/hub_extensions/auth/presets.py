@@ -4,57 +4,59 @@ Usernames (JupyterHub lowercases each one afterwards):
 
 - `institution`: the `claim` value (`eppn` by default, or `email`). With exactly one domain in
   `domains`, `@that.domain` is stripped (`alice@uni.edu` -> `alice`) unless
-  `strip_domain: False`; otherwise the full value (`alice@uni.edu`).
+  `strip_domain: False`; `strip_domain: "uni.edu"` names the domain to strip explicitly.
 - `google`, `microsoft`: the full email, prefixed: `google:alice@uni.edu`.
 - `github`: the GitHub login (`preferred_username`), prefixed: `github:octocat`.
 - `orcid`: the bare iD from the `oidc` claim, prefixed: `orcid:0000-0002-1825-0097`.
-- `staff_only`: as its `provider` (google or github).
+- `staff_only`: as its `provider`.
 
-Social prefixes apply even with a single provider, so adding a provider later renames nobody;
-`shared_namespace = True` drops them (the admin's explicit choice). Either way, two providers
-whose usernames could coincide are refused: unprefixed email-shaped names collide when their
-domain rules overlap (no `domains` means any domain); names without `@` (stripped institution
-names, GitHub logins, ORCID iDs) collide with each other whatever their source.
-
-Who gets in: `institution` everyone from the IdP, or listed domains of the claim; `google` and
-`microsoft` listed email domains only; `github` and `orcid` everyone only with an explicit
-`allow_all: True`, else `allowed_users`/`admin_users`; `staff_only` only those lists.
+`prefix` on an entry sets its prefix (a string, or False for none); `shared_namespace = True`
+drops the social prefixes not set that way. The checks (see `namespaces`): two providers may
+not admit the same name unlisted, a listed name must come from exactly one provider, and a
+provider that admits only listed users must have one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from traitlets.config import Config
 from traitlets.config.loader import LazyConfigValue
 
 from ..hub_classes import configured_class
-from .idp_snapshot import load_snapshot
-from .validation import (
-    SOCIAL_ENTITY_IDS,
-    Namespace,
-    check_entry,
-    collision_fix,
+from .checks import listed_problems, open_collisions
+from .idp_snapshot import (
+    DEFAULT_LIST_PATH,
+    IdpList,
+    entity_id_findings,
+    load_idp_list,
+    same_idp_key,
 )
+from .namespaces import ANY, NONE, Namespace, domain_in
+from .validation import EMAIL_LIKE_CLAIMS, SOCIAL_ENTITY_IDS, SOCIAL_NAMES, check_entry
 
 CLASS = "CILogonPresetsAuthenticator"
 ROOT = f"{CLASS}.providers"
 SCOPE = ["openid", "email", "profile", "org.cilogon.userinfo"]
+_COMMON = frozenset({"default", "prefix"})
 #: preset -> (required keys, optional keys), besides "preset" itself
 PRESETS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "institution": (
         frozenset({"entity_id"}),
-        frozenset({"claim", "domains", "allow_wildcard_domains", "strip_domain", "default"}),
+        _COMMON
+        | {"claim", "domains", "allow_wildcard_domains", "strip_domain", "only_listed_users"},
     ),
-    "google": (frozenset({"domains"}), frozenset({"allow_wildcard_domains", "default"})),
-    "microsoft": (frozenset({"domains"}), frozenset({"allow_wildcard_domains", "default"})),
-    "github": (frozenset(), frozenset({"allow_all", "default"})),
-    "orcid": (frozenset(), frozenset({"allow_all", "default"})),
-    "staff_only": (frozenset({"provider"}), frozenset({"default"})),
+    "google": (frozenset({"domains"}), _COMMON | {"allow_wildcard_domains"}),
+    "microsoft": (frozenset({"domains"}), _COMMON | {"allow_wildcard_domains"}),
+    "github": (frozenset(), _COMMON | {"allow_all"}),
+    "orcid": (frozenset(), _COMMON | {"allow_all"}),
+    "staff_only": (frozenset({"provider"}), _COMMON),
 }
 SOCIAL_CLAIMS = {"google": "email", "microsoft": "email", "github": "preferred_username"}
 SOCIAL_CLAIMS["orcid"] = "oidc"
+LISTED = "only Authenticator.admin_users and allowed_users"
 
 
 class PresetConfigError(ValueError):
@@ -72,10 +74,15 @@ class Compiled:
     idps: dict[str, dict] = field(default_factory=dict)
     scope: list[str] = field(default_factory=lambda: list(SCOPE))
     warnings: list[str] = field(default_factory=list)
+    #: facts worth one log line (e.g. the IdP list is missing), not warnings
+    info: list[str] = field(default_factory=list)
     #: entity IDs whose claim holds an ORCID URL, reduced to the bare iD at login
     orcid_entity_ids: frozenset[str] = frozenset()
     #: one line per provider: entity ID, username form, allow rule
     summary: list[str] = field(default_factory=list)
+    #: entity ID -> its usernames, and how a user would call it ("Google", "Example University")
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,49 +96,110 @@ class _Entry:
     allow: str
 
 
-def _compile_entry(path: str, entry: object, shared: bool) -> tuple[_Entry | None, list[str]]:
-    problems = check_entry(path, entry, PRESETS, load_snapshot().entity_ids)
-    if problems:
-        return None, problems
-    assert isinstance(entry, dict)
-    return _build(path, entry["preset"], entry, shared), []
-
-
-def _build(path: str, preset: str, entry: dict, shared: bool) -> _Entry:
-    """The idps entry and username namespace of one valid provider entry."""
-    domains = tuple(entry["domains"]) if "domains" in entry else None
-    idp: dict = {}
-    if preset == "institution":
-        entity_id, claim = entry["entity_id"], entry.get("claim", "eppn")
-        strip = (
-            domains[0]
-            if domains and len(domains) == 1 and entry.get("strip_domain", True)
-            else None
+def _institution(entry: dict, domains: tuple[str, ...] | None) -> tuple[dict, Namespace, str]:
+    claim = entry.get("claim", "eppn")
+    strip_value = entry.get("strip_domain", True)
+    if strip_value is True:
+        strip = domains[0] if domains and len(domains) == 1 else None
+    else:
+        strip = strip_value or None
+    prefix = entry.get("prefix") or None
+    listed = entry.get("only_listed_users") is True
+    derivation: dict = {"username_claim": claim}
+    if strip:
+        derivation.update(action="strip_idp_domain", domain=strip)
+    elif prefix:
+        derivation.update(action="prefix", prefix=prefix)
+    idp: dict = {"username_derivation": derivation}
+    if domains:
+        idp.update(allowed_domains=list(domains), allowed_domains_claim=claim)
+        allow = f"{claim} at {', '.join(domains)}"
+    elif listed:
+        allow = LISTED
+    else:
+        idp["allow_all"] = True
+        allow = "everyone from this IdP"
+    reach = domains or ANY
+    opened = NONE if listed else reach
+    if claim in EMAIL_LIKE_CLAIMS:
+        placeholder = f"<{claim} without @{strip}>" if strip else f"<{claim}>"
+        ns = Namespace(
+            placeholder,
+            prefix,
+            bare=strip is not None,
+            bare_open=strip is not None and not listed and domain_in(strip, reach),
+            emails=reach,
+            emails_open=opened,
+            strip=strip,
         )
-        derivation = {"username_claim": claim}
-        if strip:
-            derivation.update(action="strip_idp_domain", domain=strip)
-        namespace = Namespace.for_claim(claim, domains=domains, strip=strip)
+    else:
+        ns = Namespace(f"<{claim}>", prefix, bare=True, bare_open=not listed)
+    return idp, ns, allow
+
+
+def _social(entry: dict, social: str, shared: bool, staff: bool) -> tuple[dict, Namespace, str]:
+    domains = tuple(entry["domains"]) if "domains" in entry and not staff else None
+    if "prefix" in entry:
+        prefix = entry["prefix"] or None
+    else:
+        prefix = None if shared else social
+    claim = SOCIAL_CLAIMS[social]
+    derivation: dict = {"username_claim": claim}
+    if prefix:
+        derivation.update(action="prefix", prefix=prefix)
+    idp: dict = {"username_derivation": derivation}
+    allow_all = entry.get("allow_all") is True and not staff
+    if domains:
+        idp.update(allowed_domains=list(domains), allowed_domains_claim=claim)
+        allow = f"{claim} at {', '.join(domains)}"
+    elif allow_all:
+        idp["allow_all"] = True
+        allow = f"every {SOCIAL_NAMES[social]} account"
+    else:
+        allow = LISTED
+    placeholder = {"github": "<login>", "orcid": "<ORCID iD>"}.get(social, "<email>")
+    if social in ("google", "microsoft"):
+        ns = Namespace(placeholder, prefix, emails=ANY, emails_open=domains or NONE, social=social)
+    else:
+        orcid = social == "orcid"
+        ns = Namespace(
+            placeholder, prefix, bare=True, bare_open=allow_all, orcid=orcid, social=social
+        )
+    return idp, ns, allow
+
+
+def _build(path: str, entry: dict, shared: bool) -> _Entry:
+    """The idps entry and username namespace of one valid provider entry."""
+    preset = entry["preset"]
+    domains = tuple(entry["domains"]) if "domains" in entry else None
+    if preset == "institution":
+        entity_id = entry["entity_id"]
+        idp, ns, allow = _institution(entry, domains)
     else:
         social = entry["provider"] if preset == "staff_only" else preset
-        entity_id, claim = SOCIAL_ENTITY_IDS[social], SOCIAL_CLAIMS[social]
-        derivation = {"username_claim": claim}
-        if not shared:
-            derivation.update(action="prefix", prefix=social)
-        namespace = Namespace.for_social(social, None if shared else social, domains)
-    idp["username_derivation"] = derivation
-    if preset == "staff_only":
-        allow = "only Authenticator.admin_users and allowed_users"
-    elif domains is not None:
-        idp["allowed_domains"] = list(domains)
-        idp["allowed_domains_claim"] = claim
-        allow = f"{claim} at {', '.join(domains)}"
-    elif preset == "institution" or entry.get("allow_all") is True:
-        idp["allow_all"] = True
-        allow = "everyone from this IdP" if preset == "institution" else f"every {preset} account"
-    else:
-        allow = "only Authenticator.admin_users and allowed_users"
-    return _Entry(path, preset, entity_id, idp, namespace, entry.get("default") is True, allow)
+        entity_id = SOCIAL_ENTITY_IDS[social]
+        idp, ns, allow = _social(entry, social, shared, preset == "staff_only")
+    return _Entry(path, preset, entity_id, idp, ns, entry.get("default") is True, allow)
+
+
+def namespaces_of(providers: list[dict], shared: bool = False) -> list[Namespace]:
+    """The username namespaces of valid provider entries, in order."""
+    return [_build(f"{ROOT}[{i}]", p, shared).namespace for i, p in enumerate(providers)]
+
+
+def _entry_problems(path: str, entry: dict) -> list[str]:
+    """Combinations oauthenticator cannot apply."""
+    if entry["preset"] != "institution" or not entry.get("prefix"):
+        return []
+    strip = entry.get("strip_domain", True)
+    domains = entry.get("domains")
+    strips = isinstance(strip, str) or (strip is True and domains and len(domains) == 1)
+    if not strips:
+        return []
+    return [
+        f"{path}.prefix: CILogonOAuthenticator either strips a domain or adds a prefix, not "
+        "both. Set strip_domain: False to keep the prefix, or remove prefix."
+    ]
 
 
 def compile_providers(
@@ -140,6 +208,7 @@ def compile_providers(
     admin_users: Iterable[str] = (),
     shared_namespace: bool = False,
     allowed_users: Iterable[str] = (),
+    idp_list: IdpList | None = None,
 ) -> Compiled:
     """Compile a providers list; raise PresetConfigError listing every problem."""
     if not isinstance(providers, list) or not providers:
@@ -149,60 +218,65 @@ def compile_providers(
                 "[{'preset': 'institution', 'entity_id': 'https://idp.example.edu/idp/shibboleth'}]."
             ]
         )
+    idp_list = idp_list or load_idp_list(None)
     problems: list[str] = []
     entries: list[_Entry] = []
     for i, raw in enumerate(providers):
-        entry, found = _compile_entry(f"{ROOT}[{i}]", raw, shared_namespace)
+        path = f"{ROOT}[{i}]"
+        found = check_entry(path, raw, PRESETS, idp_list.entity_ids)
+        if not found:
+            found = _entry_problems(path, raw)
         problems += found
-        if entry:
-            entries.append(entry)
-    admins = sorted({str(name).lower() for name in admin_users})
+        if not found:
+            entries.append(_build(path, raw, shared_namespace))
     seen: dict[str, _Entry] = {}
     for entry in entries:
-        if entry.entity_id in seen:
+        key = same_idp_key(entry.entity_id)
+        if key in seen:
             problems.append(
-                f"{entry.path}: the same identity provider as {seen[entry.entity_id].path} "
-                f"({entry.entity_id}). Keep one entry per identity provider."
+                f"{entry.path}: the same identity provider as {seen[key].path} "
+                f"({seen[key].entity_id}). Keep one entry per identity provider."
             )
-        seen.setdefault(entry.entity_id, entry)
-        if entry.preset == "staff_only" and not admins:
-            problems.append(
-                f"{entry.path}: staff_only lets in only Authenticator.admin_users and "
-                "allowed_users, and admin_users is empty. Add the staff's usernames, e.g. "
-                f"c.Authenticator.admin_users = {{'{entry.namespace.describe()}'}}."
-            )
+        seen.setdefault(key, entry)
     problems += _default_problems(providers, entries)
-    problems += _collisions(entries, shared_namespace)
-    namespaces = [e.namespace for e in entries]
-    if len(entries) == len(providers):  # else a broken entry might be the admins' provider
-        for name in admins:
-            if not any(ns.produces(name) for ns in namespaces):
-                problems.append(_unreachable("Authenticator.admin_users", name, namespaces))
+    described = [(e.path, e.namespace) for e in entries]
+    problems += open_collisions(described, shared_namespace)
+    if len(entries) == len(providers):  # else a broken entry might be the listed users' one
+        admins = {str(n).lower() for n in admin_users}
+        allowed = {str(n).lower() for n in allowed_users} - admins
+        problems += listed_problems(described, admins, allowed)
     if problems:
         raise PresetConfigError(problems)
     compiled = Compiled()
-    for name in sorted({str(n).lower() for n in allowed_users}):
-        if not any(ns.produces(name) for ns in namespaces):
-            compiled.warnings.append(_unreachable("Authenticator.allowed_users", name, namespaces))
-    snapshot = load_snapshot()
+    institutions = {e.entity_id: e.path for e in entries if e.preset == "institution"}
+    compiled.warnings, compiled.info = entity_id_findings(institutions, idp_list)
     for entry in entries:
         if len(entries) == 1 or entry.default:
             entry.idp["default"] = True
         compiled.idps[entry.entity_id] = entry.idp
+        compiled.namespaces[entry.entity_id] = entry.namespace
+        compiled.labels[entry.entity_id] = _label(entry, idp_list)
         compiled.summary.append(
             f"{entry.entity_id} ({entry.preset}): usernames "
             f"'{entry.namespace.describe()}'; allowed: {entry.allow}"
         )
-        if entry.preset == "institution" and entry.entity_id not in snapshot.entity_ids:
-            compiled.warnings.append(
-                f"{entry.path}.entity_id: {entry.entity_id!r} is not in the bundled snapshot "
-                f"of CILogon's IdP list ({snapshot.describe()}); check it at "
-                "https://cilogon.org/ or refresh with `hub-extensions cilogon refresh-idps`."
-            )
     compiled.orcid_entity_ids = frozenset(
         e.entity_id for e in entries if e.entity_id == SOCIAL_ENTITY_IDS["orcid"]
     )
     return compiled
+
+
+def _label(entry: _Entry, idp_list: IdpList) -> str:
+    """How a user would name the provider (never its entity ID when a better name is known)."""
+    if entry.namespace.social:
+        return SOCIAL_NAMES[entry.namespace.social]
+    if name := idp_list.names.get(entry.entity_id):
+        return name
+    domains = entry.idp.get("allowed_domains") or []
+    strip = entry.namespace.strip
+    if domains or strip:
+        return f"your institution's login ({strip or domains[0]})"
+    return f"the institution login {entry.entity_id}"
 
 
 def _default_problems(providers: list, entries: list[_Entry]) -> list[str]:
@@ -221,29 +295,6 @@ def _default_problems(providers: list, entries: list[_Entry]) -> list[str]:
             f"one, the IdP CILogon pre-selects, e.g. {ROOT}[0]['default'] = True."
         ]
     return []
-
-
-def _collisions(entries: list[_Entry], shared: bool) -> list[str]:
-    problems = []
-    for i, a in enumerate(entries):
-        for b in entries[i + 1 :]:
-            if a.entity_id != b.entity_id and a.namespace.collides(b.namespace):
-                problems.append(
-                    f"{b.path}: its usernames ('{b.namespace.describe()}') can coincide with "
-                    f"those of {a.path} ('{a.namespace.describe()}'), so one person could "
-                    f"log in as another. {collision_fix(a.namespace, b.namespace, shared)}"
-                )
-    return problems
-
-
-def _unreachable(option: str, name: str, namespaces: list[Namespace]) -> str:
-    forms = ", ".join(f"'{ns.describe()}'" for ns in namespaces)
-    hints = [s for ns in namespaces if (s := ns.suggest(name))]
-    hint = f" Did you mean {hints[0]!r}?" if hints else ""
-    return (
-        f"{option}: {name!r} is a username no provider can produce (they produce {forms})."
-        f"{hint} Write it in one of these forms."
-    )
 
 
 #: Config sections an authenticator of the presets class reads, least specific first.
@@ -286,12 +337,14 @@ def compile_config(config: Config, cls: type | None = None) -> Compiled:
     """Compile the providers a (presets) authenticator class reads from `config`."""
     sections = [k.__name__ for k in reversed(cls.__mro__)] if cls else list(SECTIONS)
     problems = idps_set_too(config, sections)
+    list_path = configured(config, sections, "idp_list_path", DEFAULT_LIST_PATH)
     try:
         compiled = compile_providers(
             configured(config, sections, "providers", []),
             admin_users=configured(config, sections, "admin_users", set()) or (),
             shared_namespace=bool(configured(config, sections, "shared_namespace", False)),
             allowed_users=configured(config, sections, "allowed_users", set()) or (),
+            idp_list=load_idp_list(Path(list_path) if list_path else None),
         )
     except PresetConfigError as err:
         raise PresetConfigError(problems + err.problems) from None

@@ -9,8 +9,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from fnmatch import fnmatch
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -68,7 +66,7 @@ _REQUIRED_HINTS = {
     "e.g. ['example.edu'].",
     "microsoft": "Microsoft's common tenant admits every personal account; list the email "
     "domains that may log in, e.g. ['example.edu'].",
-    "staff_only": "Set 'google' or 'github'.",
+    "staff_only": "Set 'google', 'github', 'microsoft' or 'orcid'.",
     "institution": "Set the institution's SAML entity ID from https://cilogon.org/idplist/.",
 }
 
@@ -206,9 +204,11 @@ def check_entry(path: str, entry: object, presets: dict, known: Iterable[str]) -
         problems.append(f"{path}.{key}: unknown key for preset {preset!r}. {hint}")
     for key in sorted(required - set(entry) - {"entity_id"}):
         problems.append(f"{path}.{key}: required by preset {preset!r}. {_REQUIRED_HINTS[preset]}")
-    for key in ("default", "allow_all", "allow_wildcard_domains", "strip_domain"):
+    for key in ("default", "allow_all", "allow_wildcard_domains", "only_listed_users"):
         if key in entry:
             problems += check_bool(f"{path}.{key}", entry[key])
+    if "prefix" in entry:
+        problems += check_prefix(f"{path}.prefix", entry["prefix"])
     wild = entry.get("allow_wildcard_domains") is True
     if "domains" in entry and "domains" in allowed:
         problems += check_domains(f"{path}.domains", entry["domains"], allow_wildcards=wild)
@@ -216,125 +216,52 @@ def check_entry(path: str, entry: object, presets: dict, known: Iterable[str]) -
         problems += check_entity_id(f"{path}.entity_id", entry.get("entity_id"), known)
         claim = entry.get("claim", "eppn")
         problems += check_claim(f"{path}.claim", claim, has_domains="domains" in entry)
-        domains = entry.get("domains")
-        strip = entry.get("strip_domain", True)
-        if (
-            "strip_domain" in entry
-            and strip
-            and not (isinstance(domains, list) and len(domains) == 1)
-        ):
+        if "strip_domain" in entry:
+            problems += check_strip(f"{path}.strip_domain", entry)
+        if entry.get("only_listed_users") is True and "domains" in entry:
             problems.append(
-                f"{path}.strip_domain: needs exactly one domain in `domains`. "
-                "List one domain, or remove strip_domain."
+                f"{path}.only_listed_users: admits only Authenticator.admin_users and "
+                "allowed_users, so `domains` would have no effect. Remove one of them."
             )
-    if (
-        preset == "staff_only"
-        and "provider" in entry
-        and entry["provider"] not in ("google", "github")
-    ):
+    if preset == "staff_only" and "provider" in entry and entry["provider"] not in STAFF_ONLY:
         value = entry["provider"]
         problems.append(
-            f"{path}.provider: {value!r} is not 'google' or 'github'."
-            f"{did_you_mean(value, ['google', 'github'])} Use 'google' or 'github'."
+            f"{path}.provider: {value!r} is not one of {', '.join(map(repr, STAFF_ONLY))}."
+            f"{did_you_mean(value, STAFF_ONLY)} Use one of them."
         )
     return problems
 
 
-def domains_overlap(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> bool:
-    """Whether two domain rules (None: any domain) can admit the same domain."""
-    if a is None or b is None:
-        return True
-    for x in a:
-        for y in b:
-            both_wild = _WILDCARD.search(x) and _WILDCARD.search(y)
-            if x == y or fnmatch(x, y) or fnmatch(y, x) or both_wild:
-                return True
-    return False
+STAFF_ONLY = ("google", "github", "microsoft", "orcid")
+_PREFIX = re.compile(r"\A[a-z0-9][a-z0-9._-]*\Z")
 
 
-ORCID_ID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
-_SOCIAL_FORMS = {
-    "google": ("<email>", "email"),
-    "microsoft": ("<email>", "email"),
-    "github": ("<login>", "name"),
-    "orcid": ("<ORCID iD>", "name"),
-}
+def check_prefix(path: str, value: object) -> list[str]:
+    """A username prefix: lowercase letters, digits, '.', '_', '-'; False for none."""
+    if value is False or (isinstance(value, str) and _PREFIX.match(value)):
+        return []
+    return [
+        f"{path}: {value!r} is not a username prefix. Use lowercase letters, digits, '.', '_' "
+        "or '-' (the username becomes 'PREFIX:...'), or False for no prefix."
+    ]
 
 
-@dataclass(frozen=True)
-class Namespace:
-    """The form of the usernames one provider produces (after JupyterHub lowercases them)."""
-
-    placeholder: str
-    shape: str  # "email" (has an @domain) or "name" (no @)
-    prefix: str | None = None
-    domains: tuple[str, ...] | None = None  # email shape: the admitted domains, None: any
-    strip: str | None = None  # the domain stripped from an institution's claim
-    orcid: bool = False
-    social: bool = False
-
-    @classmethod
-    def for_claim(cls, claim: str, *, domains: tuple[str, ...] | None, strip: str | None):
-        if strip:
-            return cls(f"<{claim} without @{strip}>", "name", strip=strip)
-        if claim in EMAIL_LIKE_CLAIMS:
-            return cls(f"<{claim}>", "email", domains=domains)
-        return cls(f"<{claim}>", "name")
-
-    @classmethod
-    def for_social(cls, social: str, prefix: str | None, domains: tuple[str, ...] | None):
-        placeholder, shape = _SOCIAL_FORMS[social]
-        return cls(placeholder, shape, prefix, domains, orcid=social == "orcid", social=True)
-
-    def describe(self) -> str:
-        return f"{self.prefix}:{self.placeholder}" if self.prefix else self.placeholder
-
-    def produces(self, name: str) -> bool:
-        """Whether a (lowercased) username can come from this provider."""
-        rest = name
-        if self.prefix:
-            if not name.startswith(self.prefix + ":"):
-                return False
-            rest = name[len(self.prefix) + 1 :]
-        if not rest:
-            return False
-        if self.orcid:
-            return ORCID_ID.fullmatch(rest.upper()) is not None
-        if self.shape == "email":
-            return "@" in rest
-        return "@" not in rest
-
-    def suggest(self, name: str) -> str | None:
-        """The form of `name` this provider would produce, if it differs and is plausible."""
-        base = name
-        head, sep, tail = name.partition(":")
-        if sep and head in SOCIAL_ENTITY_IDS:
-            base = tail
-        if self.strip and base.endswith("@" + self.strip):
-            base = base[: -len(self.strip) - 1]
-        if self.orcid and (m := ORCID_ID.search(base.upper())):
-            base = m.group(0).lower()
-        candidate = f"{self.prefix}:{base}" if self.prefix else base
-        return candidate if candidate != name and self.produces(candidate) else None
-
-    def collides(self, other: Namespace) -> bool:
-        """Whether a username could come from both providers."""
-        if self.prefix or other.prefix:
-            return self.prefix == other.prefix
-        if self.shape == other.shape == "email":
-            return domains_overlap(self.domains, other.domains)
-        return self.shape == other.shape == "name"
-
-
-def collision_fix(a: Namespace, b: Namespace, shared: bool) -> str:
-    """How to separate two colliding username namespaces."""
-    fixes = []
-    if shared and (a.social or b.social):
-        fixes.append("set shared_namespace = False (the default) so social usernames get a prefix")
-    if a.strip and b.strip:
-        fixes.append("set `strip_domain: False` on one of them to keep full user@domain names")
-    if a.shape == b.shape == "email":
-        fixes.append("list disjoint `domains` for each")
-    if not fixes:
-        fixes.append("give the institution an @domain claim (eppn or email)")
-    return "Fix: " + ", or ".join(fixes) + "."
+def check_strip(path: str, entry: dict) -> list[str]:
+    """`strip_domain`: False (keep the full claim) or the domain to remove from the claim."""
+    value, domains = entry["strip_domain"], entry.get("domains")
+    if value is False:
+        return []
+    if value is True:
+        if isinstance(domains, list) and len(domains) == 1:
+            return []
+        return [
+            f"{path}: True needs exactly one domain in `domains`. Name the domain to remove "
+            "instead, e.g. 'example.edu', or remove strip_domain."
+        ]
+    if isinstance(value, str) and value and value == value.lower() and "@" not in value:
+        if not _WILDCARD.search(value):
+            return []
+    return [
+        f"{path}: {value!r} is not a domain to strip. Use e.g. 'example.edu' (lowercase, "
+        "without '@'), or False to keep full user@domain names."
+    ]
