@@ -59,23 +59,27 @@ def stack(docker_engine, base_image, tmp_path_factory):
     daemon = GitDaemon(repos, log_dir=tmp).start()
     extra = tmp / "builds.py"
     extra.write_text(f"c.HubExtensions.service_environment.update({json.dumps(env)})\n")
-    demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra)).start()
-    session = demo.login("nora")
-    r = session.post(
-        demo.hub_url("api/users/nora/tokens"),
-        json={"note": "binderhub-client test", "scopes": [SCOPE]},
-        headers=demo.xsrf_headers(session),
-        timeout=10,
-    )
-    r.raise_for_status()
-    assert SCOPE in r.json()["scopes"]  # (with the identity scopes the hub adds to it)
-    yield demo, daemon, r.json()["token"]
-    demo.stop()
-    daemon.stop()
-    client = docker.from_env()
-    for image in client.images.list(filters={"label": "repo2docker.repo"}):
-        if any(daemon.url in v for v in image.labels.values()):
-            client.images.remove(image.id, force=True)
+    demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra))
+    try:
+        demo.start()
+        session = demo.login("nora")
+        r = session.post(
+            demo.hub_url("api/users/nora/tokens"),
+            json={"note": "binderhub-client test", "scopes": [SCOPE]},
+            headers=demo.xsrf_headers(session),
+            timeout=10,
+        )
+        r.raise_for_status()
+        assert SCOPE in r.json()["scopes"]  # (with the identity scopes the hub adds to it)
+        yield demo, daemon, r.json()["token"]
+    finally:
+        demo.stop()
+        daemon.stop()
+        client = docker.from_env()
+        for repo in ("hello", "broken"):
+            label = f"repo2docker.repo={daemon.repo_url(repo)}"
+            for image in client.images.list(filters={"label": label}):
+                client.images.remove(image.id, force=True)
 
 
 def run_client(stack, repo: str, ref: str = "HEAD") -> list[dict]:
