@@ -166,11 +166,21 @@ def test_daily_series_has_every_day_and_hours_per_profile(tmp_path):
     ledger.close()
 
 
-def test_admins_and_scope_holders_read_everything_others_do_not():
-    assert holds_usage_scope({"kind": "user", "name": "a", "admin": True, "scopes": []})
+def test_admin_tokens_and_scope_holders_read_everything_others_do_not():
+    """Admin powers come from the token's scopes: the hub reports `admin: true` for an admin's
+    token whatever it was narrowed to (#13)."""
+    assert holds_usage_scope(
+        {"kind": "user", "name": "a", "admin": True, "scopes": ["admin:users"]}
+    )
+    assert holds_usage_scope({"kind": "user", "name": "a", "admin": True, "scopes": ["admin-ui"]})
     assert holds_usage_scope({"kind": "user", "name": "b", "scopes": [USAGE_READ_SCOPE]})
     assert not holds_usage_scope({"kind": "user", "name": "c", "admin": False, "scopes": ["self"]})
-    # a service is never an admin user, whatever its model says
+    # an admin's token narrowed to the service (like the spawn form's) acts as a plain user
+    narrow = ["access:services!service=hub-extensions", "read:users:name!user=a"]
+    assert not holds_usage_scope({"kind": "user", "name": "a", "admin": True, "scopes": narrow})
+    # a filtered admin scope is not admin powers over everyone
+    filtered = ["admin:users!group=class", "admin-ui!user=a"]
+    assert not holds_usage_scope({"kind": "user", "name": "a", "scopes": filtered})
     assert not holds_usage_scope({"kind": "service", "name": "s", "admin": True, "scopes": []})
 
 
@@ -182,7 +192,7 @@ def test_wiring_defines_the_scope_and_lets_the_service_tokens_carry_it(tmp_path,
     added = wire(c).JupyterHub
     assert set(added.custom_scopes) == {"custom:mine:read", USAGE_READ_SCOPE}
     [ours] = [s for s in added.services if s["name"] == "hub-extensions"]
-    assert ours["oauth_client_allowed_scopes"] == [USAGE_READ_SCOPE]
+    assert ours["oauth_client_allowed_scopes"] == [USAGE_READ_SCOPE, "admin-ui"]
     # the hub's default ledger place, computed in the hub, where the service will read it
     assert ours["environment"][USAGE_DB_URL_ENV] == (
         f"sqlite:///{tmp_path / 'state' / 'hub-extensions-usage.sqlite'}"

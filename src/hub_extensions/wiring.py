@@ -23,6 +23,10 @@ SERVICE_SCOPES = ["list:users", "read:users", "read:groups", "read:servers"]
 SERVICE_CONFIG_ENV = "HUB_EXTENSIONS_SERVICE_CONFIG"
 #: Custom scope to read every user's usage in the service; grant it with a role in load_roles.
 USAGE_READ_SCOPE = "custom:hub-extensions:usage:read"
+#: Asked for at an admin's login to the service, so that its token shows admin powers (the
+#: hub's admin flag is the user's, whatever the token). It opens the hub's admin page and
+#: nothing else there (its actions need their own scopes), and users who lack it don't get it.
+ADMIN_MARKER_SCOPE = "admin-ui"
 #: The ledger URL the hub uses when Usage.db_url is empty, computed in the hub (its db_url, cwd).
 USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
 #: The file through which the hub shares configuration warnings with the service's admin page.
@@ -241,8 +245,8 @@ def wire_usage_access(hub: Config, service: dict, additions: Config) -> None:
             "description": "Read every user's server sessions and usage in hub-extensions",
         },
     }
-    # tokens issued to the service carry the scope when (and only when) the user holds it
-    service["oauth_client_allowed_scopes"] = [USAGE_READ_SCOPE]
+    # tokens issued to the service carry each scope when (and only when) the user holds it
+    service["oauth_client_allowed_scopes"] = [USAGE_READ_SCOPE, ADMIN_MARKER_SCOPE]
     hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
     service["environment"][USAGE_DB_URL_ENV] = default_db_url(hub_db_url)
     service["environment"][CONFIG_PROBLEMS_ENV] = str(problems_path(hub_db_url))

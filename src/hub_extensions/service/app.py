@@ -35,6 +35,7 @@ from . import builds_handlers, cost_handlers, handlers, usage_handlers
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+TOKEN_CACHE_SECONDS = 5
 log = logging.getLogger("hub_extensions.service")
 
 
@@ -97,7 +98,9 @@ def read_config(path: str | None, env=os.environ) -> Config:
 
 def build_context(options: HubExtensions, config: Config, env=os.environ) -> ServiceContext:
     urls = HubURLs.from_environment(env)
-    hub_auth = HubOAuth(api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
+    # what the hub says of a token is kept this long: a revoked or expired token stops
+    # working here within seconds (JupyterHub's default keeps it 5 minutes)
+    hub_auth = HubOAuth(api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=TOKEN_CACHE_SECONDS)
     ctx = ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
     ctx.builds = _builds(config)
     ctx.usage = _usage(config, env)

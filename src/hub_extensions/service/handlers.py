@@ -11,6 +11,20 @@ from tornado import web
 from ..config import ConfigProblems
 from .context import ServiceContext
 
+#: A token gives admin powers in the service (everyone's builds, usage, cost, the config
+#: problems) only when it carries one of these scopes unfiltered. The hub's `admin` flag says
+#: what the *user* may do, whatever the token: a token narrowed to
+#: `access:services!service=...` (like the spawn form's) held by an admin must act as a
+#: plain user. `admin-ui` is what an admin's login to the service carries (the service asks
+#: for it, see wiring.ADMIN_MARKER_SCOPE); at the hub it opens the admin page and nothing else.
+ADMIN_SCOPES = ("admin:users", "admin-ui")
+
+
+def has_admin_powers(model: dict) -> bool:
+    """Admin powers in the service, from the token's scopes (not from the user's admin flag)."""
+    scopes = set(model.get("scopes") or ())
+    return any(scope in scopes for scope in ADMIN_SCOPES)
+
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
     ctx: ServiceContext
@@ -18,6 +32,17 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def initialize(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.hub_auth = ctx.hub_auth
+
+    def get_current_user(self):
+        """The hub's model of the caller, with `admin` meaning admin powers *of this token*
+        (`hub_admin` keeps the user's flag); every handler reads `admin` from here."""
+        model = super().get_current_user()
+        if not model:
+            return model
+        model = dict(model)
+        model["hub_admin"] = bool(model.get("admin"))
+        model["admin"] = has_admin_powers(model)
+        return model
 
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -31,6 +56,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def render_page(self, template: str, **ns) -> None:
         page = self.ctx.templates.get_template(template)
         self.set_header("Content-Type", "text/html; charset=utf-8")
+        # pages are per user (names, figures, an XSRF token): never kept by a cache
+        self.set_header("Cache-Control", "no-store")
         self.finish(
             page.render(
                 urls=self.ctx.urls,
@@ -97,7 +124,11 @@ class ConfigProblemsHandler(APIHandler):
     @web.authenticated
     def get(self) -> None:
         if not self.current_user_model.get("admin"):
-            raise web.HTTPError(403, "Only the hub's admins see its configuration problems.")
+            raise web.HTTPError(
+                403,
+                "Only the hub's admins see its configuration problems (with a token that "
+                "carries admin:users, or logged in to the service).",
+            )
         path = self.ctx.config_problems_path
         data = ConfigProblems.load(path) if path is not None else None
         if data is None:

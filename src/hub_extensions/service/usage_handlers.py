@@ -18,16 +18,16 @@ from ..usage import charts
 from ..usage.reports import MAX_LIMIT
 from ..wiring import USAGE_READ_SCOPE
 from . import usage_params as params
-from .handlers import APIHandler, BaseHandler
+from .handlers import APIHandler, BaseHandler, has_admin_powers
 from .usage_context import LedgerNotReady, UsageStore
 
 CSV_PAGE = MAX_LIMIT
 
 
 def holds_usage_scope(user: dict) -> bool:
-    """Admins, and users or services granted the usage scope (JupyterHub's admin role cannot
-    be given a custom scope, so the admin flag counts as holding it)."""
-    if user.get("kind", "user") == "user" and user.get("admin"):
+    """Tokens with admin powers (see handlers.has_admin_powers: scopes, not the admin flag,
+    which the hub reports whatever the token), and tokens that carry the usage scope."""
+    if has_admin_powers(user):
         return True
     return bool(check_scopes(USAGE_READ_SCOPE, set(user.get("scopes") or ())))
 
