@@ -5,7 +5,7 @@ import logging
 import pytest
 from dockerspawner import DockerSpawner
 from kubespawner import KubeSpawner
-from traitlets import Dict, Float, HasTraits, List, Unicode, default
+from traitlets import Dict, Float, HasTraits, List, TraitError, Unicode, default
 
 from hub_extensions.profiles import (
     ProfileListError,
@@ -293,3 +293,42 @@ def test_an_async_override_callable_is_refused_when_the_list_is_read():
             "that returns the value.",
         )
     ]
+
+
+async def test_values_kubespawner_would_refuse_at_spawn_are_refused_when_the_list_is_read(
+    kubeconfig,
+):
+    """The values are those that make KubeSpawner 7.1's load_user_options raise a TraitError
+    (checked below on a real KubeSpawner); values an unlisted choice fills in are left to the
+    spawn, where the form's validation_regex guards them."""
+    overrides = {
+        "mem_limit": "1.5Gi",  # KubeSpawner reads K, M, G, T only
+        "cpu_limit": "2",  # a string where a number is needed
+        "image_spec": 3,  # a deprecated name is checked against the option it sets
+        "mem_guarantee": "1G",
+        "environment": {"A": "1"},
+        "image": None,  # KubeSpawner's image takes no None
+        "default_url": "/lab/tree/{value}",
+    }
+    problems = override_problems("p.kubespawner_override", overrides, KubeSpawner)
+    refused = {p.path.rsplit(".", 1)[1]: str(p) for p in problems if p.refusal}
+    assert sorted(refused) == ["cpu_limit", "image", "image_spec", "mem_limit"]
+    assert refused["mem_limit"].startswith(
+        "p.kubespawner_override.mem_limit: '1.5Gi' is not a valid KubeSpawner.mem_limit: "
+    )
+    assert "suffix K, M, G, T" in refused["mem_limit"]
+    assert refused["mem_limit"].endswith("Fix: give 'mem_limit' a value the option takes.")
+    spawner = KubeSpawner(_mock=True)
+    for key in ("mem_limit", "cpu_limit"):  # what the spawn would do with them
+        with pytest.raises(TraitError):
+            setattr(spawner, key, overrides[key])
+    # one bad value withholds its profile; the others stay
+    checked = read(
+        [
+            {"display_name": "Small", "kubespawner_override": {"mem_limit": "2G"}},
+            {"display_name": "Odd", "kubespawner_override": {"mem_limit": "1.5Gi"}},
+        ],
+        spawner_cls=KubeSpawner,
+    )
+    assert [p.slug for p in checked.profiles] == ["small"]
+    assert [p.path for p in checked.refusals] == ["profile_list[1].kubespawner_override.mem_limit"]

@@ -25,7 +25,7 @@ import copy
 import inspect
 from typing import Any
 
-from traitlets import HasTraits
+from traitlets import HasTraits, TraitError
 
 from .model import Problem, ProfileListError, did_you_mean
 from .patterns import substitute
@@ -81,6 +81,39 @@ def _option_names(cls: type) -> list[str]:
     return list(cls.class_trait_names(config=True)) if issubclass(cls, HasTraits) else []
 
 
+def _templated(value: Any) -> bool:
+    """Does `value` hold a `{...}` the unlisted choice fills in (so it is checked at spawn)?"""
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, dict):
+        return any(_templated(k) or _templated(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_templated(v) for v in value)
+    return False
+
+
+_bare: dict[type, Any] = {}
+
+
+def _refused_value(cls: type, name: str, value: Any) -> str | None:
+    """Why the option `name` of `cls` would refuse `value` at spawn (KubeSpawner raises a
+    TraitError in `load_user_options`), or None. Values filled in at spawn are not judged."""
+    trait = cls.class_traits().get(name) if issubclass(cls, HasTraits) else None
+    if trait is None or callable(value) or _templated(value):
+        return None
+    if value is None:
+        return None if trait.allow_none else f"{name} cannot be None (null)."
+    if cls not in _bare:  # an instance without __init__: no kube config, no clients
+        _bare[cls] = cls.__new__(cls)
+    try:
+        trait.validate(_bare[cls], value)
+    except TraitError as err:
+        return f"{value!r} is not a valid {cls.__name__}.{name}: {err}"
+    except Exception:  # a trait that needs a configured instance: left to the spawn
+        return None
+    return None
+
+
 def _alias(cls: type, key: str) -> str | None:
     """The option a deprecated name forwards to (KubeSpawner keeps e.g. `image_spec`)."""
     new = getattr(cls, "_deprecated_traits", {}).get(key)
@@ -106,8 +139,12 @@ def override_problems(path: str, overrides: Any, cls: type | None) -> list[Probl
         if cls is None or not isinstance(key, str):
             continue
         names = _option_names(cls)
-        if key in names:
-            continue
+        if key in names or (alias := _alias(cls, key)) in names:
+            bad = _refused_value(cls, key if key in names else str(alias), value)
+            if bad:
+                out.append(Problem(kpath, bad, f"give {key!r} a value the option takes.", True))
+            if key in names:
+                continue
         where = f"{cls.__name__} has no option {key!r}"
         if key in _MISPLACED and not hasattr(cls, key):
             out.append(
