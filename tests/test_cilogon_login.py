@@ -7,10 +7,14 @@ preferred_username). The hub is the demo (JupyterHub + proxy + service) with the
 
 from __future__ import annotations
 
+import json
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from .infra.common import wait_until
 from .infra.hub import NO_TRACEBACK, DemoHub, marked_processes
 
 pytestmark = pytest.mark.oidc
@@ -73,8 +77,49 @@ def orcid(orcid_id: str) -> dict:
 
 
 # ------------------------------------------------------------------ hubs and logins
-def start_hub(tmp, provider, providers, admins=(), allowed=(), shared_namespace=None) -> DemoHub:
-    demo = DemoHub(tmp, extra_config=str(tmp / "cilogon.py"))
+# ------------------------------------------------------------------ CILogon's IdP list, served here
+IDP_LIST = [  # the shape of https://cilogon.org/idplist/ (more keys per entry there)
+    {"EntityID": INSTITUTION, "OrganizationName": "Example U", "DisplayName": "Example University"},
+    {"EntityID": "https://idp.other.org/idp/shibboleth", "DisplayName": "Other Org"},
+    {"EntityID": GITHUB, "DisplayName": "GitHub"},
+    {"EntityID": GOOGLE, "DisplayName": "Google"},
+]
+
+
+class _IdpList(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps(IDP_LIST).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def idp_list_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _IdpList)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/idplist/"
+    server.shutdown()
+    server.server_close()
+
+
+def start_hub(
+    tmp,
+    provider,
+    providers,
+    admins=(),
+    allowed=(),
+    shared_namespace=None,
+    idp_list_url=None,
+    extra=(),
+) -> DemoHub:
+    loopback = {"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
+    demo = DemoHub(tmp, extra_config=str(tmp / "cilogon.py"), env=loopback)
     lines = [
         f"c.JupyterHub.authenticator_class = {AUTHENTICATOR!r}",
         "c.Authenticator.allow_all = False",
@@ -89,6 +134,11 @@ def start_hub(tmp, provider, providers, admins=(), allowed=(), shared_namespace=
         "c.CILogonPresetsAuthenticator.http_request_kwargs = "
         f"{{'ca_certs': {str(provider.ca_file)!r}}}",
     ]
+    if idp_list_url:
+        lines.append(f"c.CILogonPresetsAuthenticator.idp_list_url = {idp_list_url!r}")
+    else:
+        lines.append("c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0")
+    lines += extra
     if shared_namespace is not None:
         lines.append(f"c.CILogonPresetsAuthenticator.shared_namespace = {shared_namespace!r}")
     (tmp / "cilogon.py").write_text("\n".join(lines) + "\n")
@@ -96,9 +146,10 @@ def start_hub(tmp, provider, providers, admins=(), allowed=(), shared_namespace=
 
 
 @pytest.fixture(scope="module")
-def hub(oidc_provider, tmp_path_factory):
+def hub(oidc_provider, tmp_path_factory, idp_list_url):
     tmp = tmp_path_factory.mktemp("cilogon-presets-hub")
-    demo = start_hub(tmp, oidc_provider, ALL_PRESETS, admins=ADMINS).start()
+    demo = start_hub(tmp, oidc_provider, ALL_PRESETS, admins=ADMINS, idp_list_url=idp_list_url)
+    demo.start()
     yield demo
     demo.stop()
 
@@ -184,9 +235,11 @@ def test_user_outside_the_rules_is_refused_with_a_message(hub, oidc_provider, su
     ],
 )
 def test_identity_from_an_unconfigured_idp_is_refused(hub, oidc_provider, idp):
-    claims = {**institution("mallory", domain="example.edu"), "idp": idp}
+    claims = {**institution("mallory", domain="example.edu"), "idp": idp, "idp_name": "Other"}
     _, landing = login(hub, oidc_provider, "mallory", claims)
-    assert_refused(landing, f"Login with identity provider {idp} is not pre-configured")
+    assert_refused(landing, "Other is not one of the logins this hub accepts. Log in again and")
+    assert "Google; Microsoft; GitHub; ORCID" in landing.text  # the choices, in a user's words
+    assert idp not in landing.text
 
 
 def test_google_identity_with_the_institutions_email_is_not_the_institutions_user(
@@ -221,6 +274,45 @@ def test_the_service_knows_an_orcid_user_by_the_bare_id(hub, oidc_provider):
     assert health.json()["user"] == {"name": "orcid:0000-0003-1415-9269", "admin": False}
 
 
+MISSING = "did not pass {} to CILogon, and this hub names accounts by it.".format
+NO_IDP = "CILogon did not say which identity provider you logged in with"
+BROKEN_CLAIMS = [  # (provider's subject, claims, what the 403 page says): never a 500
+    ("no-idp", {"eppn": "ada@example.edu", "email": "ada@example.edu"}, NO_IDP),
+    ("empty-idp", {"idp": "", "eppn": "ada@example.edu"}, NO_IDP),
+    ("github-no-login", {**github("x"), "preferred_username": ""}, MISSING("your GitHub username")),
+    (
+        "orcid-no-oidc",
+        {"idp": ORCID, "idp_name": "ORCID"},
+        MISSING("your account identifier (for ORCID, your iD)"),
+    ),
+    (
+        "institution-no-eppn",
+        {"idp": INSTITUTION, "idp_name": "Example University", "email": "ada@example.edu"},
+        MISSING("your institutional username (eduPersonPrincipalName)"),
+    ),
+    ("google-no-email", {"idp": GOOGLE, "idp_name": "Google"}, MISSING("your email address")),
+]
+
+
+@pytest.mark.parametrize(
+    ("sub", "claims", "message"), BROKEN_CLAIMS, ids=[b[0] for b in BROKEN_CLAIMS]
+)
+def test_a_login_missing_a_claim_is_a_403_saying_what_to_do(
+    hub, oidc_provider, sub, claims, message
+):
+    _, landing = login(hub, oidc_provider, sub, claims)
+    assert_refused(landing, message)
+    assert "dict_keys" not in landing.text
+
+
+def test_the_hub_refreshes_the_idp_list_into_its_data_directory(hub):
+    cached = hub.state / "cilogon-idps.json"
+    wait_until(cached.exists, 30, "the hub's copy of the IdP list")
+    data = json.loads(cached.read_text())
+    assert {e["EntityID"] for e in data["idps"]} == {e["EntityID"] for e in IDP_LIST}
+    assert "CILogon's IdP list refreshed from" in hub.log()
+
+
 # ------------------------------------------------------------------ small hubs
 @pytest.fixture(scope="module")
 def staff_hub(oidc_provider, tmp_path_factory):
@@ -241,15 +333,46 @@ def test_staff_only_admits_the_listed_staff_and_nobody_else(staff_hub, oidc_prov
     _, landing = login(staff_hub, oidc_provider, "staff-stranger", github("octocat"))
     assert_refused(landing, ONLY("users listed by the hub administrator"))
     _, landing = login(staff_hub, oidc_provider, "staff-institution", institution("ada"))
-    assert_refused(landing, INSTITUTION)  # only GitHub is configured
+    assert_refused(
+        landing,
+        "is not one of the logins this hub accepts. Log in again and choose one of: GitHub.",
+    )
 
 
-def test_shared_namespace_drops_the_prefix(oidc_provider, tmp_path):
-    providers = [{"preset": "google", "domains": ["example.org"]}]
-    demo = start_hub(tmp_path, oidc_provider, providers, shared_namespace=True).start()
+def test_shared_names_institution_by_email_and_google_staff(oidc_provider, tmp_path):
+    """The common real pattern: full institution addresses, Google staff under their address."""
+    providers = [
+        {
+            "preset": "institution",
+            "entity_id": INSTITUTION,
+            "claim": "email",
+            "domains": ["example.edu"],
+            "strip_domain": False,
+            "default": True,
+        },
+        {"preset": "staff_only", "provider": "google"},
+    ]
+    admins = ["staff@2i2c.org", "prof@example.edu"]
+    # users added on the admin page log in again: existing users are admitted
+    existing = ["c.CILogonPresetsAuthenticator.allow_existing_users = True"]
+    demo = start_hub(
+        tmp_path, oidc_provider, providers, admins, shared_namespace=True, extra=existing
+    )
+    demo.start()
     try:
-        session, landing = login(demo, oidc_provider, "shared-gus", google("gus@example.org"))
-        assert_logged_in(demo, session, landing, "gus@example.org")
+        session, landing = login(demo, oidc_provider, "shared-staff", google("staff@2i2c.org"))
+        assert_logged_in(demo, session, landing, "staff@2i2c.org", admin=True)
+        session, landing = login(demo, oidc_provider, "shared-ada", institution("ada"))
+        assert_logged_in(demo, session, landing, "ada@example.edu")
+        # a Google account carrying the institution's listed admin address is not that admin
+        _, landing = login(demo, oidc_provider, "shared-mimic", google("prof@example.edu"))
+        assert_refused(
+            landing,
+            "The account prof@example.edu belongs to users of the example.edu login, not Google.",
+        )
+        # ...nor ada, now an existing user that JupyterHub would admit again
+        _, landing = login(demo, oidc_provider, "shared-ada-google", google("ada@example.edu"))
+        assert_refused(landing, "The account ada@example.edu belongs to users of the example.edu")
     finally:
         demo.stop()
 

@@ -25,7 +25,7 @@ _CLAIMS = {
 }
 _ADMIN = (
     "If it keeps happening, tell the hub administrator (the CILogon client may lack a scope: "
-    "see 'Register the client at CILogon' in the hub-extensions CILogon docs)."
+    "the section Register the client at CILogon of the hub-extensions CILogon docs tells which)."
 )
 
 
@@ -54,11 +54,11 @@ def missing_claim(label: str, claim: str) -> str:
 def wrong_provider(username: str, label: str, owners: list[str]) -> str:
     if owners:
         return (
-            f"The account {username!r} belongs to users of {', '.join(owners)}, not {label}. "
-            f"Log in with {owners[0]}, or ask the hub administrator to list you."
+            f"The account {username} belongs to users of {', '.join(owners)}, not {label}. "
+            f"Log in with {owners[0]}."
         )
     return (
-        f"{label} cannot vouch for {username!r}: that address is outside the domains this hub "
+        f"{label} cannot vouch for {username}: that address is outside the domains this hub "
         "accepts from it. Log in with the provider that issued the address."
     )
 

@@ -275,7 +275,7 @@ def _label(entry: _Entry, idp_list: IdpList) -> str:
     domains = entry.idp.get("allowed_domains") or []
     strip = entry.namespace.strip
     if domains or strip:
-        return f"your institution's login ({strip or domains[0]})"
+        return f"the {strip or domains[0]} login"
     return f"the institution login {entry.entity_id}"
 
 
