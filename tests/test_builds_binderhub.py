@@ -368,7 +368,7 @@ def test_the_binderhub_service_snippet_builds_only_behind_a_token():
 # -- the hub tier: the demo hub's service with the executor, as a browser reads it -------------
 @pytest.mark.hub
 def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(tmp_path):
-    from .infra.git_repos import GitDaemon, make_repo
+    from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
     from .infra.hub import DemoHub
 
     _, sha = make_repo(tmp_path / "repos" / "hello", {"requirements.txt": "numpy\n"})
@@ -383,7 +383,7 @@ def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(tmp_pa
         'c.Builds.executor = "binderhub"\n'
         f"c.Builds.binderhub_url = {fake.url!r}\n"
         f"c.Builds.binderhub_token = {TOKEN!r}\n"
-        "c.Builds.keepalive_interval = 0.5\n"
+        "c.Builds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start()
     try:

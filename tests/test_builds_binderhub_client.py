@@ -30,7 +30,7 @@ import pytest
 from hub_extensions.builds.providers import protocol_options
 
 from .infra.buildx_adapter import install_buildx_adapter
-from .infra.git_repos import GitDaemon, make_repo
+from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
 from .infra.hub import DemoHub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +58,9 @@ def stack(docker_engine, base_image, tmp_path_factory):
     )
     daemon = GitDaemon(repos, log_dir=tmp).start()
     extra = tmp / "builds.py"
-    extra.write_text(f"c.HubExtensions.service_environment.update({json.dumps(env)})\n")
+    extra.write_text(
+        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n" + LOOPBACK_BUILDS_CONFIG
+    )
     demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra))
     try:
         demo.start()

@@ -25,7 +25,7 @@ from .infra import axe
 from .infra.browser import sign_in
 from .infra.buildx_adapter import install_buildx_adapter
 from .infra.common import wait_until
-from .infra.git_repos import GitDaemon, make_repo
+from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
 from .infra.hub import DemoHub
 
 pytestmark = pytest.mark.browser
@@ -55,7 +55,9 @@ def stack(docker_engine, base_image, tmp_path_factory):
     )
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
     extra = tmp / "builds.py"
-    extra.write_text(f"c.HubExtensions.service_environment.update({json.dumps(env)})\n")
+    extra.write_text(
+        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n" + LOOPBACK_BUILDS_CONFIG
+    )
     demo = DemoHub(
         tmp, spawner="docker", image=base_image, base_url="/jh/", extra_config=str(extra)
     ).start()

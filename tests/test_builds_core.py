@@ -128,6 +128,12 @@ def test_binderhub_executor_needs_a_url():
     assert check_builds(ok) == []
 
 
+# Builds that reach the tests' git daemon and file:// repositories (refused by default)
+LOOPBACK = Builds(
+    git_url_schemes=["https", "http", "git", "file"], allowed_internal_hosts=["127.0.0.1"]
+)
+
+
 # --- specs ---------------------------------------------------------------------------------
 
 
@@ -151,7 +157,7 @@ def test_binderhub_executor_needs_a_url():
     ],
 )  # fmt: skip
 def test_binderhub_specs_parse_as_binderhub_does(provider, spec, url, ref, display, slug):
-    parsed = parse_spec(provider, spec)
+    parsed = parse_spec(provider, spec, LOOPBACK)
     assert (parsed.provider, parsed.repo_url, parsed.ref) == (provider, url, ref)
     assert (parsed.display_name, parsed.build_slug) == (display, slug)
 
@@ -189,7 +195,7 @@ def test_binderhub_specs_parse_as_binderhub_does(provider, spec, url, ref, displ
 )  # fmt: skip
 def test_bad_specs_name_the_field_and_the_fix(provider, spec, field, expected):
     with pytest.raises(SpecError) as err:
-        parse_spec(provider, spec)
+        parse_spec(provider, spec, LOOPBACK)
     assert err.value.field == field
     assert err.value.message.startswith(expected), err.value.message
     assert str(err.value) == f"{field}: {err.value.message}"
@@ -270,7 +276,8 @@ async def test_refs_resolve_to_commits_over_file_and_git_daemon(repo, git_daemon
     url = f"file://{repo['path']}" if transport == "file" else git_daemon
     resolved = {}
     for ref in ["HEAD", "main", "refs/heads/main", "light", "v1", "feature/main"]:
-        resolved[ref] = await resolve_ref(parse_spec("git", f"{quoted(url)}/{ref}"), timeout=10)
+        spec = parse_spec("git", f"{quoted(url)}/{ref}", LOOPBACK)
+        resolved[ref] = await resolve_ref(spec, timeout=10)
     assert resolved == {
         "HEAD": repo["head"],
         "main": repo["head"],  # not refs/heads/feature/main, which ls-remote also lists
@@ -283,16 +290,19 @@ async def test_refs_resolve_to_commits_over_file_and_git_daemon(repo, git_daemon
 
 
 async def test_a_full_sha_is_returned_without_asking_git():
-    spec = parse_spec("git", f"{quoted('https://unreachable.invalid/repo')}/{SHA.upper()}")
+    listed = Builds(allowed_internal_hosts=["unreachable.invalid"])  # a listed name: no lookup
+    spec = parse_spec("git", f"{quoted('https://unreachable.invalid/repo')}/{SHA.upper()}", listed)
     assert await resolve_ref(spec, timeout=0.01) == SHA
 
 
 async def test_unknown_refs_unreadable_repos_and_slow_servers_are_spec_errors(repo, tmp_path):
     with pytest.raises(SpecError, match=r"ref: 'nope' is not a branch or tag of file://"):
-        await resolve_ref(parse_spec("git", f"{quoted('file://' + repo['path'])}/nope"), 10)
+        await resolve_ref(
+            parse_spec("git", f"{quoted('file://' + repo['path'])}/nope", LOOPBACK), 10
+        )
     missing = quoted(f"file://{tmp_path}/missing")
-    with pytest.raises(SpecError, match=r"repo: file://.*/missing cannot be read \(fatal: "):
-        await resolve_ref(parse_spec("git", f"{missing}/HEAD"), 10)
+    with pytest.raises(SpecError, match=r"repo: file://.*/missing could not be read; check the"):
+        await resolve_ref(parse_spec("git", f"{missing}/HEAD", LOOPBACK), 10)
 
     silent = socket.socket()  # accepts connections and never answers
     silent.bind(("127.0.0.1", 0))
@@ -301,7 +311,7 @@ async def test_unknown_refs_unreadable_repos_and_slow_servers_are_spec_errors(re
         url = quoted(f"git://127.0.0.1:{silent.getsockname()[1]}/repo.git")
         started = asyncio.get_running_loop().time()
         with pytest.raises(SpecError, match=r"ref: resolving 'HEAD' in .* took longer than 0.5 s"):
-            await resolve_ref(parse_spec("git", f"{url}/HEAD"), timeout=0.5)
+            await resolve_ref(parse_spec("git", f"{url}/HEAD", LOOPBACK), timeout=0.5)
         assert asyncio.get_running_loop().time() - started < 5
     finally:
         silent.close()
@@ -469,7 +479,7 @@ async def test_concurrent_resolutions_of_one_ref_share_one_git_call(tmp_path, mo
         return "c" * 40
 
     monkeypatch.setattr(providers, "resolve_ref", counting)
-    spec = providers.parse_spec("git", "file%3A%2F%2F%2Ftmp%2Frepo/HEAD")
+    spec = providers.parse_spec("git", "file%3A%2F%2F%2Ftmp%2Frepo/HEAD", LOOPBACK)
     results = await asyncio.gather(*(providers.resolve_ref_shared(spec) for _ in range(20)))
     assert results == ["c" * 40] * 20
     assert calls == ["HEAD"]

@@ -22,7 +22,7 @@ from hub_extensions.builds.signing import sign
 from hub_extensions.demo.runner import RUN_LABEL
 
 from .infra.buildx_adapter import install_buildx_adapter
-from .infra.git_repos import GitDaemon, make_repo
+from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
 from .infra.hub import DemoHub
 from .infra.registry import manifest_exists
 
@@ -54,7 +54,7 @@ def stack(docker_engine, base_image, registry, tmp_path_factory):
     extra.write_text(
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         f"c.Builds.registry = {registry.host!r}\n"
-        "c.Builds.keepalive_interval = 0.5\n"
+        "c.Builds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra)).start()
     yield demo, daemon, registry
@@ -262,6 +262,7 @@ def test_a_build_past_its_timeout_fails_and_its_stream_closes(stack, base_image,
     extra.write_text(
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         "c.Builds.build_timeout = 5\n"  # and no registry: the image would stay local
+        + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp_path, spawner="docker", image=base_image, extra_config=str(extra)).start()
     try:

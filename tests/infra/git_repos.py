@@ -97,3 +97,13 @@ class GitDaemon:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+#: Config lines a test hub needs to build from a GitDaemon (git:// on 127.0.0.1) or file://
+#: repositories: both are refused by default (Builds.git_url_schemes is https only, and
+#: loopback hosts need Builds.allowed_internal_hosts). All four schemes are listed so the
+#: "Unsupported git url" message names the same ones as BinderHub's recording.
+LOOPBACK_BUILDS_CONFIG = (
+    'c.Builds.git_url_schemes = ["https", "http", "git", "file"]\n'
+    'c.Builds.allowed_internal_hosts = ["127.0.0.1"]\n'
+)

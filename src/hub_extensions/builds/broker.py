@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tornado import web
+
 from .events import BUILT_MESSAGE, CACHE_HIT_MESSAGE, WAITING_MESSAGE
 
 TERMINAL = ("ready", "failed")  # BinderHub's last phases; a cancel ends as "failed" too
@@ -82,6 +84,19 @@ class Build:
                 return
 
 
+class QueueFull(web.HTTPError):
+    """A build that would wait while the queue (the user's or everyone's) is full.
+
+    An HTTP error with status 429, so the build endpoint answers it as BinderHub answers its
+    rate limit: HTTP 200, one `failed` event with `status_code: 429` and "Try again in N
+    seconds"; `retry_after` is also sent as the `Retry-After` header.
+    """
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(429, message)
+        self.retry_after = retry_after
+
+
 #: `execute(build, emit)` returns the final status ("built", "failed", "cancelled"), or that and
 #: extra fields for the last event (e.g. the failure's message and log tail, or on "built" the
 #: `imageName` the executor produced when it differs from `build.image`).
@@ -98,6 +113,9 @@ class BuildBroker:
         *,
         max_builds: int = 2,
         max_builds_per_user: int = 1,
+        max_queued: int | None = None,
+        max_queued_per_user: int | None = None,
+        retry_after: int = 60,
         on_finish: Callable[[Build], Any] | None = None,
         keep: int = 200,
     ):
@@ -107,6 +125,9 @@ class BuildBroker:
         self._image_exists = image_exists
         self.max_builds = max_builds
         self.max_builds_per_user = max_builds_per_user
+        self.max_queued = max_queued  # None: no cap
+        self.max_queued_per_user = max_queued_per_user
+        self.retry_after = retry_after
         self.active: dict[str, Build] = {}  # image -> build not yet finished
         self.queue: list[Build] = []
         self.history: list[Build] = []
@@ -132,6 +153,13 @@ class BuildBroker:
             build.cache_hit = True
             await self._finish(build, "ready", {"message": CACHE_HIT_MESSAGE})
             return build
+        refusal = self._queue_refusal(user)
+        if refusal:
+            # not a build: nothing is recorded; anyone who attached meanwhile hears why
+            self.active.pop(image, None)
+            build.status = "failed"
+            build.push({"phase": "failed", "status_code": 429, "message": refusal + "\n"})
+            raise QueueFull(refusal, self.retry_after)
         if not getattr(self._execute, "relays_binderhub_stream", False):
             build.push({"phase": "waiting", "message": WAITING_MESSAGE})
         self.queue.append(build)
@@ -151,6 +179,23 @@ class BuildBroker:
         else:  # still checking the cache: end it now, request() sees it is done
             await self._finish(build, "cancelled", {"message": "Build cancelled\n"})
         return True
+
+    def _queue_refusal(self, user: str) -> str | None:
+        """Why a new build of `user` may not wait for a slot (the queue caps), or None."""
+        running = self.running()
+        mine = sum(b.user == user for b in running)
+        if len(running) < self.max_builds and mine < self.max_builds_per_user:
+            return None  # it starts at once
+        retry = f"Try again in {self.retry_after} seconds."
+        queued = sum(b.user == user for b in self.queue)
+        if self.max_queued_per_user is not None and queued >= self.max_queued_per_user:
+            return (
+                f"You have {queued} builds waiting for a slot, the most this hub allows. "
+                f"Wait for them or cancel one. {retry}"
+            )
+        if self.max_queued is not None and len(self.queue) >= self.max_queued:
+            return f"The build queue is full ({len(self.queue)} builds waiting). {retry}"
+        return None
 
     def find(self, build_id: str) -> Build | None:
         for build in itertools.chain(self.active.values(), reversed(self.history)):

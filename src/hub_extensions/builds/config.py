@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from traitlets import Enum, Float, Int, List, TraitError, Unicode, Union, validate
 from traitlets.config import Config, Configurable
 
+from .hosts import parse_allowlist
+
 PROVIDERS = ("gh", "gl", "git")
 GIT_URL_SCHEMES = ("https", "http", "git", "file")
 
@@ -108,12 +110,50 @@ class Builds(Configurable):
 
     git_url_schemes = List(
         Unicode(),
-        list(GIT_URL_SCHEMES),
+        ["https"],
         help="""
         URL schemes allowed for `git/` specs, a subset of `https`, `http`, `git`, `file`
         (ssh and git's `ext::`/`fd::` transports are never allowed). `file` lets users build
-        any git repository the service can read on its machine; drop it on shared hubs.
-        Default: `["https", "http", "git", "file"]`; e.g. `["https"]`.
+        any git repository the service can read on its machine, private ones included: only
+        for single-user or test hubs. Default: `["https"]`; e.g. `["https", "git"]`.
+        """,
+    ).tag(config=True)
+
+    allowed_internal_hosts = List(
+        Unicode(),
+        help="""
+        Hosts on loopback, link-local or private networks that `git/` repositories may be
+        fetched from: host names, addresses or networks (CIDR), e.g.
+        `["git.internal.example.org", "10.20.0.0/16"]`. Every other host must resolve only to
+        global addresses: without this check a user could make the service reach the hub's
+        own ports, the cloud's metadata address or the private network. The host is checked
+        when the build is asked for; git resolves it again (see "Residual risks" in
+        docs/builds.md). Default: empty (only public hosts).
+        """,
+    ).tag(config=True)
+
+    max_queued_builds = Int(
+        20,
+        help="""
+        Builds that may wait for a slot across all users. A request over it gets a `failed`
+        event with `status_code` 429 and a `Retry-After` header; requests for a build already
+        running or queued still attach to it. Default: 20, e.g. 50.
+        """,
+    ).tag(config=True)
+
+    max_queued_builds_per_user = Int(
+        2,
+        help="""
+        Builds one user may have waiting for a slot (besides those running); more are refused
+        with 429, as for `max_queued_builds`. Default: 2, e.g. 5.
+        """,
+    ).tag(config=True)
+
+    queue_retry_after = Int(
+        60,
+        help="""
+        Seconds a request refused because the queue is full is told to wait before trying
+        again (the message and the `Retry-After` header). Default: 60, e.g. 300.
         """,
     ).tag(config=True)
 
@@ -279,6 +319,32 @@ class Builds(Configurable):
                 f"{list(GIT_URL_SCHEMES)}. Use e.g. ['https']."
             )
         return value
+
+    @validate("allowed_internal_hosts")
+    def _check_internal_hosts(self, proposal):
+        try:
+            parse_allowlist(proposal.value)
+        except ValueError as err:
+            raise TraitError(
+                f"Builds.allowed_internal_hosts: {err}. Use host names, addresses or networks, "
+                "e.g. ['127.0.0.1', 'git.internal.example.org', '10.20.0.0/16']."
+            ) from None
+        return proposal.value
+
+    @validate("max_queued_builds", "max_queued_builds_per_user")
+    def _check_queue_caps(self, proposal):
+        if proposal.value < 0:
+            name = proposal.trait.name
+            raise TraitError(f"Builds.{name}: {proposal.value} is negative. Use 0 or more.")
+        return proposal.value
+
+    @validate("queue_retry_after")
+    def _check_retry_after(self, proposal):
+        if proposal.value < 1:
+            raise TraitError(
+                f"Builds.queue_retry_after: {proposal.value} is less than 1 second. Use e.g. 60."
+            )
+        return proposal.value
 
     @validate("max_builds", "max_builds_per_user")
     def _check_counts(self, proposal):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from .config import Builds
+from .hosts import HostRefused, check_host
+
+log = logging.getLogger(__name__)
 
 FULL_SHA_RE = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 GH_ORG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}")
@@ -24,6 +28,10 @@ GIT_ENV = {
     "LC_ALL": "C",
 }
 ERROR_HINT = "Use a branch, tag or full commit SHA, e.g. 'HEAD' or 'main'."
+# What a user learns when a repository cannot be read, whatever git said: git's own lines tell
+# a closed port from a web server, which would make the build endpoint a port scanner. The
+# service's log keeps git's words.
+UNREADABLE = "could not be read; check the URL and that the repository is public"
 
 
 class SpecError(ValueError):
@@ -53,6 +61,9 @@ class RepoSpec:
     display_name: str
     build_slug: str  # as BinderHub's provider.get_build_slug()
     normalized_url: str  # what repo_allow / repo_deny match
+    # Builds.allowed_internal_hosts, for the host check before git runs (git/ specs only:
+    # gh/ and gl/ always name github.com and gitlab.com)
+    allowed_internal_hosts: tuple[str, ...] = ()
 
 
 def is_full_sha(ref: str) -> bool:
@@ -195,6 +206,7 @@ def parse_spec(provider: str, spec: str, builds: Builds | None = None) -> RepoSp
         parsed = _parse_gl(spec)
     else:
         parsed = _parse_git(spec, builds.git_url_schemes)
+        parsed = replace(parsed, allowed_internal_hosts=tuple(builds.allowed_internal_hosts))
     check_allowed(parsed, builds)
     return parsed
 
@@ -250,14 +262,49 @@ def _pick(refs: dict[str, str], ref: str) -> str | None:
     return None
 
 
+def unreadable(spec: RepoSpec, why: str) -> SpecError:
+    """The generic "cannot be read" error; `why` (git's output, a refused host) goes to the log."""
+    log.warning("repository %s cannot be read: %s", spec.repo_url, why.strip()[:2000])
+    return SpecError(
+        "repo", f"{spec.display_name} {UNREADABLE}.", kind="unreachable", detail=UNREADABLE
+    )
+
+
+async def check_reachable(spec: RepoSpec) -> None:
+    """SpecError unless the repository's host is public or listed by the admin (hosts.py).
+
+    Checked before every build, a full SHA included: repo2docker clones from the same host.
+    """
+    if spec.provider != "git":
+        return
+    parts = urlsplit(spec.repo_url)
+    if parts.scheme.lower() == "file":
+        return  # no host; allowed only when the admin lists `file` in Builds.git_url_schemes
+    try:
+        await check_host(parts.hostname or "", spec.allowed_internal_hosts, parts.port)
+    except HostRefused as err:
+        raise unreadable(spec, str(err)) from None
+
+
+def git_options(spec: RepoSpec) -> list[str]:
+    """`-c` options of the ls-remote: no redirects for git/ URLs (a public server could send
+    git on to an internal one), git protocol v0 over git:// (protocol_options)."""
+    options = protocol_options(spec.repo_url)
+    if spec.provider == "git":
+        options += ["-c", "http.followRedirects=false"]
+    return options
+
+
 async def resolve_ref(spec: RepoSpec, timeout: float = 15) -> str:
-    """The commit SHA `spec.ref` points to, by `git ls-remote` (a full SHA is returned as is)."""
+    """The commit SHA `spec.ref` points to, by `git ls-remote` (a full SHA is returned as is),
+    once the host has passed check_reachable()."""
+    await check_reachable(spec)
     if is_full_sha(spec.ref):
         return spec.ref.lower()
     patterns = [spec.ref] if spec.ref == "HEAD" else [spec.ref, f"{spec.ref}^{{}}"]
     # check_ref() refused refs with '-', and '--' ends git's options: nothing here is an option.
     proc = await asyncio.create_subprocess_exec(
-        "git", *protocol_options(spec.repo_url), "ls-remote", "--", spec.repo_url, *patterns,
+        "git", *git_options(spec), "ls-remote", "--", spec.repo_url, *patterns,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -274,16 +321,7 @@ async def resolve_ref(spec: RepoSpec, timeout: float = 15) -> str:
             "Try again later, or give a full commit SHA.",
         ) from None
     if proc.returncode:
-        lines = stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
-        first = next((line for line in lines if line.startswith("fatal:")), lines[0])
-        detail = "".join(c for c in first if c.isprintable())[:300]
-        raise SpecError(
-            "repo",
-            f"{spec.display_name} cannot be read ({detail}). "
-            "Check the URL and that the repository is public.",
-            kind="unreachable",
-            detail=stderr.decode("utf-8", "replace"),
-        )
+        raise unreadable(spec, stderr.decode("utf-8", "replace") or f"exit {proc.returncode}")
     refs: dict[str, str] = {}
     for line in stdout.decode("utf-8", "replace").splitlines():
         sha, _, name = line.partition("\t")

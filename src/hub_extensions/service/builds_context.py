@@ -32,6 +32,9 @@ def make_builds_context(options: Builds) -> BuildsContext:
         exists,
         max_builds=options.max_builds,
         max_builds_per_user=options.max_builds_per_user,
+        max_queued=options.max_queued_builds,
+        max_queued_per_user=options.max_queued_builds_per_user,
+        retry_after=options.queue_retry_after,
     )
     return BuildsContext(options=options, broker=broker, key=load_key(options))
 

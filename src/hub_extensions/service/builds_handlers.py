@@ -68,6 +68,8 @@ class BuildHandler(APIHandler):
                 "Internal error in the hub-extensions service; the admin finds it in the hub's log."
             )
         self.set_status(200)
+        if getattr(exc, "retry_after", None):  # a full build queue (broker.QueueFull): 429
+            self.set_header("Retry-After", str(exc.retry_after))
         event = {"phase": "failed", "status_code": status_code, "message": message + "\n"}
         self.finish(format_sse(event))
 
