@@ -143,3 +143,44 @@ def test_service_reads_the_options_the_hub_passed():
     env = {SERVICE_CONFIG_ENV: json.dumps({"HubExtensions": {"service_log_level": "DEBUG"}})}
     assert read_config(None, env=env).HubExtensions.service_log_level == "DEBUG"
     assert read_config(None, env={}) == Config()
+
+
+@pytest.mark.parametrize(
+    ("section", "option", "expected"),
+    [
+        ("Buidls", "max_builds", "Buidls: unknown configuration class; the hub would ignore "
+         "Buidls.max_builds. Did you mean Builds.max_builds?"),
+        ("Cots", "currency", "Cots: unknown configuration class; the hub would ignore "
+         "Cots.currency. Did you mean Cost.currency?"),
+        ("Usgae", "enabled", "Did you mean Usage.enabled?"),
+        ("HubExtension", "service_url", "Did you mean HubExtensions.service_url?"),
+        ("ProfilesDockerSpawnr", "profile_list", "Did you mean ProfilesDockerSpawner.profile_list?"),
+        ("CILogonPresetAuthenticator", "presets", "Did you mean CILogonPresetsAuthenticator"),
+    ],
+)  # fmt: skip
+def test_a_misspelt_class_of_the_suite_is_an_error_with_the_likely_name(section, option, expected):
+    c = Config()
+    c[section][option] = 1
+    problems = check_config(c)
+    assert len(problems) == 1, problems
+    assert expected in problems[0]
+
+
+def test_other_classes_are_left_alone():
+    """JupyterHub's and other packages' classes, also those close to the suite's names."""
+    c = Config()
+    for section in (
+        "JupyterHub",
+        "Spawner",
+        "LocalProcessSpawner",
+        "SimpleLocalProcessSpawner",
+        "DockerSpawner",
+        "KubeSpawner",
+        "CILogonOAuthenticator",
+        "ConfigurableHTTPProxy",
+        "Authenticator",
+        "Host",
+        "MyOwnThing",
+    ):
+        c[section]["some_option"] = 1
+    assert check_config(c) == []

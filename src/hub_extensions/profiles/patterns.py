@@ -7,8 +7,13 @@ at config time by `pattern_problem`.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from typing import Any
+
+# the regex parser of Python's own `re` (a private module, stable in practice)
+_sre: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 
 _PYTHON_ONLY_ESCAPES = "AZzGhUNa"
 _PYTHON_ONLY_GROUPS = {
@@ -66,7 +71,8 @@ def _scan(pattern: str) -> tuple[str | None, str]:
 
 
 def pattern_problem(pattern: str) -> str | None:
-    """Why `pattern` cannot be the shared rule (not portable, or no Python regex); else None."""
+    """Why `pattern` cannot be the shared rule (not portable, no Python regex, or open to
+    catastrophic backtracking); else None."""
     problem, translated = _scan(pattern)
     if problem is None:
         try:
@@ -74,7 +80,158 @@ def pattern_problem(pattern: str) -> str | None:
             re.compile(translated, re.ASCII)
         except re.error as err:
             problem = f"not a valid regular expression: {err}."
+    if problem is None and _backtracks(_sre.parse(translated, re.ASCII)):
+        problem = (
+            "a repeated group contains a repetition that can match the same text in many "
+            "ways (as in '(a+)+' or '(\\w+\\s?)*'): a crafted value of a few dozen characters "
+            "would keep the hub and the browser busy for minutes (catastrophic "
+            "backtracking). Make each repetition of the group start or end with a character "
+            "the inner repetition cannot match, e.g. '([a-z0-9]+/)*' or '(/[a-z0-9]+)+' "
+            "rather than '([a-z0-9/]+)+', or drop the outer repetition."
+        )
     return problem
+
+
+# -- catastrophic backtracking -------------------------------------------------------------
+# A regex engine that backtracks (Python's, JavaScript's) can take exponential time when a
+# repeated group holds a variable repetition and nothing marks where one round of the group
+# ends and the next begins: '(a+)+' against 'aaaa...!' tries every way to split the a's.
+# The check below refuses exactly that shape: a group repeated more than once whose body
+# holds a variable repetition, unless the body has a mandatory character that none of its
+# inner repetitions can match (a separator, as '/' in '(/[a-z]+)+'), which makes the split
+# unique. Overlapping alternatives ('(a|aa)+') are not detected; unlisted values are short.
+
+Ranges = list[tuple[int, int]]
+_ALL: Ranges = [(0, sys.maxunicode)]
+_ASCII_CATEGORIES: dict[Any, Ranges] = {
+    _sre.CATEGORY_DIGIT: [(48, 57)],
+    _sre.CATEGORY_SPACE: [(9, 13), (32, 32)],
+    _sre.CATEGORY_WORD: [(48, 57), (65, 90), (95, 95), (97, 122)],
+}
+_NEGATED_CATEGORIES = {
+    _sre.CATEGORY_NOT_DIGIT: _sre.CATEGORY_DIGIT,
+    _sre.CATEGORY_NOT_SPACE: _sre.CATEGORY_SPACE,
+    _sre.CATEGORY_NOT_WORD: _sre.CATEGORY_WORD,
+}
+_REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
+
+
+def _normal(ranges: Ranges) -> Ranges:
+    out: Ranges = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _invert(ranges: Ranges) -> Ranges:
+    out, start = [], 0
+    for lo, hi in _normal(ranges):
+        if lo > start:
+            out.append((start, lo - 1))
+        start = hi + 1
+    return out + ([(start, sys.maxunicode)] if start <= sys.maxunicode else [])
+
+
+def _overlap(a: Ranges, b: Ranges) -> bool:
+    return any(lo1 <= hi2 and lo2 <= hi1 for lo1, hi1 in a for lo2, hi2 in b)
+
+
+def _one_char(op, av) -> Ranges | None:
+    """The characters a single-character item matches; None for anything else."""
+    if op is _sre.LITERAL:
+        return [(av, av)]
+    if op is _sre.NOT_LITERAL:
+        return _invert([(av, av)])
+    if op is _sre.ANY:
+        return _invert([(10, 10)])
+    if op is not _sre.IN:
+        return None
+    ranges: Ranges = []
+    negate = False
+    for item_op, item_av in av:
+        if item_op is _sre.NEGATE:
+            negate = True
+        elif item_op is _sre.LITERAL:
+            ranges.append((item_av, item_av))
+        elif item_op is _sre.RANGE:
+            ranges.append(item_av)
+        elif item_op is _sre.CATEGORY and item_av in _ASCII_CATEGORIES:
+            ranges += _ASCII_CATEGORIES[item_av]
+        elif item_op is _sre.CATEGORY and item_av in _NEGATED_CATEGORIES:
+            ranges += _invert(_ASCII_CATEGORIES[_NEGATED_CATEGORIES[item_av]])
+        else:
+            ranges += _ALL  # anything unusual: assume it may match anything
+    return _invert(ranges) if negate else _normal(ranges)
+
+
+def _children(op, av) -> list:
+    """The sub-patterns (lists of items) directly inside one item."""
+    if op in _REPEATS:
+        return [av[2]]
+    if op is _sre.SUBPATTERN:
+        return [av[-1]]
+    if op is _sre.BRANCH:
+        return list(av[1])
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+        return [av[1]]
+    if op is getattr(_sre, "ATOMIC_GROUP", None):
+        return [av]
+    return []
+
+
+def _chars(items) -> Ranges:
+    """Every character the items may consume (an over-estimate is safe)."""
+    out: Ranges = []
+    for op, av in items:
+        one = _one_char(op, av)
+        if one is not None:
+            out += one
+        elif op is _sre.GROUPREF:
+            out += _ALL
+        for child in _children(op, av):
+            out += _chars(child)
+    return _normal(out)
+
+
+def _variable_repeats(items) -> list[Ranges]:
+    """The characters of each repetition with a variable count inside the items."""
+    out = []
+    for op, av in items:
+        if op in _REPEATS and av[1] != av[0]:
+            out.append(_chars(av[2]))
+        for child in _children(op, av):
+            out += _variable_repeats(child)
+    return out
+
+
+def _mandatory_chars(items) -> list[Ranges]:
+    """Single-character items that every match of the sequence consumes."""
+    out = []
+    for op, av in items:
+        one = _one_char(op, av)
+        if one is not None:
+            out.append(one)
+        elif op is _sre.SUBPATTERN:
+            out += _mandatory_chars(av[-1])
+        elif op in _REPEATS and av[0] >= 1 and len(av[2]) == 1:
+            out += _mandatory_chars(av[2])
+    return out
+
+
+def _backtracks(items) -> bool:
+    for op, av in items:
+        if op in _REPEATS and (av[1] == _sre.MAXREPEAT or av[1] > 1):
+            inner = _variable_repeats(av[2])
+            if inner:
+                separators = _mandatory_chars(av[2])
+                if not any(all(not _overlap(sep, r) for r in inner) for sep in separators):
+                    return True
+        if any(_backtracks(child) for child in _children(op, av)):
+            return True
+    return False
 
 
 def full_match(pattern: str, value: str) -> bool:

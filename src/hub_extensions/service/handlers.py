@@ -26,6 +26,21 @@ def has_admin_powers(model: dict) -> bool:
     return any(scope in scopes for scope in ADMIN_SCOPES)
 
 
+def user_message(exc: BaseException | None) -> str | None:
+    """An HTTPError's message as the user should read it.
+
+    Tornado's `HTTPError.log_message` doubles every '%' when the error has no arguments (it is
+    meant for a %-style logger), so a message naming `/api/100%25` read `/api/100%%25`.
+    """
+    if not isinstance(exc, web.HTTPError) or exc.log_message is None:
+        return None
+    raw = getattr(exc, "_log_message", None) or exc.log_message
+    try:
+        return raw % exc.args if exc.args else raw
+    except (TypeError, ValueError):
+        return raw
+
+
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
     ctx: ServiceContext
 
@@ -72,7 +87,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         reason = self._reason or HTTPStatus(status_code).phrase
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "log_message", None) or reason
+        message = user_message(exc) or reason
         if status_code >= 500:
             message = (
                 "Internal error in the hub-extensions service; the admin finds it in the hub's log."
@@ -95,7 +110,7 @@ class APIHandler(BaseHandler):
 
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "log_message", None) or HTTPStatus(status_code).phrase
+        message = user_message(exc) or HTTPStatus(status_code).phrase
         if status_code >= 500:
             message = (
                 "Internal error in the hub-extensions service; the admin finds it in the hub's log."

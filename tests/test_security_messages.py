@@ -1,0 +1,40 @@
+"""Messages reach users as written: a '%' shows once (#13), on the service's JSON errors and
+pages, through the real tornado application of the service (no hub needed for a 404)."""
+
+from __future__ import annotations
+
+import pytest
+from jupyterhub.services.auth import HubOAuth
+from tornado.testing import AsyncHTTPTestCase
+
+from hub_extensions.config import HubExtensions
+from hub_extensions.service.app import make_app
+from hub_extensions.service.context import HubURLs, ServiceContext
+
+pytestmark = pytest.mark.unit
+
+PREFIX = "/services/hub-extensions/"
+
+
+class TestPercentShowsOnce(AsyncHTTPTestCase):
+    def get_app(self):
+        urls = HubURLs("/", PREFIX, "http://127.0.0.1:1/hub/api", "http://127.0.0.1:10101")
+        ctx = ServiceContext(
+            options=HubExtensions(),
+            urls=urls,
+            hub_auth=HubOAuth(api_token="unused", api_url=urls.api_url),
+            version="test",
+        )
+        return make_app(ctx)
+
+    def test_json_error(self):
+        r = self.fetch(PREFIX + "api/100%25-done")
+        assert r.code == 404
+        assert r.body.decode().count("%") == 1
+        assert '"No such API endpoint: /services/hub-extensions/api/100%25-done"' in r.body.decode()
+
+    def test_page_error(self):
+        r = self.fetch(PREFIX + "50%25-off")
+        assert r.code == 404
+        assert "No such page: /services/hub-extensions/50%25-off" in r.body.decode()
+        assert "%%" not in r.body.decode()
