@@ -299,3 +299,25 @@ def test_the_subcommands_plug_into_the_main_parser():
     )
     args = parser.parse_args(["cilogon", "refresh-idps"])
     assert (args.url, args.output, args.config) == (None, None, None)
+
+
+CORPUS = Path(__file__).parent / "data" / "cilogon_configs"
+
+
+def test_migrate_prints_warnings_carries_wildcards_and_names_the_one_default(tmp_path):
+    defaults, _ = run_migration(tmp_path, (CORPUS / "16_several_defaults.py").read_text())
+    assert defaults.returncode == 0, defaults.stdout
+    assert "# default: urn:mace:incommon:uci.edu: the first of the 3 marked default: True" in (
+        defaults.stdout
+    )
+    assert defaults.stdout.count("'default': True") == 1
+    _, c = run_migration(
+        tmp_path, (CORPUS / "12_institution_wildcard_domains_google_staff.py").read_text()
+    )
+    assert c.CILogonPresetsAuthenticator.providers[0]["allow_wildcard_domains"] is True
+    typo = OAUTHENTICATOR_EXAMPLE.replace(
+        "https://idpz.utorauth.utoronto.ca/shibboleth", "urn:mace:incommon:utoronto.ed"
+    )
+    warned, _ = run_migration(tmp_path, typo)
+    assert "# Warnings and notes the hub will log at start:" in warned.stdout
+    assert "Did you mean 'urn:mace:incommon:utoronto.edu'?" in warned.stdout
