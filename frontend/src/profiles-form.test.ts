@@ -36,7 +36,12 @@ interface Profile {
 }
 type Chosen = { choice: string | null; unlisted: string | null };
 interface Data {
-  builds?: { providers: Array<{ id: string; displayName: string }>; error?: string };
+  builds?: {
+    providers: Array<{ id: string; displayName: string }>;
+    error?: string;
+    token?: { scopes: string[]; expires_in: number; note: string };
+  };
+  link?: object;
   profiles: Profile[];
   selected: { profile: string | null; options: Record<string, Record<string, Chosen>> };
 }
@@ -132,7 +137,6 @@ function renderPage(
   {
     json = tojson(data) as string | null,
     spawnUrl = "/prefix/hub/spawn",
-    token = null as string | null,
     total = null as string | null,
   } = {},
 ): string {
@@ -186,7 +190,7 @@ function renderPage(
   return `
   <form enctype="multipart/form-data" id="spawn_form" action="/prefix/hub/spawn" method="post" role="form">
     <div id="hub-extensions-profiles" class="hx-profiles" data-service-prefix="/prefix/services/hub-extensions/"
-         data-spawn-url="${esc(spawnUrl)}"${token ? ` data-build-token="${esc(token)}"` : ""}>
+         data-spawn-url="${esc(spawnUrl)}">
       <fieldset class="mb-3"><legend class="h5">Choose your environment</legend>${cards.join("")}</fieldset>
       ${total === null ? "" : `<p class="hx-price-total" aria-live="polite">Estimated cost: <strong class="hx-price-total-value">${esc(total)}</strong></p>`}
       ${json === null ? "" : `<script type="application/json" id="hub-extensions-profiles-data">${json}</script>`}
@@ -236,8 +240,17 @@ function visibleError(input: HTMLInputElement): string | null {
 }
 
 let submitted: FormData[];
-function setup(data: Data = pageData(), options?: Parameters<typeof renderPage>[1]): boolean {
-  document.body.innerHTML = renderPage(data, options);
+/** The token the hub's token API hands out in these tests (see the build panel's tests). */
+let minted: string | null = null;
+type SetupOptions = Parameters<typeof renderPage>[1] & { token?: string | null };
+function setup(data: Data = pageData(), options: SetupOptions = {}): boolean {
+  const { token = null, ...render } = options;
+  // JupyterHub's page config (page.html): the requester and the XSRF token a token request needs
+  const win = window as unknown as { jhdata?: object };
+  minted = token;
+  if (token) win.jhdata = { base_url: "/prefix/hub/", user: "ada", xsrf_token: "xsrf-ada" };
+  else delete win.jhdata;
+  document.body.innerHTML = renderPage(data, render);
   // happy-dom 21 parses `<option selected>` past the second option as the one before it;
   // select what a browser's parser selects.
   for (const o of document.querySelectorAll<HTMLOptionElement>("option[selected]")) o.selected = true;
@@ -489,7 +502,7 @@ describe("copy link", () => {
     choose(IMAGE, "gpu");
     choose(SIZE, "l");
     button("Copy link").click();
-    await vi.waitFor(() => expect(status().textContent).toBe("Link copied"));
+    await vi.waitFor(() => expect(status().textContent).toMatch(/^Link copied/));
     expect(writeText).toHaveBeenCalledWith(
       `${location.origin}/prefix/hub/spawn#profile=medium&${IMAGE}=gpu&${SIZE}=l`,
     );
@@ -500,8 +513,8 @@ describe("copy link", () => {
     const writeText = mockClipboard();
     choose(IMAGE, "unlisted-choice");
     type(customInput(), "aa:b");
-    button("Copy link that starts right away").click();
-    await vi.waitFor(() => expect(status().textContent).toBe("Link copied"));
+    button("Copy start link").click();
+    await vi.waitFor(() => expect(status().textContent).toBe("Link copied: it fills in this form; one press of Start starts."));
     expect(writeText).toHaveBeenCalledWith(
       `${location.origin}/prefix/hub/spawn?profile=medium&${CUSTOM}=aa%3Ab&${SIZE}=s`,
     );
@@ -510,8 +523,9 @@ describe("copy link", () => {
   it("uses the page's spawn URL, whatever the base_url and server name", async () => {
     setup(pageData(), { spawnUrl: "/jupyter/hub/spawn/alice/gpu-box" });
     const writeText = mockClipboard();
-    button("Copy link that starts right away").click();
+    button("Copy start link").click();
     await vi.waitFor(() => expect(writeText).toHaveBeenCalledTimes(1));
+    expect(status().textContent).toBe("Link copied: it starts this environment.");
     expect(writeText.mock.calls[0]?.[0]).toBe(
       `${location.origin}/jupyter/hub/spawn/alice/gpu-box?profile=small&profile-option-small--image=base`,
     );
@@ -546,7 +560,7 @@ describe("copy link", () => {
     expect(bar.previousElementSibling?.tagName).toBe("FIELDSET");
     expect([...bar.querySelectorAll("button")].map((b) => [b.textContent, b.type])).toEqual([
       ["Copy link", "button"],
-      ["Copy link that starts right away", "button"],
+      ["Copy start link", "button"],
     ]);
     button("Copy link").click();
     expect(submitted).toHaveLength(0);
@@ -679,6 +693,25 @@ describe("without usable page data", () => {
   });
 });
 
+describe("links fill in, people start", () => {
+  it("a query link the hub held back for a click (data.link) gets Start focused, and nothing is submitted", async () => {
+    const data = pageData();
+    data.link = { items: [{ label: "Image", value: "evil:1", typed: true }], problem: null, built: false };
+    expect(setup(data)).toBe(true);
+    await vi.waitFor(() => expect(document.activeElement).toBe($('button[type="submit"]')));
+    expect(submitted).toHaveLength(0);
+  });
+
+  it("an old start fragment without a build fills in and focuses Start, and submits nothing", async () => {
+    history.replaceState(null, "", `#profile=medium&${CUSTOM}=aa%3Ab&hx-start=1`);
+    expect(setup()).toBe(true);
+    await vi.waitFor(() => expect(document.activeElement).toBe($('button[type="submit"]')));
+    expect(byId<HTMLSelectElement>(IMAGE).value).toBe("unlisted-choice");
+    expect(customInput().value).toBe("aa:b");
+    expect(submitted).toHaveLength(0);
+  });
+});
+
 describe("side effects", () => {
   it("uses no storage and no network", async () => {
     const fetchSpy = vi.fn();
@@ -692,7 +725,7 @@ describe("side effects", () => {
     type(customInput(), "aa:b");
     button("Copy link").click();
     submit();
-    await vi.waitFor(() => expect(status().textContent).toBe("Link copied"));
+    await vi.waitFor(() => expect(status().textContent).toMatch(/^Link copied/));
     expect(fetchSpy).not.toHaveBeenCalled();
     expect(setItem).not.toHaveBeenCalled();
     expect(getItem).not.toHaveBeenCalled();
@@ -732,7 +765,15 @@ describe("build from a repository", () => {
     sessionStorage.clear();
     vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
       const method = init.method ?? "GET";
-      sent.push({ url, method, auth: new Headers(init.headers).get("Authorization") });
+      const headers = new Headers(init.headers);
+      sent.push({ url, method, auth: headers.get("Authorization") });
+      if (url.endsWith("/tokens")) {
+        // the hub's token API: only with the page's XSRF token, for the page's own user
+        const ok = method === "POST" && headers.get("X-XSRFToken") === "xsrf-ada" && url === "/prefix/hub/api/users/ada/tokens";
+        if (!ok || !minted) return Response.json({ status: 403, message: "Forbidden" }, { status: 403 });
+        expect(JSON.parse(String(init.body))).toEqual(TOKEN_REQUEST);
+        return Response.json({ token: minted, expires_at: new Date(Date.now() + 3600_000).toISOString() }, { status: 201 });
+      }
       if (url.includes("/api/builds")) {
         if (method === "DELETE") return new Response(null, { status: 204 });
         return Response.json({ builds: [{ id: "b7", repository: "x", ref: "HEAD", status: "building" }] });
@@ -743,6 +784,7 @@ describe("build from a repository", () => {
     });
   });
 
+  const TOKEN_REQUEST = { scopes: ["access:services!service=hub-extensions"], expires_in: 3600, note: "form" };
   function buildData(): Data {
     const data = pageData();
     data.profiles[1]!.options[0]!.dynamic_builds = true;
@@ -751,9 +793,12 @@ describe("build from a repository", () => {
         { id: "gh", displayName: "GitHub" },
         { id: "git", displayName: "Git repository" },
       ],
+      token: TOKEN_REQUEST,
     };
     return data;
   }
+  const tokenRequests = () => sent.filter((r) => r.url.endsWith("/tokens"));
+  const buildRequests = () => sent.filter((r) => r.url.includes("/build/"));
   const entry = () => byId<HTMLSelectElement>(IMAGE).querySelector<HTMLOptionElement>("option[data-hx-build]")!;
   const chooseBuild = (): void => {
     entry().selected = true;
@@ -779,10 +824,10 @@ describe("build from a repository", () => {
     expect(entry().textContent).toBe("Build from a repository...");
     expect(document.querySelectorAll("option[data-hx-build]")).toHaveLength(1);
     expect(document.querySelector(".hx-build")).toBeNull(); // nothing loaded until chosen
-    expect(document.querySelector("[data-build-token]")).toBeNull(); // not left in the DOM
     radio("medium").click();
     chooseBuild();
     await settle();
+    expect(sent).toEqual([]); // no token until a build is asked for
     expect(panel().hidden).toBe(false);
     expect(customBox().hidden).toBe(true);
     expect([...providerSelect().options].map((o) => o.textContent)).toEqual(["GitHub", "Git repository"]);
@@ -799,7 +844,8 @@ describe("build from a repository", () => {
     type(repoInput(), "https://github.com/jupyterhub/jupyterhub/");
     button("Build").click();
     await settle();
-    const request = sent.find((r) => r.url.includes("/build/"))!;
+    expect(tokenRequests()).toHaveLength(1); // minted on first use, for the page's user
+    const request = buildRequests()[0]!;
     expect(request.url).toBe("/prefix/services/hub-extensions/build/gh/jupyterhub/jupyterhub/HEAD");
     expect(request.auth).toBe("token form-token");
     expect(buildStatus()).toBe("Ready: the image is built. Press Start to launch it.");
@@ -875,12 +921,12 @@ describe("build from a repository", () => {
     expect(submitted).toHaveLength(0);
   });
 
-  it("copies a link with the repository and ref; its start variant builds, then starts", async () => {
+  it("copies a link with the repository and ref; opened, it builds and starts only on the user's press", async () => {
     const writeText = mockClipboard();
     await openPanel();
     type(repoInput(), "org/repo");
     type(refInput(), "v1");
-    button("Copy link that starts right away").click();
+    button("Copy start link").click();
     await settle();
     const link = new URL(writeText.mock.calls[0]![0]);
     expect(link.search).toBe(""); // /hub/spawn?... would start without building
@@ -891,15 +937,67 @@ describe("build from a repository", () => {
     expect(params.get(`${IMAGE}--build-ref`)).toBe("v1");
     expect(params.get("hx-start")).toBe("1");
 
-    // a colleague opens it: the form builds (here: a cache hit) and starts on its own
+    // a colleague opens it: the form is filled in, says what would run, and waits
     document.body.innerHTML = "";
-    location.hash = link.hash;
+    sent = [];
+    sessionStorage.clear();
+    history.replaceState(null, "", link.hash); // as a fresh load: no hashchange for earlier pages
     expect(setup(buildData(), { token: "colleague-token" })).toBe(true);
     await settle();
-    expect(sent.at(-1)!.url).toBe("/prefix/services/hub-extensions/build/gh/org/repo/v1");
+    expect(sent).toEqual([]); // no token, no build
+    expect(submitted).toHaveLength(0);
+    expect(buildStatus()).toBe(
+      "A link filled this in: GitHub org/repo at v1. Nothing has been built or started. " +
+        "Check the repository, then press Build and start: it runs with your files and access.",
+    );
+    const go = button("Build and start");
+    expect(document.activeElement).toBe(go);
+    expect(location.hash).not.toContain("hx-start"); // a reload offers the plain form
+
+    go.click(); // the colleague's own press: build (here: a cache hit), then start
+    await settle();
+    expect(buildRequests().map((r) => [r.url, r.auth])).toEqual([
+      ["/prefix/services/hub-extensions/build/gh/org/repo/v1", "token colleague-token"],
+    ]);
     expect(submitted).toHaveLength(1);
     expect(submitted[0]!.get(`${IMAGE}--build-signature`)).toBe("sig-123");
-    expect(location.hash).not.toContain("hx-start"); // a reload does not start again
+    expect(button("Build")).toBeDefined(); // a second build does not start again
+  });
+
+  it("a plain link with a build fills in the panel and focuses Build, and builds nothing", async () => {
+    location.hash = `#profile=medium&${IMAGE}--build-provider=gh&${IMAGE}--build-repo=evil%2Frepo&${IMAGE}--build-ref=main`;
+    expect(setup(buildData(), { token: "t" })).toBe(true);
+    await settle();
+    expect(sent).toEqual([]);
+    expect(buildStatus()).toMatch(/^A link filled this in: GitHub evil\/repo at main\. Nothing has been built\. /);
+    expect(document.activeElement).toBe(button("Build"));
+  });
+
+  it("reuses one unexpired token across builds and reloads of the tab, and mints a new one when it is refused", async () => {
+    await openPanel();
+    type(repoInput(), "org/repo");
+    button("Build").click();
+    await settle();
+    button("Build").click();
+    await settle();
+    document.body.innerHTML = "";
+    expect(setup(buildData(), { token: "second-token" })).toBe(true); // a reload
+    radio("medium").click();
+    chooseBuild();
+    await settle();
+    type(repoInput(), "org/repo");
+    button("Build").click();
+    await settle();
+    expect(tokenRequests()).toHaveLength(1);
+    expect(buildRequests().map((r) => r.auth)).toEqual(Array(4).fill("token form-token")); // 3 + re-attach
+    // the service refuses it (revoked): dropped, a new one minted, the build asked again
+    let refusals = 1;
+    answer = () => (refusals-- > 0 ? { events: [{ phase: "failed", status_code: 403, message: "Forbidden\n" }] } : { events: builtEvents(true) });
+    button("Build").click();
+    await settle();
+    expect(tokenRequests()).toHaveLength(2);
+    expect(buildRequests().slice(-2).map((r) => r.auth)).toEqual(["token form-token", "token second-token"]);
+    expect(buildStatus()).toMatch(/^Ready/);
   });
 
   it("a jupyterhub-fancy-profiles link fills in the repository and ref, and neither builds nor starts", async () => {
@@ -924,19 +1022,15 @@ describe("build from a repository", () => {
     expect(submitted).toHaveLength(0);
   });
 
-  it("a start link opened while the page still loads starts once the page is whole", async () => {
+  it("Build and start, pressed while the page still loads, starts once the page is whole", async () => {
     // the script is async: it may run before the Start button and spawn.html's own handler
-    const writeText = mockClipboard();
-    await openPanel();
-    type(repoInput(), "org/repo");
-    button("Copy link that starts right away").click();
-    await settle();
-    const link = new URL(writeText.mock.calls[0]![0]);
-    document.body.innerHTML = "";
-    location.hash = link.hash;
+    const hash = `#profile=medium&${IMAGE}--build-provider=gh&${IMAGE}--build-repo=org%2Frepo&${IMAGE}--build-ref=HEAD&hx-start=1`;
+    history.replaceState(null, "", hash); // as a fresh load: no hashchange for earlier pages
     Object.defineProperty(document, "readyState", { configurable: true, get: () => "loading" });
     try {
       expect(setup(buildData(), { token: "colleague-token" })).toBe(true);
+      await settle();
+      button("Build and start").click();
       await settle();
       expect(buildStatus()).toMatch(/^Ready/);
       expect(submitted).toHaveLength(0); // built, but the page is not parsed to its end yet
@@ -969,9 +1063,9 @@ describe("build from a repository", () => {
     expect(checkedSlug()).toBe("medium");
     expect(entry().selected).toBe(true);
     expect(repoInput().value).toBe("org/repo");
-    expect(sent.map((r) => r.url)).toEqual([
-      "/prefix/services/hub-extensions/api/builds",
-      "/prefix/services/hub-extensions/build/gh/org/repo/HEAD",
+    expect(sent.map((r) => [r.url, r.auth])).toEqual([
+      ["/prefix/services/hub-extensions/api/builds", "token form-token"], // the tab's token, reused
+      ["/prefix/services/hub-extensions/build/gh/org/repo/HEAD", "token form-token"],
     ]);
     expect(buildStatus()).toMatch(/^Ready/);
   });

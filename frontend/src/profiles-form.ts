@@ -7,11 +7,16 @@
  *   - each option select shows the chosen choice's description;
  *   - an option's unlisted ("Other...") entry shows only while chosen, with live
  *     validation by the server's rule (a full match of the pattern);
- *   - "Copy link" buttons reproduce the selection (fragment: pre-select; query: start);
- *   - a selection in `location.hash` (from such a link) is applied on load;
+ *   - "Copy link" buttons reproduce the selection (fragment: pre-select; "start link": a
+ *     query that JupyterHub starts from, or, with a build, a fragment asking to build and
+ *     start);
+ *   - a selection in `location.hash` (from such a link) is applied on load. Links only fill
+ *     in: nothing is built or started until the user presses Build ("Build and start") or
+ *     Start, which gets the focus, with what will run said beside it (issue #13);
  *   - options that take built images get a "Build from a repository" entry whose panel
  *     (./builds/panel, loaded on first use) builds, follows the log, and hands the signed
- *     image to Start; a running build is re-attached after a reload.
+ *     image to Start; a running build is re-attached after a reload. Its token is asked for
+ *     when first needed (./lib/token).
  * If the page data is missing or broken the plain form is left as it is.
  */
 import type { BuildPanel } from "./builds/panel";
@@ -27,6 +32,8 @@ import { readPageData, UNLISTED, type BuildsData, type OptionData, type ProfileD
 import { hourlyRate, merge, money, type Pricing } from "./profiles/price";
 import { fragmentFields, selectionLink, type Fields } from "./profiles/link";
 import { fullMatch, problem, type Rule } from "./profiles/validate";
+import { hubPage } from "./lib/token";
+import type { TokenSource } from "./builds/client";
 
 export const ROOT_ID = "hub-extensions-profiles";
 
@@ -66,7 +73,7 @@ interface Card {
 const COPY_HTML =
   '<div class="btn-group btn-group-sm" role="group" aria-label="Share this choice">' +
   '<button type="button" class="btn btn-outline-contrast" data-start="">Copy link</button>' +
-  '<button type="button" class="btn btn-outline-contrast" data-start="1">Copy link that starts right away</button>' +
+  '<button type="button" class="btn btn-outline-contrast" data-start="1">Copy start link</button>' +
   "</div>" +
   '<span class="small text-body-secondary" aria-live="polite"></span>' +
   '<input type="text" class="form-control form-control-sm" readonly aria-label="Link to this choice" hidden>';
@@ -228,11 +235,13 @@ export function init(doc: Document = document): boolean {
   let cards: Card[];
   let builds: BuildsData | null;
   let pricing: Pricing | null;
+  let linkShown: boolean;
   try {
     const data = readPageData(doc);
     cards = buildCards(root, data.profiles);
     builds = data.builds;
     pricing = data.pricing;
+    linkShown = data.link;
   } catch (err) {
     console.warn("hub-extensions: the profiles form works without enhancements:", err);
     return false;
@@ -240,9 +249,6 @@ export function init(doc: Document = document): boolean {
   root.dataset.hxReady = "";
   const form = root.closest("form");
   const win = doc.defaultView ?? window;
-  // The build token lives in this closure only; it is not left in the DOM.
-  const token = root.dataset.buildToken ?? null;
-  delete root.dataset.buildToken;
   const storage = (): Storage | null => {
     try {
       return win.sessionStorage;
@@ -250,23 +256,30 @@ export function init(doc: Document = document): boolean {
       return null; // storage blocked: no re-attach after a reload, nothing else changes
     }
   };
+  // The page carries no token: the panel asks the hub for one, for this page's user, when it
+  // first needs it, and reuses it (./lib/token).
+  const hub = hubPage(win);
+  let tokenSource: TokenSource | null = null; // one per page: panels share it (and its minting)
+  const tokenOf = (mod: PanelModule): TokenSource | null =>
+    hub && builds?.token ? (tokenSource ??= new mod.FormToken(hub, builds.token, storage)) : null;
 
   /** The option's build panel, loading its code on first use. */
   const panelOf = (card: Card, f: Field): Promise<BuildPanel> => {
     const slot = f.build!;
-    slot.loading ??= panelModule.load().then(({ makePanel }) => {
-      const panel = makePanel(
+    slot.loading ??= panelModule.load().then((mod) => {
+      const panel = mod.makePanel(
         doc,
         f.select.name,
         {
           servicePrefix: root.dataset.servicePrefix ?? "",
-          token,
+          token: tokenOf(mod),
           providers: builds?.providers ?? [],
           error: builds?.error ?? null,
         },
         {
           onStarted: (id, request) =>
             storage()?.setItem(STORE + f.select.name, JSON.stringify({ id, profile: card.slug, ...request })),
+          onReady: () => startWhenReady(),
         },
       );
       (f.box ?? f.select).after(panel.el);
@@ -414,17 +427,26 @@ export function init(doc: Document = document): boolean {
       const fields = selectionFields(card);
       const start = !!button.dataset.start;
       // /hub/spawn?... starts without this page, so it cannot build first: a link with a build
-      // is a fragment link, and its "start" variant asks this script to build, then start.
+      // is a fragment link, and its "start" variant offers "Build and start" to whoever opens it.
       const withBuild = fields.some(([name]) => name.endsWith("--build-repo"));
+      const typed = fields.some(([name]) => name.endsWith("--unlisted-choice"));
       const link = withBuild
         ? selectionLink(spawnUrl, win.location.href, start ? [...fields, [START, "1"]] : fields, false)
         : selectionLink(spawnUrl, win.location.href, fields, start);
+      // what the person who opens it will see (the hub shows a typed value for a click on Start)
+      const copied = !start
+        ? "Link copied: it fills in this form."
+        : withBuild
+          ? "Link copied: it fills in this form; one press of Build and start builds and starts."
+          : typed
+            ? "Link copied: it fills in this form; one press of Start starts."
+            : "Link copied: it starts this environment.";
       const clipboard = win.navigator.clipboard;
       if (!clipboard?.writeText) return offer(link);
       clipboard.writeText(link).then(
         () => {
           shown.hidden = true;
-          say("Link copied");
+          say(copied);
         },
         () => offer(link),
       );
@@ -435,18 +457,23 @@ export function init(doc: Document = document): boolean {
   }
 
   // A fragment link opened on this page (a new hash does not reload it) applies too.
-  const servicePage = { servicePrefix: root.dataset.servicePrefix ?? "", token };
   const cardOf = (f: Field): Card => cards.find((c) => c.fields.includes(f))!;
-  /** Start the server once every build the selection needs is ready (a "start" link). */
-  const startWhenReady = (): void => {
-    const start = (): void => {
-      if (!firstInvalid() && form) form.requestSubmit();
-    };
-    // The script runs as soon as it arrives (async), which may be before the rest of the
-    // page (the Start button, spawn.html's own submit handler) is parsed.
-    if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", start, { once: true });
-    else start();
+  /** Once parsed: the script runs as soon as it arrives (async), which may be before the
+   * rest of the page (the Start button, spawn.html's own submit handler) is parsed. */
+  const whenParsed = (then: () => void): void => {
+    if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", then, { once: true });
+    else then();
   };
+  /** After the user's "Build and start": start once the selection's builds are all ready. */
+  const startWhenReady = (): void => whenParsed(() => !firstInvalid() && form?.requestSubmit());
+  /** A link filled in the form: Start is the next thing, for the user to press (or not). */
+  const focusStart = (): void =>
+    whenParsed(() => {
+      const button = form?.querySelector<HTMLButtonElement>('button[type="submit"]');
+      if (!button) return;
+      button.classList.add("hx-link-start");
+      button.focus();
+    });
   /** After a reload: show the build this tab started last and, if it runs or is ready, follow it. */
   const reattach = async (): Promise<void> => {
     for (const card of cards) {
@@ -466,31 +493,33 @@ export function init(doc: Document = document): boolean {
         refresh();
         const panel = await panelOf(card, f);
         panel.fill(saved);
-        const { statusOf } = await panelModule.load();
-        const status = await statusOf(servicePage, saved.id);
+        const mod = await panelModule.load();
+        const servicePage = { servicePrefix: root.dataset.servicePrefix ?? "", token: tokenOf(mod) };
+        const status = await mod.statusOf(servicePage, saved.id);
         if (status === "waiting" || status === "building" || status === "ready") void panel.build();
       }
     }
   };
+  let replaced: string | null = null; // the fragment this script wrote itself (not a new link)
   const load = (): void => {
+    if (replaced !== null && win.location.hash === replaced) return;
     const params = fragmentFields(win.location.hash);
     const requested = applyFragment(cards, params);
     for (const card of cards) for (const f of card.fields) describe(f);
     refresh();
     const start = params.get(START) === "1";
     if (start) {
-      // once: a reload (or coming back) must not start a server again on its own
+      // once: a reload (or coming back) offers the plain filled-in form
       params.delete(START);
-      win.history.replaceState(null, "", "#" + params.toString());
+      replaced = "#" + params.toString();
+      win.history.replaceState(null, "", replaced);
     }
-    for (const [f, request] of requested) {
-      void panelOf(cardOf(f), f).then(async (panel) => {
-        panel.fill(request);
-        if (start && (await panel.build())) startWhenReady();
-      });
-    }
+    // A link never builds or starts by itself: it fills in, and the user presses the button.
+    for (const [f, request] of requested) void panelOf(cardOf(f), f).then((panel) => panel.offer(request, start));
+    if (start && !requested.length) focusStart();
     if (!requested.length) void reattach();
   };
+  if (linkShown) focusStart(); // the hub shows a query link's choices above the form
   win.addEventListener("hashchange", load);
   load();
   return true;

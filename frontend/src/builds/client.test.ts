@@ -10,22 +10,29 @@ import { BuildClient, BuildError, refusal } from "./client";
 import type { BuildEvent } from "./events";
 import { failure } from "./panel";
 
-function serve(body: string, status = 200, contentType = "text/event-stream"): void {
+function serve(body: string, status = 200, contentType = "text/event-stream") {
   const bytes = new TextEncoder().encode(body);
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
-      controller.close();
-    },
-  });
-  vi.stubGlobal("fetch", vi.fn(async () => new Response(stream, { status, headers: { "Content-Type": contentType } })));
+  const stream = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
+        controller.close();
+      },
+    });
+  const fetch = vi.fn(async (..._args: unknown[]) => new Response(stream(), { status, headers: { "Content-Type": contentType } }));
+  vi.stubGlobal("fetch", fetch);
+  return fetch;
 }
 
 const data = (event: object): string => `data: ${JSON.stringify(event)}\n\n`;
 const request = { provider: "git", repo: "git://127.0.0.1/r.git", ref: "HEAD" };
-const client = new BuildClient("/services/hub-extensions/", "t0ken");
+const token = { get: vi.fn(async () => "t0ken"), forget: vi.fn() };
+const client = new BuildClient("/services/hub-extensions/", token);
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  token.forget.mockClear();
+});
 
 describe("BuildClient.stream", () => {
   it("follows a build through keepalives and phase-less events to its ready event", async () => {
@@ -61,9 +68,13 @@ describe("BuildClient.stream", () => {
     expect(onEvent).not.toHaveBeenCalled();
   });
 
-  it("asks for a reload when the service refuses the page's token (BinderHub's status_code 403)", async () => {
-    serve(data({ phase: "failed", status_code: 403, message: "Not authenticated\n" }));
+  it("drops a token the service refuses (BinderHub's status_code 403), tries a new one once, then asks for a reload", async () => {
+    const fetch = serve(data({ phase: "failed", status_code: 403, message: "Not authenticated\n" }));
     const err = (await client.stream(request, () => {}).catch((e: unknown) => e)) as BuildError;
+    expect(fetch).toHaveBeenCalledTimes(2);
+    expect(token.forget).toHaveBeenCalledTimes(1);
+    expect(new Headers((fetch.mock.calls[0]![1] as RequestInit).headers).get("Authorization")).toBe("token t0ken");
+    expect((fetch.mock.calls[0]![1] as RequestInit).credentials).toBe("omit"); // never the cookie
     expect(err.status).toBe(403);
     expect(err.message).toContain("Reload the page");
   });

@@ -1,8 +1,9 @@
 /**
  * Talking to the service's build endpoints from the spawn page.
  *
- * Authentication is a short-lived token that reaches only this service, rendered into the
- * page by the hub and kept in memory (sent as `Authorization`), never in browser storage.
+ * Authentication is a short-lived token that reaches only this service, minted for the page's
+ * user when first needed and reused (../lib/token.ts), sent as `Authorization`. A token the
+ * service refuses (403: revoked or expired) is dropped and a new one asked for, once.
  * The event stream is read with fetch() (EventSource cannot send the header).
  */
 import { joinUrl } from "../lib/urls";
@@ -128,14 +129,32 @@ async function failure(response: Response): Promise<BuildError> {
   return new BuildError(response.status, message);
 }
 
+/** Where the client gets its token (../lib/token.ts: FormToken). */
+export interface TokenSource {
+  get(): Promise<string>;
+  forget(): void;
+}
+
 export class BuildClient {
   constructor(
     readonly servicePrefix: string,
-    private readonly token: string,
+    private readonly token: TokenSource,
   ) {}
 
-  private headers(accept: string): Headers {
-    return new Headers({ Accept: accept, Authorization: `token ${this.token}` });
+  private async headers(accept: string): Promise<Headers> {
+    return new Headers({ Accept: accept, Authorization: `token ${await this.token.get()}` });
+  }
+
+  /** fetch() with the token; a 403 (a token the service no longer accepts) is retried once
+   * with a new token. (A 403 sent as BinderHub sends errors, HTTP 200 + failed, is retried
+   * in `stream`.) */
+  private async send(url: string, init: RequestInit, accept: string, retry = true): Promise<Response> {
+    const response = await fetch(url, { ...init, headers: await this.headers(accept), credentials: "omit" });
+    if (response.status === 403 && retry) {
+      this.token.forget();
+      return this.send(url, init, accept, false);
+    }
+    return response;
   }
 
   /**
@@ -144,9 +163,9 @@ export class BuildClient {
    * `failed` event, as BinderHub sends errors, or an HTTP error from a proxy), or the
    * AbortError when `signal` aborts.
    */
-  async stream(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildEvent> {
+  async stream(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal, retry = true): Promise<BuildEvent> {
     const url = joinUrl(this.servicePrefix, "build", specFor(request));
-    const response = await fetch(url, { headers: this.headers("text/event-stream"), signal: signal ?? null, credentials: "omit" });
+    const response = await this.send(url, { signal: signal ?? null }, "text/event-stream");
     if (!response.ok || !response.body) throw await failure(response);
     const parser = new EventStreamParser();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -166,6 +185,10 @@ export class BuildClient {
       const { value, done } = await reader.read();
       if (done ? handle(parser.end()) : handle(parser.feed(value))) {
         if (!done) await reader.cancel();
+        if (refused && (refused as BuildError).status === 403 && retry) {
+          this.token.forget(); // the service refused the token itself: ask for a new one, once
+          return this.stream(request, onEvent, signal, false);
+        }
         if (refused) throw refused;
         return last!;
       }
@@ -177,16 +200,13 @@ export class BuildClient {
   /** Cancel build `id` (only its starter or an admin may). */
   async cancel(id: string): Promise<void> {
     const url = joinUrl(this.servicePrefix, "api/builds", encodeURIComponent(id));
-    const response = await fetch(url, { method: "DELETE", headers: this.headers("application/json"), credentials: "omit" });
+    const response = await this.send(url, { method: "DELETE" }, "application/json");
     if (!response.ok && response.status !== 409) throw await failure(response);
   }
 
   /** My builds, newest first, as the service lists them. */
   async mine(): Promise<Array<{ id: string; repository: string; ref: string; status: string }>> {
-    const response = await fetch(joinUrl(this.servicePrefix, "api/builds"), {
-      headers: this.headers("application/json"),
-      credentials: "omit",
-    });
+    const response = await this.send(joinUrl(this.servicePrefix, "api/builds"), {}, "application/json");
     if (!response.ok) throw await failure(response);
     const body = (await response.json()) as { builds?: unknown };
     return Array.isArray(body.builds) ? body.builds : [];

@@ -8,7 +8,17 @@
  * JupyterHub's Start launches exactly the signed image.
  */
 import type { BuildEvent } from "./events";
-import { BuildClient, BuildError, check, REPO_HINTS, type BuildRequest, type FieldProblem, type Provider } from "./client";
+import {
+  BuildClient,
+  BuildError,
+  check,
+  normalizeRepo,
+  REPO_HINTS,
+  type BuildRequest,
+  type FieldProblem,
+  type Provider,
+  type TokenSource,
+} from "./client";
 
 export interface PanelOptions {
   /** The option's select name, e.g. `profile-option-medium--image`. */
@@ -17,7 +27,7 @@ export interface PanelOptions {
   client: BuildClient | null;
   /** Why builds cannot be used from this page, when they cannot. */
   unavailable: string | null;
-  /** Called when a build becomes ready (for a link that starts right away). */
+  /** Called when a build the user started with "Build and start" is ready: start the server. */
   onReady?: () => void;
   /** Called with the build's id once the service has accepted it (for re-attaching). */
   onStarted?: (id: string, request: BuildRequest) => void;
@@ -70,6 +80,9 @@ export class BuildPanel {
   private buildId: string | null = null;
   private phase = "";
   private active = false;
+  /** Set by a link that asks to start: the Build button reads "Build and start", and the
+   * user's press on it builds, then starts. Nothing happens without that press. */
+  private startAfterBuild = false;
   ready: Ready | null = null;
 
   constructor(
@@ -167,6 +180,27 @@ export class BuildPanel {
     if (request.repo !== undefined) this.repo.value = request.repo;
     if (request.ref !== undefined) this.ref.value = request.ref || "HEAD";
     this.describe();
+  }
+
+  /**
+   * Fill in what a link asks to build and wait for the user: nothing is built until they press
+   * Build (or "Build and start", when the link asks to start). The status line says what the
+   * link asks for, and focus goes to the button, so that checking it is the next thing.
+   */
+  offer(request: Partial<BuildRequest>, start: boolean): void {
+    this.fill(request);
+    this.startAfterBuild = start;
+    this.buildButton.textContent = start ? "Build and start" : "Build";
+    const r = this.request();
+    const source = this.provider.selectedOptions[0]?.textContent ?? r.provider;
+    const repo = normalizeRepo(r.provider, r.repo) || "(no repository)";
+    this.say(
+      `A link filled this in: ${source} ${repo} at ${r.ref.trim() || "HEAD"}. Nothing has been built` +
+        (start ? " or started" : "") +
+        `. Check the repository, then press ${start ? "Build and start" : "Build"}: it runs with your files and access.`,
+    );
+    this.el.classList.add("border-warning");
+    if (!this.buildButton.disabled) this.buildButton.focus();
   }
 
   /** Shown (and its result submitted) only while the option's build entry is chosen. */
@@ -317,7 +351,11 @@ export class BuildPanel {
             : "Ready: the image is built. Press Start to launch it.",
         );
         this.sync();
-        this.options.onReady?.();
+        if (this.startAfterBuild) {
+          this.startAfterBuild = false;
+          this.buildButton.textContent = "Build";
+          this.options.onReady?.();
+        }
         return true;
       }
       this.log.hidden = false;
@@ -331,6 +369,8 @@ export class BuildPanel {
         const field = err.field;
         if (field) this.mark([{ field, message: err.message.replace(/^\w+: /, `${label(field)}: `) }]);
         this.say(field ? `${label(field)}: ${err.message.replace(/^\w+: /, "")}` : err.message);
+      } else if ((err as Error).name === "TokenError") {
+        this.say((err as Error).message);
       } else {
         this.say(`The build service cannot be reached (${(err as Error).message}). Try again.`);
       }
@@ -372,11 +412,13 @@ export function failure(event: BuildEvent): string {
   return lastLine(event.message);
 }
 
+export { FormToken } from "../lib/token"; // in this chunk: the entry script needs it only here
+
 /** Everything the form knows, to make a panel (one import for the lazily loaded chunk). */
 export function makePanel(
   doc: Document,
   field: string,
-  page: { servicePrefix: string; token: string | null; providers: Provider[]; error: string | null },
+  page: { servicePrefix: string; token: TokenSource | null; providers: Provider[]; error: string | null },
   hooks: Pick<PanelOptions, "onReady" | "onStarted"> = {},
 ): BuildPanel {
   const client = page.token ? new BuildClient(page.servicePrefix, page.token) : null;
@@ -385,7 +427,7 @@ export function makePanel(
 }
 
 /** The status of build `id` among mine, or null when unknown (for re-attaching on reload). */
-export async function statusOf(page: { servicePrefix: string; token: string | null }, id: string): Promise<string | null> {
+export async function statusOf(page: { servicePrefix: string; token: TokenSource | null }, id: string): Promise<string | null> {
   if (!page.token) return null;
   try {
     const builds = await new BuildClient(page.servicePrefix, page.token).mine();

@@ -6,6 +6,8 @@
 
 import type { Footprint, Pricing } from "./price";
 
+import type { TokenRequest } from "../lib/token";
+
 export const DATA_ID = "hub-extensions-profiles-data";
 
 /** The select value meaning "use the typed value" (KubeSpawner's name). */
@@ -53,6 +55,8 @@ export interface BuildsData {
   providers: Array<{ id: string; displayName: string }>;
   /** Why builds are not available to this user, if they are not. */
   error?: string;
+  /** What to ask the hub for when the panel first needs a token (../lib/token.ts). */
+  token?: TokenRequest;
 }
 
 export interface PageData {
@@ -61,12 +65,17 @@ export interface PageData {
   builds: BuildsData | null;
   /** Present when the hub has a price table. */
   pricing: Pricing | null;
+  /** True when the server shows a link's choices waiting for the user's Start. */
+  link: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const isTokenRequest = (v: unknown): v is TokenRequest =>
+  isObject(v) && Array.isArray(v.scopes) && v.scopes.every((x) => typeof x === "string") && typeof v.expires_in === "number" && typeof v.note === "string";
 
 /**
  * Parse the page data out of `doc`. Throws an Error saying what is wrong when the
@@ -84,12 +93,14 @@ export function readPageData(doc: Document): PageData {
     ? {
         providers: list(raw.builds.providers).filter(isObject) as unknown as BuildsData["providers"],
         ...(typeof raw.builds.error === "string" ? { error: raw.builds.error } : {}),
+        ...(isTokenRequest(raw.builds.token) ? { token: raw.builds.token } : {}),
       }
     : null;
   const pricing = isObject(raw.pricing) ? (raw.pricing as unknown as Pricing) : null;
   return {
     builds,
     pricing,
+    link: isObject(raw.link),
     profiles: profiles.map((p) => ({
       ...(p as unknown as ProfileData),
       options: list(p.options)

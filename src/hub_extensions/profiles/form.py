@@ -6,7 +6,7 @@ import hashlib
 from functools import cache, lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -17,10 +17,16 @@ def _env() -> Environment:
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(default=True),
         trim_blocks=False,
+        auto_reload=False,  # compiled once per process, not checked on disk per render
     )
     env.globals["resources_text"] = resources_text
     env.globals["money"] = _money
     return env
+
+
+@cache
+def _form_template() -> Template:
+    return _env().get_template("profiles/form.html")
 
 
 def _money(amount: float, currency: str) -> str:
@@ -53,20 +59,14 @@ def _bytes_text(value: int | str) -> str:
     return f"{value} B"
 
 
-def render_form(
-    data: dict, *, service_prefix: str, spawn_url: str, build_token: str | None = None
-) -> str:
-    """The form's inner HTML; JupyterHub's spawn.html wraps it in <form> with a Start button."""
-    return (
-        _env()
-        .get_template("profiles/form.html")
-        .render(
-            data=data,
-            service_prefix=service_prefix,
-            spawn_url=spawn_url,
-            build_token=build_token,
-            script_url=f"{service_prefix}static/dist/{versioned(SCRIPT)}",
-        )
+def render_form(data: dict, *, service_prefix: str, spawn_url: str) -> str:
+    """The form's inner HTML; JupyterHub's spawn.html wraps it in <form> with a Start button.
+    It carries no token: the build panel asks for one when it is first used."""
+    return _form_template().render(
+        data=data,
+        service_prefix=service_prefix,
+        spawn_url=spawn_url,
+        script_url=f"{service_prefix}static/dist/{versioned(SCRIPT)}",
     )
 
 

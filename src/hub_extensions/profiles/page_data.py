@@ -7,12 +7,23 @@ both unescaped (its form's Jinja environment has no autoescape); we differ on pu
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import nh3
 
+from .checks import Checked, read
 from .model import Choice, Option, Profile, Resources
-from .selection import SelectionError, UnlistedValue, choose, option_field, unlisted_field
+from .selection import (
+    SIGNATURE_SUFFIX,
+    SelectionError,
+    UnlistedValue,
+    choose,
+    option_field,
+    unlisted_field,
+)
 
 TAGS = {"a", "em", "strong", "code", "ul", "ol", "li", "p", "br"}
 URL_SCHEMES = ("http:", "https:", "mailto:")
@@ -106,13 +117,14 @@ def _defaults(p: Profile) -> dict[str, dict[str, str | None]]:
     }
 
 
-def page_data(profiles: list[Profile], last_user_options: dict | None) -> dict[str, Any]:
-    """JSON-able display data for `profiles` (already filtered for the user).
+def profiles_data(profiles: list[Profile]) -> list[dict[str, Any]]:
+    return [_profile(p) for p in profiles]
 
-    `selected` is `{"profile": slug, "options": {slug: {option key: {"choice", "unlisted"}}}}`
-    for every profile: the last `user_options` where they are still valid for this user (as
-    KubeSpawner's `_render_options_form` does, spawner.py:3514), else the defaults.
-    """
+
+def selected_for(profiles: list[Profile], last_user_options: dict | None) -> dict[str, Any]:
+    """`{"profile": slug, "options": {slug: {option key: {"choice", "unlisted"}}}}` for every
+    profile: the last `user_options` where they are still valid for this user (as
+    KubeSpawner's `_render_options_form` does, spawner.py:3514), else the defaults."""
     options = {p.slug: _defaults(p) for p in profiles}
     default = next((p.slug for p in profiles if p.default), None)
     selected = {"profile": default, "options": options}
@@ -129,4 +141,108 @@ def page_data(profiles: list[Profile], last_user_options: dict | None) -> dict[s
                 else {"choice": c.key, "unlisted": None}
                 for key, c in chosen.choices.items()
             }
-    return {"profiles": [_profile(p) for p in profiles], "selected": selected}
+    return selected
+
+
+def page_data(profiles: list[Profile], last_user_options: dict | None) -> dict[str, Any]:
+    """JSON-able display data for `profiles` (already filtered for the user)."""
+    return {
+        "profiles": profiles_data(profiles),
+        "selected": selected_for(profiles, last_user_options),
+    }
+
+
+def without_signatures(options: dict) -> dict:
+    return {k: v for k, v in options.items() if not str(k).endswith(SIGNATURE_SUFFIX)}
+
+
+def link_summary(profiles: list[Profile], options: dict) -> dict[str, Any]:
+    """What a spawn link asks to start, for the notice above the filled-in form.
+
+    `items` are `{"label", "value", "typed"}` (typed: a value of the link's own, not one of
+    the admin's choices), or `problem` says why the link cannot be used as it is. A built
+    image's signature is never taken from a link: the form builds it for the user instead.
+    """
+    built = [k for k, v in options.items() if str(k).endswith(SIGNATURE_SUFFIX) and v]
+    try:
+        chosen = choose(profiles, without_signatures(options), profiles)
+    except SelectionError as err:
+        return {"items": [], "problem": err.message, "built": bool(built)}
+    items = [{"label": "Environment", "value": chosen.profile.display_name, "typed": False}]
+    for key, c in chosen.choices.items():
+        option = chosen.profile.option(key)
+        label = option.display_name if option is not None else key
+        if isinstance(c, UnlistedValue):
+            items.append({"label": label, "value": c.value, "typed": True})
+        else:
+            items.append({"label": label, "value": c.display_name, "typed": False})
+    return {"items": items, "problem": None, "built": bool(built)}
+
+
+class FormCache:
+    """The read (and checked) `profile_list` of a spawner class and config, and the parts of
+    its form that do not change between renders (display data, prices, build options).
+
+    JupyterHub gives every spawner a deep copy of the configured list, so entries are keyed
+    by spawner class and config object, and used only while the spawner's list still equals
+    the one read. Callable lists are not cached: they are called for every render.
+    """
+
+    _entries: ClassVar[dict[tuple[type, int], FormCache]] = {}
+    MAX_ENTRIES = 32
+    MAX_FORMS = 64  # visible subsets (groups) x price periods, per entry
+    PRICE_PERIOD = 900  # seconds: prices are recomputed at least this often (new versions)
+
+    def __init__(self, config: Any, value: Any, checked: Checked):
+        self.config, self.value, self.checked = config, value, checked
+        self.forms: dict[tuple, dict] = {}
+
+    @classmethod
+    def of(cls, spawner: Any) -> FormCache:
+        key = (type(spawner), id(spawner.config))
+        value = spawner.profile_list
+        entry = cls._entries.get(key)
+        if entry is None or entry.config is not spawner.config or entry.value != value:
+            checked = read(value, spawner_cls=type(spawner))
+            if len(cls._entries) >= cls.MAX_ENTRIES:
+                cls._entries.clear()
+            entry = cls._entries[key] = cls(spawner.config, copy.deepcopy(value), checked)
+        return entry
+
+    @staticmethod
+    def static_for(
+        entry: FormCache | None,
+        spawner: Any,
+        profiles: list[Profile],
+        build: Callable[[Any, list[Profile]], dict],
+    ) -> dict:
+        if entry is None:
+            return build(spawner, profiles)
+        key = (_shape(profiles), int(time.time() // FormCache.PRICE_PERIOD), _own(spawner))
+        found = entry.forms.get(key)
+        if found is None:
+            if len(entry.forms) >= FormCache.MAX_FORMS:
+                entry.forms.clear()
+            found = entry.forms[key] = build(spawner, profiles)
+        return found
+
+
+def _shape(profiles: list[Profile]) -> tuple:
+    """What a user sees of a cached list (groups hide profiles and choices)."""
+    return tuple(
+        (
+            p.slug,
+            p.default,
+            tuple(
+                (o.key, tuple(c.key for c in o.choices), getattr(o.default_choice, "key", None))
+                for o in p.options
+            ),
+        )
+        for p in profiles
+    )
+
+
+def _own(spawner: Any) -> str:
+    """The spawner's own resources, which prices start from (cost/form_prices.py)."""
+    names = ("cpu_guarantee", "cpu_limit", "mem_guarantee", "mem_limit", "extra_resource_limits")
+    return repr([getattr(spawner, n, None) for n in names])

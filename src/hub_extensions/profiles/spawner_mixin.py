@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tornado import web
 from traitlets import Bool, Callable, Dict, HasTraits, List, Union, default
@@ -15,8 +16,15 @@ from .checks import callable_root, evaluate
 from .form import render_form
 from .model import Groups, Problem, ProfileListError, visible
 from .overrides import apply_overrides, overrides_for
-from .page_data import page_data
-from .selection import SelectionError, as_user_options, select, user_options_from_form
+from .page_data import FormCache, link_summary, profiles_data, selected_for, without_signatures
+from .selection import (
+    SIGNATURE_SUFFIX,
+    UNLISTED_SUFFIX,
+    SelectionError,
+    as_user_options,
+    select,
+    user_options_from_form,
+)
 
 log = logging.getLogger("hub_extensions.profiles")
 
@@ -134,6 +142,8 @@ class ProfilesMixin(HasTraits):
         profiles are withheld and reported once, in the log and on the admin's page)."""
         await self.hx_load_groups()
         value = self.profile_list
+        if not callable(value):  # read (and checked) once, not per render: see FormCache
+            return FormCache.of(self).checked.profiles
         try:
             checked = await evaluate(value, self)
         except ProfileListError as err:
@@ -149,7 +159,10 @@ class ProfilesMixin(HasTraits):
         return visible(await self.hx_all_profiles(), self.hx_groups())
 
     def hx_verify_build(self, image: str, signature: str) -> bool:
-        """Is `image` a build result signed for this spawner's user? (issue #4's signatures)"""
+        """Is `image` a build result signed for the server's owner, or for the user who starts
+        it now? The service signs for whoever asked for the build (the form's token is the
+        requester's); JupyterHub has already checked that the requester may start this
+        server, so their own build may launch in it, and nobody else's."""
         from ..builds.config import Builds
         from ..builds.signing import SigningKeyError, load_key, verify
 
@@ -158,11 +171,73 @@ class ProfilesMixin(HasTraits):
         except SigningKeyError as err:
             self.log.error("hub-extensions: cannot check build signatures: %s", err)
             return False
-        return verify(key, self.user.name, image, signature)
+        names = {self.user.name, *_requester_names(self)}
+        return any(verify(key, name, image, signature) for name in names)
+
+    def options_from_query(self, query_data):
+        """JupyterHub's query spawn (`GET /hub/spawn?profile=...`), which starts without the
+        form: a link that names an unlisted value or a built image shows the filled-in form
+        instead, unless it was followed from one of the hub's own pages (see `_link_trusted`).
+        """
+        options = super().options_from_query(query_data)
+        handler = getattr(self, "handler", None)
+        asks = [
+            key
+            for key, value in (options or {}).items()
+            if isinstance(key, str)
+            and value
+            and (key.endswith(UNLISTED_SUFFIX) or key.endswith(SIGNATURE_SUFFIX))
+        ]
+        if asks and handler is not None and not _link_trusted(handler, self.hub.base_url):
+            handler.hx_link = options  # read by the form rendered next, in this request
+            log.info(
+                "hub-extensions: a link for %s names %s; showing the form to confirm",
+                self._log_name,
+                ", ".join(sorted(asks)),
+            )
+            raise LinkNeedsAClick("a link's choices wait for the user's click on Start")
+        return options
 
     def hx_apply(self, selection) -> None:
         """Apply a validated selection onto this spawner's options."""
         apply_overrides(self, overrides_for(selection))
+
+
+class LinkNeedsAClick(Exception):
+    """Raised by `options_from_query` so that JupyterHub renders the form instead of starting.
+    The form says what the link asks for; JupyterHub's own error line stays empty."""
+
+    jupyterhub_message = None
+    jupyterhub_html_message = None
+
+
+#: `Sec-Fetch-Site` values of a navigation that may start a query spawn with an unlisted value
+TRUSTED_FETCH_SITES = frozenset({"same-origin"})
+
+
+def _link_trusted(handler, hub_prefix: str) -> bool:
+    """Was this request a link followed on one of the hub's own pages?
+
+    Only then does a query spawn with an unlisted value or a built image start at once:
+    `Sec-Fetch-Site: same-origin` and a `Referer` on this host under the hub's prefix (so not
+    a user's server page, which shares the hub's origin without subdomains). Anything else
+    (another site, another subdomain, a typed or pasted address, a link in an e-mail, a
+    browser that sends no `Sec-Fetch-Site`) gets the filled-in form and the user's click.
+    """
+    headers = handler.request.headers
+    if headers.get("Sec-Fetch-Site", "").lower() not in TRUSTED_FETCH_SITES:
+        return False
+    referer = urlsplit(headers.get("Referer", ""))
+    return referer.netloc == handler.request.host and referer.path.startswith(hub_prefix)
+
+
+def _requester_names(spawner) -> list[str]:
+    """The user who makes the current request (form POST, REST call, spawn link), if any."""
+    from jupyterhub.user import User
+
+    handler = getattr(spawner, "handler", None)
+    current = getattr(handler, "current_user", None) if handler is not None else None
+    return [current.name] if isinstance(current, User) else []
 
 
 def _service_prefix(spawner) -> str:
@@ -172,6 +247,8 @@ def _service_prefix(spawner) -> str:
 
 
 async def _render_options_form(spawner) -> str:
+    handler = getattr(spawner, "handler", None)
+    link = getattr(handler, "hx_link", None)  # a query spawn waiting for the user's click
     try:
         profiles = await spawner.hx_profiles()
     except ProfileListError:  # reported once, in the log and on the admin's page
@@ -181,17 +258,27 @@ async def _render_options_form(spawner) -> str:
         )
     if not profiles:
         return ""
-    data = page_data(profiles, spawner.user_options or None)
+    # profiles, prices and build options: the same for every render of this list and day
+    cache = None if callable(spawner.profile_list) else FormCache.of(spawner)
+    static = FormCache.static_for(cache, spawner, profiles, _static_data)
+    last = without_signatures(link) if link else spawner.user_options or None
+    data = {**static["data"], "selected": selected_for(profiles, last)}
+    if link:
+        data["link"] = link_summary(profiles, link)
+    return render_form(data, service_prefix=static["service_prefix"], spawn_url=static["spawn_url"])
+
+
+def _static_data(spawner, profiles) -> dict:
+    """What the form shows that depends on the profile list, the config and the time only."""
+    data: dict = {"profiles": profiles_data(profiles)}
     _add_prices(spawner, data, profiles)
-    token = None
     if any(o.dynamic_builds for p in profiles for o in p.options):
-        data["builds"], token = _builds_for_form(spawner)
-    return render_form(
-        data,
-        service_prefix=_service_prefix(spawner),
-        spawn_url=f"{spawner.hub.base_url}spawn",
-        build_token=token,
-    )
+        data["builds"] = _builds_for_form(spawner)
+    return {
+        "data": data,
+        "service_prefix": _service_prefix(spawner),
+        "spawn_url": f"{spawner.hub.base_url}spawn",
+    }
 
 
 def _add_prices(spawner, data: dict, profiles) -> None:
@@ -206,30 +293,28 @@ def _add_prices(spawner, data: dict, profiles) -> None:
         add_prices(data, profiles, spawner, cost, cost.timezone or usage.timezone)
 
 
-def _builds_for_form(spawner) -> tuple[dict, str | None]:
-    """The providers to offer, and a short-lived token that reaches only our service.
+def _builds_for_form(spawner) -> dict:
+    """The providers to offer, and how the panel gets its token when it is first used.
 
-    The token goes into the page (memory), never into browser storage: the build panel sends
-    it as `Authorization` to the service's build endpoints. It carries only the service's
-    access scope, so it can read nothing else of the user's, and it expires after
-    `Builds.form_token_lifetime`. Without it the panel says why and the form still works.
+    The page carries no token: rendering it mints nothing. The build panel asks the hub for
+    one (`POST /hub/api/users/{requester}/tokens` with the page's cookie and JupyterHub's XSRF
+    token) the first time it needs it: for the user who opened the page, never the server's
+    owner, with only the service's access scope, expiring after `Builds.form_token_lifetime`.
+    It keeps it in the tab's sessionStorage and reuses it while it is valid (docs/builds.md).
     """
     from ..builds.catalog import providers_for
     from ..builds.config import Builds
 
     builds = Builds(config=spawner.config)
-    info = {"providers": providers_for(builds.allowed_providers)}
     service = load_options(spawner.config).service_name
-    try:
-        token = spawner.user.new_api_token(
-            note="hub-extensions spawn form (builds)",
-            expires_in=builds.form_token_lifetime,
-            scopes=[f"access:services!service={service}"],
-        )
-    except Exception:  # e.g. the user's roles lack the service's access scope
-        log.exception("no build token for %s: the build panel is off", spawner._log_name)
-        return {**info, "error": "Builds are not available to you. Ask the hub's admin."}, None
-    return info, token
+    return {
+        "providers": providers_for(builds.allowed_providers),
+        "token": {
+            "scopes": [f"access:services!service={service}"],
+            "expires_in": builds.form_token_lifetime,
+            "note": "hub-extensions spawn form (builds)",
+        },
+    }
 
 
 async def _apply_user_options(spawner, user_options: dict) -> None:

@@ -25,6 +25,9 @@ from ..builds.providers import SpecError, parse_spec, resolve_ref_shared
 from ..builds.signing import sign
 from .handlers import APIHandler
 
+#: `Sec-Fetch-Site` values of requests a cookie may not start a build from
+CROSS_SITE = frozenset({"cross-site", "same-site"})
+
 
 def build_summary(build, *, with_log: bool = False) -> dict:
     out = {
@@ -78,9 +81,24 @@ class BuildHandler(APIHandler):
         if gone is not None:
             gone.set()  # stop waiting for the build's next event: nobody reads it
 
+    def _cross_site_cookie(self) -> bool:
+        """A browser's cookie-authenticated request made from another site (or a sibling
+        subdomain, such as a user's server): a link or page there must not start a build in
+        the visitor's name. Token-authenticated requests (the form's panel, BinderHub clients)
+        carry their own proof and are not affected."""
+        headers = self.request.headers
+        by_token = "Authorization" in headers or self.get_query_argument("token", None)
+        return not by_token and headers.get("Sec-Fetch-Site", "").lower() in CROSS_SITE
+
     @web.authenticated
     async def get(self, provider: str, _decoded_spec: str) -> None:
         self._gone = asyncio.Event()
+        if self._cross_site_cookie():
+            raise web.HTTPError(
+                403,
+                "Builds are not started from links or pages on other sites. Open the hub's "
+                "spawn page, check the repository and press Build.",
+            )
         builds = self.ctx.builds
         if builds is None:
             raise web.HTTPError(501, "Builds are not enabled on this hub.")
