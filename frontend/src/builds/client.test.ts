@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { BuildClient, BuildError, refusal } from "./client";
+import { BuildClient, BuildError, idleTimeoutMs, refusal } from "./client";
 import type { BuildEvent } from "./events";
 import { failure } from "./panel";
 
@@ -107,5 +107,42 @@ describe("refusal", () => {
     expect(refusal(failed, false)).toBeNull();
     expect(refusal({ ...failed, buildId: "b4" }, true)).toBeNull();
     expect(refusal({ phase: "ready", message: "" }, true)).toBeNull();
+  });
+});
+
+describe("BuildClient.stream when keepalives stop", () => {
+  /** Serves `chunks` (each after `gapMs`), then stays open, sending nothing more. */
+  function serveThenHang(chunks: string[], gapMs: number, keepaliveSeconds: string | null) {
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        for (const chunk of chunks) {
+          await new Promise((resolve) => setTimeout(resolve, gapMs));
+          controller.enqueue(encoder.encode(chunk));
+        }
+      },
+    });
+    const headers: Record<string, string> = { "Content-Type": "text/event-stream" };
+    if (keepaliveSeconds !== null) headers["X-Keepalive-Interval"] = keepaliveSeconds;
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(stream, { headers })));
+  }
+
+  it("ends a stream after three announced keepalive intervals without a chunk", async () => {
+    const waiting = data({ phase: "waiting", message: "Waiting for build to start...\n", buildId: "b9" });
+    // keepalives every 40 ms keep it open past 3 x 20 ms, then nothing comes
+    serveThenHang([waiting, ":keepalive\n\n", ":keepalive\n\n", ":keepalive\n\n"], 40, "0.02");
+    const seen: BuildEvent[] = [];
+    const started = Date.now();
+    const err = await client.stream(request, (e) => seen.push(e)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as BuildError).message).toMatch(/stopped answering .* Press Build to attach again/);
+    expect(seen.map((e) => e.phase)).toEqual(["waiting"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 40 + 60 - 15);
+  });
+
+  it("waits three of BinderHub's 25 s intervals when the server announces none", () => {
+    expect(idleTimeoutMs(new Response(""))).toBe(75_000);
+    expect(idleTimeoutMs(new Response("", { headers: { "X-Keepalive-Interval": "0.5" } }))).toBe(1500);
+    expect(idleTimeoutMs(new Response("", { headers: { "X-Keepalive-Interval": "nonsense" } }))).toBe(75_000);
   });
 });

@@ -103,6 +103,35 @@ export class BuildError extends Error {
   }
 }
 
+/** A stream with nothing (no event, no `:keepalive`) for this many keepalive intervals is dead:
+ * the service or a proxy went away without closing it. The service announces its interval in
+ * `X-Keepalive-Interval` (seconds); BinderHub's is 25 s. */
+export const IDLE_INTERVALS = 3;
+export const DEFAULT_KEEPALIVE_SECONDS = 25;
+
+export function idleTimeoutMs(response: Response): number {
+  const announced = Number(response.headers.get("X-Keepalive-Interval") ?? "");
+  const interval = Number.isFinite(announced) && announced > 0 ? announced : DEFAULT_KEEPALIVE_SECONDS;
+  return interval * IDLE_INTERVALS * 1000;
+}
+
+/** The reader's next chunk, or a BuildError when none comes within `ms` (the stream is cancelled). */
+async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadableStreamReadResult<T>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // rejected before the cancel, which ends the pending read() as a normal end of stream
+      reject(new BuildError(0, `The build service stopped answering (nothing for ${Math.round(ms / 1000)} s). Press Build to attach again.`));
+      void reader.cancel().catch(() => undefined);
+    }, ms);
+  });
+  try {
+    return await Promise.race([reader.read(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const RELOAD = "The build service did not accept this page's session (it may have expired). Reload the page.";
 
 /**
@@ -169,6 +198,7 @@ export class BuildClient {
     if (!response.ok || !response.body) throw await failure(response);
     const parser = new EventStreamParser();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const idleMs = idleTimeoutMs(response); // every chunk, keepalives included, restarts it
     let last: BuildEvent | null = null;
     let refused: BuildError | null = null;
     const handle = (events: BuildEvent[]): boolean => {
@@ -182,7 +212,7 @@ export class BuildClient {
       return false;
     };
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = await readWithin(reader, idleMs);
       if (done ? handle(parser.end()) : handle(parser.feed(value))) {
         if (!done) await reader.cancel();
         if (refused && (refused as BuildError).status === 403 && retry) {

@@ -102,6 +102,8 @@ class BuildHandler(APIHandler):
         builds = self.ctx.builds
         if builds is None:
             raise web.HTTPError(501, "Builds are not enabled on this hub.")
+        # the build panel ends a stream after 3 intervals without a chunk (a dead service)
+        self.set_header("X-Keepalive-Interval", f"{builds.options.keepalive_interval:g}")
         user = self.current_user_model["name"]
         # tornado unquotes path groups; BinderHub specs are parsed from the raw, encoded path
         spec = self.request.path[len(f"{self.ctx.urls.service_prefix}build/{provider}/") :]
