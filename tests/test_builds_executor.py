@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -343,3 +344,41 @@ def test_a_memory_limit_that_cannot_be_enforced_fails_the_build_with_the_fix(tmp
         make_build_cgroup("b1", 2**30, root=tmp_path)
     assert str(err.value).startswith("Builds.build_memory_limit: no memory cgroup controller")
     assert "Builds.build_memory_limit = 0" in str(err.value)
+
+
+def test_the_next_start_removes_what_a_previous_run_left(
+    adapter_env, base_image, docker_engine, tmp_path, monkeypatch
+):
+    """A service that died with its machine (no supervisor could clean up) left a work
+    directory and a container; the next start of the same service removes them, and leaves
+    another service's alone (several hubs may share one engine)."""
+    from hub_extensions.builds.executors.local_repo2docker import INSTANCE_LABEL, WORKDIR_PREFIX
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    mine = LocalRepo2DockerExecutor(env=adapter_env, instance=f"t{uuid.uuid4().hex[:11]}")
+    other = f"o{uuid.uuid4().hex[:11]}"
+    left = tmp_path / f"{WORKDIR_PREFIX}{mine.instance}-b123-xyz"
+    (left / "repo").mkdir(parents=True)
+    kept = tmp_path / f"{WORKDIR_PREFIX}{other}-b456-xyz"
+    kept.mkdir()
+    containers = [
+        docker_engine.client.containers.create(
+            base_image, "sleep 60", labels={INSTANCE_LABEL: instance, JOB_LABEL: "b123"}
+        )
+        for instance in (mine.instance, other)
+    ]
+    try:
+        assert mine.clean_previous_run() == (1, 1)
+        assert not left.exists()
+        assert kept.exists()
+        remaining = docker_engine.client.containers.list(
+            all=True, filters={"label": f"{INSTANCE_LABEL}={other}"}
+        )
+        assert [c.id for c in remaining] == [containers[1].id]
+    finally:
+        for container in containers:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)

@@ -69,3 +69,40 @@ def test_a_record_replaces_the_previous_one(engine):
     build.events.append({"message": "second\n"})
     history.record(engine, build)
     assert history.one(engine, "b1").log == "first\nsecond\n"
+
+
+async def test_a_running_build_is_recorded_and_a_restart_marks_it_failed(engine):
+    """The finding: a service crash mid-build lost the build's record. Now a build is written
+    when it starts; the next service process (here: a later PROCESS_START) marks it failed
+    with the reason, and leaves this process's own running builds alone."""
+    import asyncio
+
+    gate = asyncio.Event()
+
+    async def execute(build, emit):
+        await gate.wait()
+        return "built"
+
+    async def missing(image):
+        return False
+
+    broker = BuildBroker(execute, missing, on_finish=lambda b: history.record(engine, b))
+    build = await broker.request("ada", "img:run", "https://git.example/r.git", "HEAD", "b" * 40)
+    for _ in range(100):
+        if history.one(engine, build.id) is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert history.one(engine, build.id).status == "building"
+    # the service dies here; this process's own start time protects its running build
+    assert history.fail_interrupted(engine) == []
+    restarted = time.time() + 1
+    from datetime import datetime, timezone
+
+    later = datetime.fromtimestamp(restarted, timezone.utc)
+    assert history.fail_interrupted(engine, before=later) == [build.id]
+    row = history.one(engine, build.id)
+    assert row.status == "failed"
+    assert row.log.endswith(history.INTERRUPTED)
+    assert "restarted" in history.summary(row, with_log=True)["log"][-1]
+    assert [b["status"] for b in history.recent(engine, "ada")] == ["failed"]
+    gate.set()

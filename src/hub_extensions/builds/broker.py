@@ -120,7 +120,8 @@ class BuildBroker:
         keep: int = 200,
     ):
         self._execute = execute
-        self.on_finish = on_finish  # e.g. record the build in the suite's database
+        # e.g. record the build in the suite's database; called at a build's start and end
+        self.on_finish = on_finish
         self.keep = keep  # finished builds kept in memory (the database keeps them all)
         self._image_exists = image_exists
         self.max_builds = max_builds
@@ -238,6 +239,8 @@ class BuildBroker:
 
         extra: dict[str, Any] = {}
         try:
+            # recorded as running first: if the service dies, its next start marks it failed
+            await self._record(build)
             outcome = await self._execute(build, emit)
             status, extra = outcome if isinstance(outcome, tuple) else (outcome, {})
         except asyncio.CancelledError:
@@ -263,12 +266,17 @@ class BuildBroker:
             event["cancelled"] = True
         build.push(event)
         del self.history[: -self.keep]
-        if self.on_finish is not None:
-            try:
-                result = self.on_finish(build)
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception:  # a history that cannot be written must not break builds
-                import logging
+        await self._record(build)
 
-                logging.getLogger(__name__).exception("build %s not recorded", build.id)
+    async def _record(self, build: Build) -> None:
+        """`on_finish(build)`: called when a build starts running and when it ends."""
+        if self.on_finish is None:
+            return
+        try:
+            result = self.on_finish(build)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:  # a history that cannot be written must not break builds
+            import logging
+
+            logging.getLogger(__name__).exception("build %s not recorded", build.id)

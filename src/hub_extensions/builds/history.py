@@ -1,6 +1,11 @@
 """Build history in the suite's database (the ledger's, table `builds`), so "my builds" and a
-build's log outlive the service. The service writes a build when it ends and reads the history
-for the builds API; the hub applies the migration that creates the table.
+build's log outlive the service. The service writes a build when it starts and when it ends,
+and reads the history for the builds API; the hub applies the migration that creates the table.
+
+A build still `building` (or `waiting`) in the database that this process did not start was
+running when an earlier service process died: its repo2docker died with it (the executor's
+supervisor). The first use of the history in a process marks such builds failed, saying why,
+so users see what happened and nobody waits for them.
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ from sqlalchemy.engine import Engine
 from ..usage.models import BuildRecord
 
 BUILDS = cast(Table, BuildRecord.__table__)
+PROCESS_START = datetime.now(timezone.utc)  # builds created before it are an earlier run's
+UNFINISHED = ("waiting", "building")
+INTERRUPTED = "The build service restarted during this build, which was stopped. Build again.\n"
+_swept: set[int] = set()  # engines whose leftovers this process has marked
 MAX_LOG_CHARS = 1_000_000  # the end of a longer log is kept: that is where failures are
 
 
@@ -24,7 +33,8 @@ def log_text(events: list[dict]) -> str:
 
 
 def record(engine: Engine, build: Any) -> None:
-    """Insert or replace the row of a finished build."""
+    """Insert or replace the row of a build (when it starts, and again when it ends)."""
+    sweep_once(engine)
     row = {
         "id": build.id,
         "user": build.user,
@@ -63,8 +73,39 @@ def summary(row: Any, *, with_log: bool = False) -> dict[str, Any]:
     return out
 
 
+def fail_interrupted(engine: Engine, before: datetime = PROCESS_START) -> list[str]:
+    """Mark builds left unfinished by an earlier service process as failed; their ids."""
+    query = select(BUILDS.c.id, BUILDS.c.log).where(
+        BUILDS.c.status.in_(UNFINISHED), BUILDS.c.created_at < before
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(query).all()
+        for row in rows:
+            conn.execute(
+                BUILDS.update()
+                .where(BUILDS.c.id == row.id)
+                .values(status="failed", log=((row.log or "") + INTERRUPTED)[-MAX_LOG_CHARS:])
+            )
+    return [row.id for row in rows]
+
+
+def sweep_once(engine: Engine) -> None:
+    """fail_interrupted() at this process's first use of `engine`."""
+    if id(engine) in _swept:
+        return
+    failed = fail_interrupted(engine)
+    _swept.add(id(engine))
+    if failed:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "builds interrupted by a restart of the service, marked failed: %s", ", ".join(failed)
+        )
+
+
 def recent(engine: Engine, user: str | None, limit: int = 100) -> list[dict[str, Any]]:
-    """Finished builds, newest first: everyone's (user None) or those `user` asked for."""
+    """Builds, newest first: everyone's (user None) or those `user` asked for."""
+    sweep_once(engine)
     query = select(BUILDS).order_by(BUILDS.c.created_at.desc()).limit(limit)
     if user is not None:
         # requesters is a JSON list: match the name as json.dumps writes it (the stored text),
@@ -81,5 +122,6 @@ def recent(engine: Engine, user: str | None, limit: int = 100) -> list[dict[str,
 
 
 def one(engine: Engine, build_id: str) -> Any | None:
+    sweep_once(engine)
     with engine.connect() as conn:
         return conn.execute(select(BUILDS).where(BUILDS.c.id == build_id)).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from ..builds.broker import Build, BuildBroker, Executor
 from ..builds.config import Builds, cross_check
 from ..builds.signing import load_key
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,6 +62,10 @@ def _local_repo2docker(options: Builds) -> tuple[Executor, ImageExists]:
     )
 
     executor = LocalRepo2DockerExecutor(env=dict(os.environ))
+    try:  # what builds of this service's previous run left (it died mid-build)
+        executor.clean_previous_run()
+    except Exception as err:  # e.g. no Docker engine yet: builds will say so
+        log.warning("could not clean up after earlier builds: %s", err)
 
     async def execute(build: Build, emit) -> tuple[str, dict]:
         job = BuildJob(

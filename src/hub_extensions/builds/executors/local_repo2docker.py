@@ -5,11 +5,17 @@ process group, with ``--json-logs``. Each JSON log line is passed on as the even
 BinderHub does (phase-less ones stay phase-less, ``exc_info`` stays), except that a push's output
 is marked ``pushing`` and repo2docker's own ``failed`` event becomes the build's last event.
 Timeouts and cancels kill the whole group and remove containers carrying the job's label.
+
+repo2docker runs under a small supervisor (supervise.py) that stops the group, removes the
+containers and the work directory when the service dies, also by `kill -9`. What a service
+that died mid-build left anyway (the machine went down) is removed at the next start by
+`clean_previous_run()`: work directories by their prefix, containers by this service's label.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +38,9 @@ from .memory_limit import BuildCgroup, MemoryLimitError, docker_cgroup_driver, m
 log = logging.getLogger(__name__)
 
 JOB_LABEL = "hub-extensions.build-job"  # image label, also used to find leftover containers
+# which service started the build (instance_id()): its next start removes what is left
+INSTANCE_LABEL = "hub-extensions.build-instance"
+WORKDIR_PREFIX = "hubext-build-"
 CA_BUILD_ARG = "HUB_EXTENSIONS_EXTRA_CA_CERTS"  # PEM text, for Dockerfiles that declare the ARG
 SHA_RE = re.compile(r"^[0-9a-f]{7,64}$")
 URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://\S+$")
@@ -94,6 +103,7 @@ class LocalRepo2DockerExecutor:
         kill_grace: float = 10.0,
         python: str = sys.executable,
         allowed_schemes: tuple[str, ...] = ("https", "http", "git", "ssh", "file"),
+        instance: str | None = None,
     ):
         self.env = dict(env or {})
         if not all(name.isidentifier() for name in content_providers):
@@ -105,6 +115,7 @@ class LocalRepo2DockerExecutor:
         self.kill_grace = kill_grace
         self.python = python
         self.allowed_schemes = allowed_schemes
+        self.instance = instance or instance_id()
         self._running: dict[str, _Running] = {}
 
     def command(self, job: BuildJob, config_file: Path) -> list[str]:
@@ -120,13 +131,46 @@ class LocalRepo2DockerExecutor:
         cmd += ["--no-run", "--user-id", str(self.user_id), "--user-name", self.user_name]
         cmd += ["--image-name", job.image_name, "--ref", job.ref]
         cmd += ["--push"] if job.push else ["--no-push"]
-        for key, value in {**job.labels, JOB_LABEL: job.job_id}.items():
+        labels = {**job.labels, JOB_LABEL: job.job_id, INSTANCE_LABEL: self.instance}
+        for key, value in labels.items():
             cmd += ["--label", f"{key}={value}"]
         if job.extra_ca_certs:
             pem = "".join(Path(p).read_text() for p in job.extra_ca_certs)
             cmd += ["--build-arg", f"{CA_BUILD_ARG}={pem}"]
         cmd += list(job.extra_args)
         return [*cmd, "--", job.repo_url]
+
+    def supervised(self, job: BuildJob, workdir: Path, command: list[str]) -> list[str]:
+        """`command` under the supervisor that takes the build down with the service.
+
+        Started from the event loop's thread (the service's main thread): the supervisor's
+        parent-death signal follows that thread (supervise.py).
+        """
+        return [
+            self.python, "-m", "hub_extensions.builds.executors.supervise",
+            "--parent", str(os.getpid()), "--job-id", job.job_id, "--workdir", str(workdir),
+            "--grace", f"{self.kill_grace:g}", "--", *command,
+        ]  # fmt: skip
+
+    def clean_previous_run(self) -> tuple[int, int]:
+        """Remove what builds of an earlier run of this service left: work directories (by
+        prefix) and containers (by INSTANCE_LABEL). Call at start, before any build; returns
+        (directories, containers) removed."""
+        prefix = f"{WORKDIR_PREFIX}{self.instance}-"
+        busy = {str(r) for r in self._running}
+        dirs = 0
+        for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+            if path.is_dir() and not any(f"-{job}-" in path.name for job in busy):
+                shutil.rmtree(path, ignore_errors=True)
+                dirs += 1
+        containers = remove_labelled_containers(f"{INSTANCE_LABEL}={self.instance}", self.env)
+        if dirs or containers:
+            log.warning(
+                "removed what builds of a previous run left: %d work directories, %d containers",
+                dirs,
+                containers,
+            )
+        return dirs, containers
 
     def config_text(self, job: BuildJob, cgroup_parent: str | None = None) -> str:
         """A traitlets config file for repo2docker (content providers, engine flags)."""
@@ -193,7 +237,7 @@ class LocalRepo2DockerExecutor:
         start = time.monotonic()
         tail: deque[str] = deque(maxlen=self.tail_lines)
         safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", job.job_id)[:40]
-        workdir = Path(tempfile.mkdtemp(prefix=f"hubext-build-{safe_id}-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{self.instance}-{safe_id}-"))
 
         failure: Event = {}  # repo2docker's own `failed` event, if it sent one
 
@@ -210,7 +254,7 @@ class LocalRepo2DockerExecutor:
             config = workdir / "repo2docker_config.py"
             config.write_text(self.config_text(job, cgroup_parent))
             proc = await asyncio.create_subprocess_exec(
-                *self.command(job, config),
+                *self.supervised(job, workdir, self.command(job, config)),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
@@ -327,18 +371,27 @@ def _docker_client(env: Mapping[str, str] | None = None) -> Any:
     return docker.from_env(environment={**os.environ, **(env or {})}, timeout=60)
 
 
+def instance_id(environ: Mapping[str, str] = os.environ) -> str:
+    """Names this service across its restarts: its working directory (the hub's) and name."""
+    key = f"{os.getcwd()}\0{environ.get('JUPYTERHUB_SERVICE_NAME', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
 def remove_job_containers(job_id: str, env: Mapping[str, str] | None = None) -> int:
     """Remove every container (running or exited) carrying ``JOB_LABEL=job_id``."""
+    return remove_labelled_containers(f"{JOB_LABEL}={job_id}", env)
+
+
+def remove_labelled_containers(label: str, env: Mapping[str, str] | None = None) -> int:
+    """Remove every container (running or exited) carrying the label ``key=value``."""
     try:
         client = _docker_client(env)
     except Exception as err:  # no engine: nothing can be left in it
-        log.warning("cannot reach the Docker engine to clean up build %s: %s", job_id, err)
+        log.warning("cannot reach the Docker engine to remove containers %s: %s", label, err)
         return 0
     removed = 0
     try:
-        for container in client.containers.list(
-            all=True, filters={"label": f"{JOB_LABEL}={job_id}"}
-        ):
+        for container in client.containers.list(all=True, filters={"label": label}):
             try:
                 container.remove(force=True)
                 removed += 1
