@@ -41,7 +41,7 @@ c.CILogonOAuthenticator.oauth_callback_url = "http://127.0.0.1:{demo.port}/hub/o
 c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0
 """
     )
-    return demo.start()
+    return demo.start(wait=False)  # both hubs of a test start side by side
 
 
 def outcome(hub: DemoHub, provider, sub: str, claims: dict) -> tuple:
@@ -61,6 +61,8 @@ def test_real_logins_get_the_same_names_and_admin_flags_before_and_after(
     raw = start(tmp_path / "source", oidc_provider, "c = get_config()  # noqa\n" + path.read_text())
     migrated = start(tmp_path / "migrated", oidc_provider, "c = get_config()  # noqa\n" + text)
     try:
+        raw.wait_ready()
+        migrated.wait_ready()
         compared = 0
         for i, (label, claims) in enumerate(identities(normalised(load_config_file(path)))):
             sub = f"migrate-{path.name[:2]}-{i}"
