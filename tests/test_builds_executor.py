@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.server
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -382,3 +384,45 @@ def test_the_next_start_removes_what_a_previous_run_left(
         for container in containers:
             with contextlib.suppress(Exception):
                 container.remove(force=True)
+
+
+async def test_a_submodule_cannot_reach_a_scheme_that_is_not_allowed(
+    adapter_env, git_daemon, base_image, docker_engine, tmp_path
+):
+    """repo2docker clones submodules too: one pointing at an internal http server must meet
+    the same scheme list (GIT_ALLOW_PROTOCOL) as the repository, not git's defaults. Not
+    covered: a submodule on an allowed scheme and an internal host (docs/builds.md)."""
+    from .infra.git_repos import git as run_git
+
+    seen: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        inner = f"http://127.0.0.1:{server.server_address[1]}/internal.git"
+        url, _, path = dockerfile_repo(
+            git_daemon,
+            "with-submodule",
+            base_image,
+            "RUN true",
+            **{".gitmodules": f'[submodule "sub"]\n\tpath = sub\n\turl = {inner}\n'},
+        )
+        run_git("update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},sub", cwd=path)
+        run_git("commit", "-q", "-m", "add a submodule", cwd=path)
+        sha = run_git("rev-parse", "HEAD", cwd=path)
+        executor = LocalRepo2DockerExecutor(env=adapter_env, allowed_schemes=("https", "git"))
+        result, events = await run_build(executor, job_for(url, sha, f"hubext-test/sub:{sha}"))
+        assert result.status == "failed"
+        log = "".join(str(e.get("message", "")) for e in events)
+        assert "transport 'http' not allowed" in log
+        assert seen == []  # the internal server was never asked
+    finally:
+        server.shutdown()

@@ -6,7 +6,9 @@ marker and sleeps; when the marker reaches the client, the service is killed wit
 Checked: no process of that build is left (supervisor, repo2docker, docker CLI: by the build id
 in their command lines), no work directory in the service's TMPDIR, no container with the
 build's label; the hub restarts the service (polled every second here), whose history shows
-the build failed with the reason; a new request builds once (two requests share one build).
+the build failed with the reason; a new request builds once (two requests share one build);
+a request over the queue cap gets BinderHub's rate-limit answer (HTTP 200, `failed` with
+`status_code: 429`, `Retry-After`).
 Not covered: a machine reboot (the next start's clean_previous_run() sweep, tested on its own
 in test_builds_executor.py), the `binderhub` executor (its builds run in BinderHub).
 """
@@ -82,16 +84,18 @@ def stack(docker_engine, base_image, tmp_path_factory):
     service_tmp.mkdir()
     env = {**install_buildx_adapter(tmp / "docker-config"), "TMPDIR": str(service_tmp)}
     marker = f"SLOW-{uuid.uuid4().hex[:8]}"
-    make_repo(
-        tmp / "repos" / "slow",
-        {"Dockerfile": f"FROM {base_image}\nRUN echo {marker} && sleep 300\n"},
-    )
+    for name in ("slow", "other"):
+        make_repo(
+            tmp / "repos" / name,
+            {"Dockerfile": f"FROM {base_image}\nRUN echo {marker} {name} && sleep 300\n"},
+        )
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
     extra = tmp / "builds.py"
     extra.write_text(
         QUICK_POLL
         + f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         + "c.Builds.keepalive_interval = 0.5\n"
+        + "c.Builds.max_queued_builds_per_user = 0\n"  # a second build of one user: 429
         + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()
@@ -166,6 +170,15 @@ def test_kill_9_of_the_service_mid_build_leaves_nothing_and_the_history_says_why
         building = [b for b in running["builds"] if b["status"] == "building"]
         assert [b["id"] for b in building] == [first["buildId"]]
         assert len(supervisors) == 1
+        # the user's one build slot is taken and no build may wait: BinderHub's rate-limit answer
+        other = demo.service_url(f"build/git/{quote(daemon.repo_url('other'), safe='')}/HEAD")
+        refused = requests.get(other, headers=auth, timeout=30)
+        assert refused.status_code == 200
+        assert refused.headers["Retry-After"] == "60"
+        [event] = list(parse_sse(refused.text.splitlines()))
+        assert event.phase == "failed"
+        assert event.extra["status_code"] == 429
+        assert event.message.endswith("Try again in 60 seconds.\n")
         cancelled = requests.delete(
             demo.service_url(f"api/builds/{first['buildId']}"), headers=auth, timeout=60
         )

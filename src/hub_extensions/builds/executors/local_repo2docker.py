@@ -192,6 +192,9 @@ class LocalRepo2DockerExecutor:
 
     def _env(self, job: BuildJob, workdir: Path) -> dict[str, str]:
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1", "TMPDIR": str(workdir)}
+        # git in repo2docker (the clone, submodules) speaks only the allowed schemes: a
+        # submodule cannot fetch file:// from this machine when `file` is not allowed
+        env["GIT_ALLOW_PROTOCOL"] = ":".join(self.allowed_schemes)
         if job.extra_ca_certs:
             # The fetch step (git over https) trusts the extra CAs too.
             bundle = workdir / "ca-bundle.pem"
