@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import inspect
-from typing import Any
+from typing import Any, cast
 
 from traitlets import HasTraits, TraitError
 
@@ -104,9 +104,9 @@ def _refused_value(cls: type, name: str, value: Any) -> str | None:
     if value is None:
         return None if trait.allow_none else f"{name} cannot be None (null)."
     if cls not in _bare:  # an instance without __init__: no kube config, no clients
-        _bare[cls] = cls.__new__(cls)
+        _bare[cls] = cast(Any, cls).__new__(cls)
     try:
-        trait.validate(_bare[cls], value)
+        cast(Any, trait).validate(_bare[cls], value)  # each trait type defines validate
     except TraitError as err:
         return f"{value!r} is not a valid {cls.__name__}.{name}: {err}"
     except Exception:  # a trait that needs a configured instance: left to the spawn
