@@ -55,11 +55,8 @@ def _binderhub(options: Builds) -> tuple[Executor, ImageExists]:
 
 
 def _local_repo2docker(options: Builds) -> tuple[Executor, ImageExists]:
-    from ..builds.executors.local_repo2docker import (
-        BuildJob,
-        LocalRepo2DockerExecutor,
-        image_exists,
-    )
+    from ..builds.executors.images import image_exists
+    from ..builds.executors.local_repo2docker import BuildJob, LocalRepo2DockerExecutor
 
     # gh/ and gl/ clone over https whatever Builds.git_url_schemes allows for git/ URLs
     schemes = tuple(dict.fromkeys(["https", *options.git_url_schemes]))
