@@ -128,7 +128,8 @@ def test_bad_specs_get_one_failed_event_with_binderhubs_message_or_the_field_nam
         build_url(demo, daemon, repo="missing"): (
             "repo",
             f"Error resolving ref for {missing}/HEAD: Unable to run git ls-remote to get the "
-            "`resolved_ref`: fatal: remote error: no such repository: /missing\n",
+            "`resolved_ref`: could not be read; check the URL and that the repository is "
+            "public\n",  # not git's "no such repository" (docs/builds.md: a port scanner)
         ),
         demo.service_url("build/git/" + quote("ext::sh -c touch% /tmp/pwned", safe="") + "/HEAD"): (
             "repo",
