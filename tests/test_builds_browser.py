@@ -150,9 +150,11 @@ def test_a_user_builds_in_the_form_watches_the_log_and_starts_the_built_image(
         image = page.locator(f'input[type="hidden"][name="{IMAGE}--unlisted-choice"]').input_value()
         assert image.endswith(":" + head_sha(daemon, "hello"))
 
-        # the link that starts right away, for a colleague (next test)
-        page.get_by_role("button", name="Copy link that starts right away").click()
-        expect(page.locator(".hx-copy-link [aria-live]")).to_have_text("Link copied")
+        # the start link, for a colleague (a later test)
+        page.get_by_role("button", name="Copy start link").click()
+        expect(page.locator(".hx-copy-link [aria-live]")).to_have_text(
+            "Link copied: it fills in this form; one press of Build and start builds and starts."
+        )
         link = page.evaluate("() => navigator.clipboard.readText()")
         page_part, _, fragment = link.partition("#")
         assert "hx-start=1" in fragment.split("&")
@@ -205,13 +207,21 @@ def test_an_edited_image_name_is_refused_with_400_and_a_message(stack, browser):
         stop_if_running(demo, "eve")
 
 
-def test_a_colleagues_start_link_hits_the_cache_and_launches(stack, browser):
+def test_a_colleagues_start_link_waits_for_one_press_then_hits_the_cache_and_launches(
+    stack, browser
+):
     demo, daemon, _ = stack
     if not stack_link:
         pytest.fail("the first test did not produce a link")
     page, errors = sign_in(browser, demo, "grace", SPAWN)
     try:
         page.goto(stack_link[0])
+        go = page.get_by_role("button", name="Build and start")
+        expect(go).to_be_focused()  # filled in; nothing is built or started by the link
+        expect(page.locator(".hx-build-status")).to_contain_text("Nothing has been built")
+        page.wait_for_timeout(1000)
+        assert demo_containers(demo) == []
+        go.click()  # grace's one press: a cache hit (the first test built it), then Start
         page.wait_for_url("**/jh/user/grace/**", timeout=120_000)
         [container] = demo_containers(demo)
         assert container.attrs["Config"]["Image"].endswith(":" + head_sha(daemon, "hello"))

@@ -147,7 +147,7 @@ def test_copied_links_reproduce_the_choice_and_the_second_one_starts(browser, hu
     assert urlsplit(other.url).path == "/jh/hub/spawn"
     other.context.close()
 
-    page.get_by_role("button", name="Copy link that starts right away").click()
+    page.get_by_role("button", name="Copy start link").click()
     start_link = page.evaluate("() => navigator.clipboard.readText()")
     assert start_link.startswith(f"http://127.0.0.1:{hub.port}/jh/hub/spawn?")
     starter, _ = open_form(browser, hub, "oli")
