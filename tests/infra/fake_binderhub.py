@@ -27,6 +27,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.iostream import StreamClosedError
 
+from hub_extensions.builds.config import Builds
 from hub_extensions.builds.naming import image_name
 from hub_extensions.builds.providers import parse_spec
 
@@ -81,7 +82,8 @@ class FakeBinderHub:
         self._thread: threading.Thread | None = None
 
     def image_for(self, provider: str, spec: str) -> str:
-        repo = parse_spec(provider, spec)
+        # BinderHub's own schemes (not the broker's https-only default)
+        repo = parse_spec(provider, spec, Builds(git_url_schemes=["https", "http", "git", "file"]))
         return image_name(self.image_prefix, repo.build_slug, spec.rstrip("/").rsplit("/", 1)[1])
 
     def scenario_for(self, spec: str) -> str:
