@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from ..events import UNKNOWN
 from .images import _docker_client
@@ -48,6 +49,8 @@ URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://\S+$")
 # `docker push` ("The push refers to repository [...]"). repo2docker logs both as "building".
 PUSH_RE = re.compile(r"^(#\d+ )?(pushing (layers|manifest)|The push refers to repository)", re.I)
 SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+# gh/ and gl/ builds: renamed repositories answer with a redirect, on the same host
+REDIRECTING_HOSTS = ("github.com", "gitlab.com")
 
 Event = dict[str, Any]
 Status = Literal["built", "failed", "cancelled"]
@@ -195,6 +198,9 @@ class LocalRepo2DockerExecutor:
         # git in repo2docker (the clone, submodules) speaks only the allowed schemes: a
         # submodule cannot fetch file:// from this machine when `file` is not allowed
         env["GIT_ALLOW_PROTOCOL"] = ":".join(self.allowed_schemes)
+        if (urlsplit(job.repo_url).hostname or "") not in REDIRECTING_HOSTS:
+            # a server that passed the host check must not send the clone on to another one
+            add_git_config(env, "http.followRedirects", "false")
         if job.extra_ca_certs:
             # The fetch step (git over https) trusts the extra CAs too.
             bundle = workdir / "ca-bundle.pem"
@@ -366,6 +372,18 @@ def _killpg(pgid: int, sig: int) -> bool:
     except (ProcessLookupError, PermissionError):
         return False
     return True
+
+
+def add_git_config(env: dict[str, str], key: str, value: str) -> None:
+    """Add `key=value` to git's environment config (GIT_CONFIG_COUNT/KEY_n/VALUE_n), after
+    what the admin set there."""
+    try:
+        count = max(int(env.get("GIT_CONFIG_COUNT", "0") or 0), 0)
+    except ValueError:
+        count = 0
+    env[f"GIT_CONFIG_KEY_{count}"] = key
+    env[f"GIT_CONFIG_VALUE_{count}"] = value
+    env["GIT_CONFIG_COUNT"] = str(count + 1)
 
 
 def instance_id(environ: Mapping[str, str] = os.environ) -> str:
