@@ -193,6 +193,25 @@ async def test_the_budget_check_fails_open_and_counts_when_the_ledger_cannot_be_
     assert registry.get_sample_value("hub_extensions_budget_refusals_total") == 0.0
 
 
+async def test_with_budget_fail_closed_an_unchecked_budget_refuses_the_start(tmp_path):
+    from types import SimpleNamespace
+
+    from prometheus_client import CollectorRegistry
+    from tornado import web
+
+    from hub_extensions.cost.hub import CostHooks
+
+    registry = CollectorRegistry()
+    cost = cost_config(default_user_budget=10.0, budget_fail_closed=True)
+    hooks = CostHooks(cost, "UTC", registry=registry)
+    spawner = SimpleNamespace(user=SimpleNamespace(name="ann", groups=[]))
+    with pytest.raises(web.HTTPError) as refused:
+        await hooks.check_budget(spawner, lambda: None)
+    assert refused.value.status_code == 503
+    assert refused.value.log_message.startswith("Budgets cannot be checked right now")
+    assert registry.get_sample_value("hub_extensions_budget_check_failures_total") == 1.0
+
+
 def test_the_widget_data_warns_at_thresholds_and_projects_the_run_out(ledger):
     from hub_extensions.cost.widget import widget_data
 

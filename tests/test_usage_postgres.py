@@ -9,6 +9,7 @@ import pytest
 from hub_extensions.usage import FailOpenLedger, Ledger
 
 from .conftest import need
+from .infra.common import wait_until
 from .infra.postgres import PostgresServer
 from .test_usage_ledger import BEHAVIOURS, at, one, replay_after_an_outage
 
@@ -74,4 +75,42 @@ def test_fail_open_while_the_server_is_stopped_then_replays(tmp_path):
         )
         ledger.ledger.close()
     finally:
+        server.stop()
+
+
+def test_a_database_outage_answers_503_with_retry_after_then_recovers(tmp_path):
+    """The usage and cost APIs through a real hub and service while PostgreSQL is stopped:
+    503 with Retry-After and a message (was: 500), and answers again once it is back."""
+    from .infra.hub import DemoHub
+
+    server = PostgresServer(tmp_path / "pg")
+    need(server.start)
+    options = (
+        f"-k {server._base / 'sock'} -p {server.port} -c listen_addresses=127.0.0.1"
+        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    extra = tmp_path / "pg.py"
+    extra.write_text(f"c.Usage.db_url = {server.create_database('ledger')!r}\n")
+    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra))
+    paths = ["api/usage/summary", "api/usage/sessions", "api/cost/me", "api/cost/report"]
+    try:
+        demo.start()
+        admin = demo.api(demo.token(demo.login("demo"), "demo"))
+
+        def statuses() -> list[int]:
+            return [admin.get(demo.service_url(p), timeout=30).status_code for p in paths]
+
+        wait_until(lambda: statuses() == [200] * 4, 30, "the ledger to answer")
+        _pg_ctl(server, "stop", "-w", "-m", "fast")
+        for path in paths:
+            r = admin.get(demo.service_url(path), timeout=30)
+            assert r.status_code == 503, (path, r.text)
+            assert r.headers["Retry-After"] == "30"
+            assert r.json()["message"].startswith(
+                "The usage ledger's database cannot be reached right now. Try again in 30 seconds"
+            )
+        _pg_ctl(server, "start", "-w", "-t", "60", "-l", str(server.logfile), "-o", options)
+        wait_until(lambda: statuses() == [200] * 4, 30, "the ledger to answer again")
+    finally:
+        demo.stop()
         server.stop()

@@ -59,6 +59,18 @@ class BudgetStatus:
     def over(self) -> Budget | None:
         return next((b for b in self.budgets if b.over), None)
 
+    def short_for(self, committed: float) -> Budget | None:
+        """The first budget that what is spent plus `committed` reaches (see COMMITTED_HOURS)."""
+        return next((b for b in self.budgets if b.spent + committed >= b.limit), None)
+
+
+#: A start is refused when the budget cannot pay, beyond what is spent, this many hours of
+#: every other server the user runs or is starting (at its hourly rate). Without it, servers
+#: started together (named servers) would each see the same unspent budget and together
+#: overrun it many times before the first heartbeat counts them. The new server itself is not
+#: counted: any budget not yet spent starts one server, as before.
+COMMITTED_HOURS = 1.0
+
 
 def period(cost: Cost, today: date) -> tuple[date, date]:
     """The days the budgets cover on `today`."""
@@ -123,6 +135,17 @@ def refusal(budget: Budget, cost: Cost, tz: ZoneInfo) -> str:
         f"{whose} is spent: {budget.spent:.2f} of {budget.limit:.2f} {cost.currency} "
         f"{period_text}. You can start a server again on {when}, or ask the hub's admin "
         "for a larger budget."
+    )
+
+
+def refusal_committed(budget: Budget, cost: Cost, committed: float, servers: int) -> str:
+    """The message when the user's other servers would spend what is left of the budget."""
+    whose = "your budget" if budget.kind == "user" else f"the budget of group {budget.name!r}"
+    return (
+        f"Your {servers} other server(s), running or starting, would spend what is left of {whose} "
+        f"({budget.remaining:.2f} of {budget.limit:.2f} {cost.currency}) within the hour: "
+        f"together they cost {committed:.2f} {cost.currency} an hour. Stop one of them first, "
+        "or ask the hub's admin for a larger budget."
     )
 
 

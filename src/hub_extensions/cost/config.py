@@ -152,6 +152,17 @@ class Cost(Configurable):
         """,
     ).tag(config=True)
 
+    budget_fail_closed = Bool(
+        False,
+        help="""
+        Refuse starts while budgets cannot be checked (the usage ledger's database is down or
+        not ready). The default, False, lets such starts go ahead and counts them in
+        `hub_extensions_budget_checks_failed_total` (fail open): an outage of the ledger never
+        stops a class. Set it to True where a budget is a hard limit; users then get a 503
+        that says budgets cannot be checked right now.
+        """,
+    ).tag(config=True)
+
     @validate("user_budgets", "group_budgets")
     def _check_budgets(self, proposal):
         for key, value in proposal.value.items():

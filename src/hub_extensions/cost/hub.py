@@ -8,10 +8,12 @@ over what the tick accrued for the metrics and, when the admin wants it, the ove
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +21,8 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from tornado import web
 
 from ..usage.ledger import TickTally
-from .budget import budget_status, refusal
+from ..usage.spawner_details import session_fields
+from .budget import COMMITTED_HOURS, budget_status, refusal, refusal_committed
 from .config import Cost
 from .pricing import Pricing
 
@@ -98,36 +101,65 @@ class CostHooks:
             _metrics[key] = CostMetrics(registry, cost.currency, per_user)
         self.metrics = _metrics[key]
         self.warned: dict[tuple[str, str], float] = {}  # server -> when it was warned
+        self._turns = itertools.count()
 
     async def check_budget(self, spawner: Any, engine: Callable[[], Any]) -> None:
-        """Refuse (403, saying when it resets) a spawn whose user or group pool is spent.
+        """Refuse (403, saying when it resets) a spawn whose user or group pool is spent, or
+        would be by one more hour of the user's other servers (budget.COMMITTED_HOURS).
 
-        A ledger that cannot be read lets the spawn go ahead and counts it (fail open).
+        A ledger that cannot be read lets the spawn go ahead and counts it (fail open), unless
+        `Cost.budget_fail_closed` is set (then a 503).
         """
         if not self.cost.has_budgets:
             return
         user = spawner.user
         groups = [g.name for g in getattr(user, "groups", [])]
+        # counted before any await; of servers starting together, each counts those whose
+        # check began before its own (else they would all refuse one another)
+        turn = next(self._turns)
+        setattr(spawner, TURN, turn)
+        others = [
+            s
+            for s in getattr(user, "spawners", {}).values()
+            if s is not spawner and s.active and getattr(s, TURN, -1) < turn
+        ]
+        committed = COMMITTED_HOURS * sum(self.hourly_rate(s) for s in others)
         db = engine()
-        if db is None:
-            self.metrics.checks_failed.inc()
-            return
         now = datetime.now(timezone.utc)
         try:
+            if db is None:
+                raise RuntimeError("the usage ledger is not ready")
             status = await asyncio.to_thread(
                 budget_status, db, self.cost, user.name, groups, now, self.tz
             )
         except Exception as err:
             self.metrics.checks_failed.inc()
             log.warning("budget of %s not checked (ledger unavailable): %s", user.name, err)
+            if self.cost.budget_fail_closed:
+                refuse(503, BUDGET_UNCHECKED)
             return
         over = status.over
         if over is not None:
             self.metrics.refused.inc()
-            message = refusal(over, self.cost, self.tz)
-            refused = web.HTTPError(403, message)
-            refused.jupyterhub_message = message  # type: ignore[attr-defined]  # shown as it is
-            raise refused
+            refuse(403, refusal(over, self.cost, self.tz))
+        short = status.short_for(committed) if others else None
+        if short is not None:
+            self.metrics.refused.inc()
+            refuse(403, refusal_committed(short, self.cost, committed, len(others)))
+
+    def hourly_rate(self, spawner: Any) -> float:
+        """What a server costs an hour, from what it asked for (as its session records it)."""
+        if self.pricing is None:
+            return 0.0
+        try:
+            fields = session_fields(spawner)
+            row = SimpleNamespace(
+                **{k: fields.get(k) for k in ROW_FIELDS}, profile_slug=fields["profile_slug"]
+            )
+            return self.pricing.hourly(row, datetime.now(self.tz).date())
+        except Exception:  # a spawner we cannot read: counted as free rather than failing
+            log.exception("hourly rate of %s not known", getattr(spawner, "_log_name", spawner))
+            return 0.0
 
     async def enforce(self, app: Any, sessions: dict, engine: Callable[[], Any]) -> list:
         """With Cost.stop_over_budget: warn running servers over budget, stop them after the
@@ -182,6 +214,22 @@ class CostHooks:
 
 
 _stopping: set[asyncio.Future] = set()
+#: The order in which starts were checked, on each spawner (see check_budget)
+TURN = "_hub_extensions_budget_turn"
+#: The session fields Pricing reads (see Pricing.footprint).
+ROW_FIELDS = ("cpu_request", "cpu_limit", "mem_request_bytes", "mem_limit_bytes", "gpu_count",
+              "gpu_type")  # fmt: skip
+BUDGET_UNCHECKED = (
+    "Budgets cannot be checked right now (the usage ledger is unavailable), and this hub "
+    "starts no server without checking them. Try again in a few minutes; if this stays, "
+    "tell the hub's admin."
+)
+
+
+def refuse(status: int, message: str) -> None:
+    refused = web.HTTPError(status, message)
+    refused.jupyterhub_message = message  # type: ignore[attr-defined]  # shown as it is
+    raise refused
 
 
 async def _stop(app: Any, name: str, server: str) -> None:

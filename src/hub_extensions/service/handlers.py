@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from http import HTTPStatus
 
@@ -88,7 +89,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         reason = self._reason or HTTPStatus(status_code).phrase
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = user_message(exc) or reason
-        if status_code >= 500:
+        if status_code >= 500 and not isinstance(exc, web.HTTPError):  # a bug, not a message
             message = (
                 "Internal error in the hub-extensions service; the admin finds it in the hub's log."
             )
@@ -111,7 +112,9 @@ class APIHandler(BaseHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = user_message(exc) or HTTPStatus(status_code).phrase
-        if status_code >= 500:
+        if getattr(exc, "retry_after", None):  # a 503 of an outage, a 429 of a full queue
+            self.set_header("Retry-After", str(exc.retry_after))
+        if status_code >= 500 and not isinstance(exc, web.HTTPError):  # a bug, not a message
             message = (
                 "Internal error in the hub-extensions service; the admin finds it in the hub's log."
             )
@@ -122,14 +125,26 @@ class HealthHandler(APIHandler):
     @web.authenticated
     async def get(self) -> None:
         user = self.current_user_model
-        self.finish(
-            {
-                "status": "ok",
-                "version": self.ctx.version,
-                "hub": await self.ctx.hub_status(),
-                "user": {"name": user["name"], "admin": bool(user.get("admin"))},
-            }
-        )
+        body = {
+            "status": "ok",
+            "version": self.ctx.version,
+            "hub": await self.ctx.hub_status(),
+            "user": {"name": user["name"], "admin": bool(user.get("admin"))},
+        }
+        if user.get("admin"):
+            problem = await ledger_problem(self.ctx)
+            body["ledger"] = {"ok": problem is None, "problem": problem}
+        self.finish(body)
+
+
+async def ledger_problem(ctx: ServiceContext) -> str | None:
+    """What is wrong with the ledger's SQLite file (vanished, replaced), for admins; else None."""
+    store = ctx.usage
+    if store is None:
+        return None
+    with contextlib.suppress(Exception):  # opens the ledger if it can; its errors are the APIs'
+        await store.run(lambda ledger: None)
+    return store.file_problem()
 
 
 class ConfigProblemsHandler(APIHandler):
@@ -137,7 +152,7 @@ class ConfigProblemsHandler(APIHandler):
     found since in callable profile lists (shared through `config.ConfigProblems`' file)."""
 
     @web.authenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         if not self.current_user_model.get("admin"):
             raise web.HTTPError(
                 403,
@@ -146,6 +161,13 @@ class ConfigProblemsHandler(APIHandler):
             )
         path = self.ctx.config_problems_path
         data = ConfigProblems.load(path) if path is not None else None
+        ledger = await ledger_problem(self.ctx)
+        if ledger is not None:  # shown with the rest on the admin's page
+            data = data or {"started": ""}
+            data["runtime"] = [
+                {"message": f"Usage ledger: {ledger}", "refused": True, "seen": ""},
+                *data.get("runtime", []),
+            ]
         if data is None:
             self.finish(
                 {

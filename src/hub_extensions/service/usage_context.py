@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..usage.config import Usage
-from ..usage.db import alembic_config, current_revision
+from ..usage.db import alembic_config, current_revision, file_guard
 from ..usage.ledger import Ledger
 
 log = logging.getLogger("hub_extensions.service.usage")
@@ -51,6 +51,7 @@ class UsageStore:
         self.ledger: Ledger | None = None
         self._head = head_revision()
         self._lock = threading.Lock()
+        self._file_problem: str | None = None
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="usage-db")
         log.info("usage ledger: %s (%s)", self.safe_url, usage.timezone)
 
@@ -68,7 +69,24 @@ class UsageStore:
         return await loop.run_in_executor(self._executor, partial(self._call, fn, args, kw))
 
     def _call(self, fn: Callable[..., T], args: tuple, kw: dict) -> T:
-        return fn(self._open(), *args, **kw)
+        ledger = self._open()
+        if self.file_problem() is not None:
+            ledger.engine.dispose()  # its connections read a deleted or replaced file
+            raise LedgerNotReady(
+                "The usage ledger is unavailable: its database file has vanished. The hub's "
+                "admins see what to do on the service's home page."
+            )
+        return fn(ledger, *args, **kw)
+
+    def file_problem(self) -> str | None:
+        """Why the SQLite file read here is no longer the ledger's (see db.SQLiteFileGuard)."""
+        guard = file_guard(self.ledger.engine) if self.ledger is not None else None
+        problem = guard.problem() if guard is not None else None
+        if problem != self._file_problem:
+            if problem:
+                log.error("%s", problem)
+            self._file_problem = problem
+        return problem
 
     def _open(self) -> Ledger:
         if self.ledger is not None and self.ledger.started:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from datetime import date, datetime, timezone
 from functools import partial
 from typing import Any
@@ -15,6 +16,7 @@ from jupyterhub.services.auth import check_scopes
 from tornado import web
 
 from ..usage import charts
+from ..usage.fail_open import UNAVAILABLE
 from ..usage.reports import MAX_LIMIT
 from ..wiring import USAGE_READ_SCOPE
 from . import usage_params as params
@@ -22,6 +24,9 @@ from .handlers import APIHandler, BaseHandler, has_admin_powers
 from .usage_context import LedgerNotReady, UsageStore
 
 CSV_PAGE = MAX_LIMIT
+#: Seconds a client should wait after a database outage (503) before asking again.
+RETRY_AFTER_OUTAGE = 30
+log = logging.getLogger("hub_extensions.service.usage")
 
 
 def holds_usage_scope(user: dict) -> bool:
@@ -30,6 +35,13 @@ def holds_usage_scope(user: dict) -> bool:
     if has_admin_powers(user):
         return True
     return bool(check_scopes(USAGE_READ_SCOPE, set(user.get("scopes") or ())))
+
+
+def unavailable(message: str, retry_after: int) -> web.HTTPError:
+    """A 503 whose Retry-After header survives tornado's clearing of headers on errors."""
+    err = web.HTTPError(503, message)
+    err.retry_after = retry_after  # type: ignore[attr-defined]  # sent by APIHandler.write_error
+    return err
 
 
 def _json_default(value: Any) -> str:
@@ -82,8 +94,14 @@ class UsageAPIHandler(APIHandler):
         try:
             return await self.store.run(fn, *args, **kw)
         except LedgerNotReady as err:
-            self.set_header("Retry-After", "60")
-            raise web.HTTPError(503, str(err)) from None
+            raise unavailable(str(err), 60) from None
+        except UNAVAILABLE as err:  # the database went away (PostgreSQL restarting, network)
+            log.warning("usage ledger unavailable: %s", err)
+            raise unavailable(
+                "The usage ledger's database cannot be reached right now. Try again in "
+                f"{RETRY_AFTER_OUTAGE} seconds; if this stays, the hub's log says why.",
+                RETRY_AFTER_OUTAGE,
+            ) from None
         except ValueError as err:  # the ledger's own checks name the parameter too
             raise web.HTTPError(400, str(err)) from None
 

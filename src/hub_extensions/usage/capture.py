@@ -109,6 +109,7 @@ class UsageCapture:
         if self.cost_hooks is not None:
             ledger.pricing = self.cost_hooks.pricing  # accrued time is priced as it accrues
         self.ledger = FailOpenLedger(ledger)
+        self.ledger.log = self.log
         # one thread: writes land in the order they were made (open, ready, heartbeat, close)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="hub-extensions-ledger")
 

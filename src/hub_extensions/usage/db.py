@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -27,6 +29,11 @@ def make_engine(db_url: str) -> Engine:
             connect_args={"connect_timeout": 5},
         )
     engine = create_engine(url, connect_args={"timeout": 10})
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        guard = SQLiteFileGuard(Path(url.database))
+        engine.hub_extensions_file_guard = guard  # type: ignore[attr-defined]
+        event.listen(engine, "do_connect", guard.before_connect)
+        event.listen(engine, "connect", guard.after_connect)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record):
@@ -37,6 +44,80 @@ def make_engine(db_url: str) -> Engine:
         cur.close()
 
     return engine
+
+
+#: SQLite's companion files, created with the database file's permissions
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+class SQLiteFileGuard:
+    """Keeps a SQLite ledger file private (0600) and notices when it vanishes.
+
+    SQLite creates a missing file at the next connection, and connections already open keep
+    writing into a deleted file: a ledger deleted or moved while the hub runs would lose every
+    write in silence, and the history would be gone after the next start. So the file is
+    created here (0600: usage, costs and build logs are not for every account on the
+    machine), and once it has been seen, a connection to a missing file is refused, with what
+    to do; `problem()` tells whether the file the connections use is still the one at its path.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self.identity: tuple[int, int] | None = None  # (device, inode) once connected
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def before_connect(self, dialect, conn_rec, cargs, cparams) -> None:
+        if self._stat() is not None:
+            return
+        if self.identity is not None:
+            raise sqlite3.OperationalError(self.vanished())
+        try:  # first use: make it private before SQLite creates it with the umask's mode
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError:
+            pass  # e.g. no such directory (yet): SQLite's own error says so, and writes queue
+
+    def after_connect(self, dbapi_conn, conn_rec) -> None:
+        self.identity = self._stat() or self.identity
+        for suffix in SQLITE_COMPANIONS:  # a file made by an older version, or by hand
+            companion = Path(f"{self.path}{suffix}")
+            try:
+                if companion.stat().st_mode & 0o077:
+                    companion.chmod(0o600)
+            except OSError:
+                pass  # absent, or another account's: left as it is
+
+    def problem(self) -> str | None:
+        """Why the connections no longer write to the file at the ledger's path; else None."""
+        if self.identity is None:
+            return None
+        now = self._stat()
+        if now is None:
+            return self.vanished()
+        if now != self.identity:
+            return (
+                f"the usage ledger file {self.path} was replaced while in use; the hub "
+                "reconnects to the new file (what was written in between went to the old one)."
+            )
+        return None
+
+    def vanished(self) -> str:
+        return (
+            f"the usage ledger file {self.path} has vanished (deleted or moved) while in use: "
+            "sessions are kept in memory, not recorded. Put the file back (e.g. from a "
+            "backup) and they are written to it; or restart the hub to start an empty ledger."
+        )
+
+
+def file_guard(engine: Engine) -> SQLiteFileGuard | None:
+    return getattr(engine, "hub_extensions_file_guard", None)
 
 
 def alembic_config(engine_or_connection) -> AlembicConfig:

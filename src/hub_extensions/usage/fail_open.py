@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from .db import file_guard
 from .ledger import Ledger, ReconcileResult, new_session_id
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ class FailOpenLedger:
         self.dropped_writes = 0
         self._next_try = 0.0
         self._lock = threading.RLock()
+        self.file_problem: str | None = None
+        self.log = log  # the hub's own logger once the capture is attached to it
 
     @property
     def available(self) -> bool:
@@ -68,7 +71,7 @@ class FailOpenLedger:
         except Exception as err:
             if not _unavailable(err):
                 raise
-            log.warning("Usage ledger database unavailable, writes are queued: %s", err)
+            self.log.warning("Usage ledger database unavailable, writes are queued: %s", err)
             self._next_try = time.monotonic() + self.retry_interval
             return False
         return True
@@ -90,9 +93,9 @@ class FailOpenLedger:
                         pass  # it had reached the database before the connection dropped
                     else:
                         self.dropped_writes += 1
-                        log.exception("Usage ledger dropped a queued %s", name)
+                        self.log.exception("Usage ledger dropped a queued %s", name)
                 self.queue.popleft()
-            log.info("Usage ledger database available again; queued writes replayed")
+            self.log.info("Usage ledger database available again; queued writes replayed")
             return True
 
     def _write(self, name: str, kwargs: dict[str, Any]) -> Any:
@@ -106,7 +109,7 @@ class FailOpenLedger:
             except Exception as err:
                 if not _unavailable(err):
                     raise
-                log.warning("Usage ledger write %s failed, queued: %s", name, err)
+                self.log.warning("Usage ledger write %s failed, queued: %s", name, err)
                 self._next_try = time.monotonic() + self.retry_interval
                 return self._enqueue(name, kwargs)
 
@@ -137,7 +140,23 @@ class FailOpenLedger:
         return self._write("mark_ready", kwargs)
 
     def heartbeat(self, now: datetime, running: list[tuple[int, datetime | None]]) -> int | None:
+        self.check_file()
         return self._write("heartbeat", {"now": now, "running": list(running)})
+
+    def check_file(self) -> str | None:
+        """A SQLite ledger file deleted or replaced while in use: logged as an error when it
+        happens, and the pool's connections to the old file dropped (writes then queue in
+        memory until the file is back, see db.SQLiteFileGuard). Run at every heartbeat."""
+        guard = file_guard(self.ledger.engine)
+        problem = guard.problem() if guard is not None else None
+        if problem != self.file_problem:
+            if problem:
+                self.log.error("hub-extensions: %s", problem)
+                self.ledger.engine.dispose()
+            elif guard is not None:
+                self.log.warning("hub-extensions: the usage ledger file %s is back", guard.path)
+            self.file_problem = problem
+        return problem
 
     def close_session(self, session_id: int, at: datetime, reason: Any, **kwargs: Any):
         kwargs.update(session_id=session_id, at=at, reason=reason)
