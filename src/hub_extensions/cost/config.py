@@ -157,7 +157,7 @@ class Cost(Configurable):
         help="""
         Refuse starts while budgets cannot be checked (the usage ledger's database is down or
         not ready). The default, False, lets such starts go ahead and counts them in
-        `hub_extensions_budget_checks_failed_total` (fail open): an outage of the ledger never
+        `hub_extensions_budget_check_failures_total` (fail open): an outage of the ledger never
         stops a class. Set it to True where a budget is a hard limit; users then get a 503
         that says budgets cannot be checked right now.
         """,
