@@ -466,3 +466,36 @@ async def test_the_clone_follows_no_redirect_to_another_server(adapter_env, dock
     finally:
         internal.shutdown()
         public.shutdown()
+
+
+async def test_the_clone_is_checked_and_pinned_to_the_checked_addresses(
+    adapter_env, docker_engine, monkeypatch
+):
+    """With the admin's host list, the executor checks the clone's host itself (refused:
+    the generic message, nothing asked) and pins git's http(s) to the addresses it checked
+    (DNS rebinding: git's own lookup of this name would fail, yet the clone reaches the
+    checked address)."""
+    from .infra.git_repos import Counting, rebinding_dns
+
+    Counting.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        strict = LocalRepo2DockerExecutor(env=adapter_env, internal_hosts=())
+        job = job_for(f"http://127.0.0.1:{port}/r.git", "a" * 40, "hubext-test/pin:x")
+        result, events = await run_build(strict, job)
+        assert result.status == "failed"
+        assert events[-1]["message"] == (
+            "The repository could not be read; check the URL and that the repository is public.\n"
+        )
+        assert Counting.seen == []
+
+        rebinding_dns(monkeypatch, "rebind.invalid", "127.0.0.1")
+        listed = LocalRepo2DockerExecutor(env=adapter_env, internal_hosts=("127.0.0.1",))
+        job = job_for(f"http://rebind.invalid:{port}/r.git", "a" * 40, "hubext-test/pin:y")
+        result, _ = await run_build(listed, job)
+        assert result.status == "failed"  # a 404 page is not a repository
+        assert "/r.git/info/refs?service=git-upload-pack" in Counting.seen
+    finally:
+        server.shutdown()

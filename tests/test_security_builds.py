@@ -32,6 +32,8 @@ from hub_extensions.builds.broker import BuildBroker, QueueFull
 from hub_extensions.builds.config import Builds
 from hub_extensions.builds.providers import UNREADABLE, SpecError, parse_spec, resolve_ref
 
+from .infra.git_repos import Counting, rebinding_dns
+
 pytestmark = pytest.mark.unit
 
 SHA = "a" * 40
@@ -174,6 +176,24 @@ async def test_git_does_not_follow_a_redirect_to_another_host(caplog):
     finally:
         internal.shutdown()
         public.shutdown()
+
+
+async def test_git_connects_to_the_addresses_that_were_checked(monkeypatch):
+    """DNS rebinding: git resolving the name again could reach another address than the one
+    checked. The ls-remote is pinned to the checked addresses (http.curloptResolve): here git's
+    own lookup would fail, and the request still reaches the checked address."""
+    Counting.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        rebinding_dns(monkeypatch, "rebind.invalid", "127.0.0.1")
+        listed = Builds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
+        url = f"http://rebind.invalid:{server.server_address[1]}/r.git"
+        with pytest.raises(SpecError):  # a 404 page is not a repository
+            await resolve_ref(spec(url, listed, ref="HEAD"), 10)
+        assert Counting.seen == ["/r.git/info/refs?service=git-upload-pack"]
+    finally:
+        server.shutdown()
 
 
 # --- queue caps -------------------------------------------------------------------------------

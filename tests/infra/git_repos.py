@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import http.server
+import socket
 import subprocess
 from pathlib import Path
 
@@ -107,3 +110,30 @@ LOOPBACK_BUILDS_CONFIG = (
     'c.Builds.git_url_schemes = ["https", "http", "git", "file"]\n'
     'c.Builds.allowed_internal_hosts = ["127.0.0.1"]\n'
 )
+
+
+class Counting(http.server.BaseHTTPRequestHandler):
+    """Answers 404 to everything; remembers what was asked (class-wide list `seen`)."""
+
+    seen: list[str] = []
+
+    def do_GET(self):
+        self.seen.append(self.path)
+        self.send_error(404)
+
+    def log_message(self, *args):
+        pass
+
+
+def rebinding_dns(monkeypatch, name: str, address: str) -> None:
+    """The check's lookup of `name` answers `address`; git's own lookup of it fails (there is
+    no such name): what a rebinding DNS server does, the other way round."""
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+
+    async def lookup(host, port, *args, **kw):
+        if host == name:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+        return await real(host, port, *args, **kw)
+
+    monkeypatch.setattr(loop, "getaddrinfo", lookup)

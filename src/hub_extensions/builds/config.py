@@ -74,8 +74,9 @@ class Builds(Configurable):
         `["git.internal.example.org", "10.20.0.0/16"]`. Every other host must resolve only to
         global addresses: without this check a user could make the service reach the hub's
         own ports, the cloud's metadata address or the private network. The host is checked
-        when the build is asked for; git resolves it again (see "Residual risks" in
-        docs/builds.md). Default: empty (only public hosts).
+        when the build is asked for and again before the clone, and over http(s) git connects
+        only to the addresses checked; a host listed by name is trusted as named (see "What
+        builds may reach" in docs/builds.md). Default: empty (only public hosts).
         """,
     ).tag(config=True)
 

@@ -11,11 +11,13 @@ Addresses are read the way git's resolver reads them: the host is passed to geta
 odd IPv4 forms (`2130706433`, `0x7f.1`, `127.1`) resolve to what git would connect to, and
 IPv4-mapped IPv6 (`[::ffff:127.0.0.1]`) is checked as the IPv4 address it carries.
 
-Residual risk (docs/builds.md): git resolves the name again when it connects. A DNS server
-that answers a public address to this check and a private one to git (DNS rebinding) gets
-past it; so does a repository whose submodules point inside, since repo2docker fetches them.
-Run the service where its network reaches nothing it must not (a firewall or a network
-namespace) when users are untrusted.
+Over http(s), git connects to the addresses checked here and no others: they are pinned with
+`http.curloptResolve` (git >= 2.37), for the service's `git ls-remote` and for repo2docker's
+clone, so a DNS server that answers a public address to the check and a private one to git
+(DNS rebinding) gains nothing. Residual risk (docs/builds.md): `git://` URLs, which git
+resolves itself again, and submodules, which repo2docker fetches from wherever they point
+(on an allowed scheme). Run the service where its network reaches nothing it must not (a
+firewall or a network namespace) when users are untrusted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable
+
+# What a user learns when a repository cannot be read, whatever git said or why the host was
+# refused: git's own lines tell a closed port from a web server, which would make the build
+# endpoint a port scanner. The service's log keeps the detail.
+UNREADABLE = "could not be read; check the URL and that the repository is public"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -68,12 +75,15 @@ def is_internal(address: IPAddress) -> bool:
     return not address.is_global or address.is_multicast
 
 
-async def check_host(host: str, allowed: Iterable[str], port: int | None = None) -> None:
-    """HostRefused unless every address `host` resolves to is global or listed."""
+async def check_host(
+    host: str, allowed: Iterable[str], port: int | None = None
+) -> list[IPAddress] | None:
+    """HostRefused unless every address `host` resolves to is global or listed; the addresses
+    checked (None for a host listed by name, which is not looked up)."""
     names, networks = parse_allowlist(allowed)
     name = host.lower().strip("[]").rstrip(".")
     if name in names:
-        return
+        return None
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(name, port or 0, type=socket.SOCK_STREAM)
@@ -92,3 +102,32 @@ async def check_host(host: str, allowed: Iterable[str], port: int | None = None)
             f"{host!r} resolves to {address}, which is internal (loopback, link-local or "
             "private) and not in Builds.allowed_internal_hosts"
         )
+    return sorted(addresses, key=str)
+
+
+def curl_resolve(url_host: str, port: int, addresses: list[IPAddress] | None) -> str | None:
+    """The `http.curloptResolve` value that makes git's http(s) connect to `addresses` only
+    ("HOST:PORT:ADDR[,ADDR]"), or None when there is nothing to pin (an address literal, a
+    host listed by name)."""
+    if not addresses:
+        return None
+    try:
+        ipaddress.ip_address(url_host.strip("[]"))
+        return None  # nothing to resolve
+    except ValueError:
+        pass
+    listed = ",".join(f"[{a}]" if a.version == 6 else str(a) for a in addresses)
+    return f"{url_host.lower()}:{port}:{listed}"
+
+
+async def pin_for(url: str, allowed: Iterable[str]) -> str | None:
+    """check_host() for an http(s) or git URL's host; the curl pin for http(s) URLs."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    addresses = await check_host(parts.hostname or "", allowed, parts.port)
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    port = parts.port or (443 if scheme == "https" else 80)
+    return curl_resolve(parts.hostname, port, addresses)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from .config import Builds
-from .hosts import HostRefused, check_host
+from .hosts import UNREADABLE, HostRefused, pin_for
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,6 @@ GIT_ENV = {
     "LC_ALL": "C",
 }
 ERROR_HINT = "Use a branch, tag or full commit SHA, e.g. 'HEAD' or 'main'."
-# What a user learns when a repository cannot be read, whatever git said: git's own lines tell
-# a closed port from a web server, which would make the build endpoint a port scanner. The
-# service's log keeps git's words.
-UNREADABLE = "could not be read; check the URL and that the repository is public"
 
 
 class SpecError(ValueError):
@@ -270,41 +266,43 @@ def unreadable(spec: RepoSpec, why: str) -> SpecError:
     )
 
 
-async def check_reachable(spec: RepoSpec) -> None:
-    """SpecError unless the repository's host is public or listed by the admin (hosts.py).
+async def check_reachable(spec: RepoSpec) -> str | None:
+    """SpecError unless the repository's host is public or listed by the admin (hosts.py);
+    for http(s), the `http.curloptResolve` pin of the addresses checked.
 
-    Checked before every build, a full SHA included: repo2docker clones from the same host.
+    Checked before every build, a full SHA included: repo2docker clones from the same host
+    (and checks again, hosts.py).
     """
-    if spec.provider != "git":
-        return
-    parts = urlsplit(spec.repo_url)
-    if parts.scheme.lower() == "file":
-        return  # no host; allowed only when the admin lists `file` in Builds.git_url_schemes
+    if spec.provider != "git" or urlsplit(spec.repo_url).scheme.lower() == "file":
+        return None  # file: no host; allowed only when the admin lists it in git_url_schemes
     try:
-        await check_host(parts.hostname or "", spec.allowed_internal_hosts, parts.port)
+        return await pin_for(spec.repo_url, spec.allowed_internal_hosts)
     except HostRefused as err:
         raise unreadable(spec, str(err)) from None
 
 
-def git_options(spec: RepoSpec) -> list[str]:
+def git_options(spec: RepoSpec, pin: str | None = None) -> list[str]:
     """`-c` options of the ls-remote: no redirects for git/ URLs (a public server could send
-    git on to an internal one), git protocol v0 over git:// (protocol_options)."""
+    git on to an internal one), git connects to the checked addresses only (`pin`), git
+    protocol v0 over git:// (protocol_options)."""
     options = protocol_options(spec.repo_url)
     if spec.provider == "git":
         options += ["-c", "http.followRedirects=false"]
+    if pin:
+        options += ["-c", f"http.curloptResolve={pin}"]
     return options
 
 
 async def resolve_ref(spec: RepoSpec, timeout: float = 15) -> str:
     """The commit SHA `spec.ref` points to, by `git ls-remote` (a full SHA is returned as is),
     once the host has passed check_reachable()."""
-    await check_reachable(spec)
+    pin = await check_reachable(spec)
     if is_full_sha(spec.ref):
         return spec.ref.lower()
     patterns = [spec.ref] if spec.ref == "HEAD" else [spec.ref, f"{spec.ref}^{{}}"]
     # check_ref() refused refs with '-', and '--' ends git's options: nothing here is an option.
     proc = await asyncio.create_subprocess_exec(
-        "git", *git_options(spec), "ls-remote", "--", spec.repo_url, *patterns,
+        "git", *git_options(spec, pin), "ls-remote", "--", spec.repo_url, *patterns,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

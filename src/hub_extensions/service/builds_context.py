@@ -60,7 +60,11 @@ def _local_repo2docker(options: Builds) -> tuple[Executor, ImageExists]:
 
     # gh/ and gl/ clone over https whatever Builds.git_url_schemes allows for git/ URLs
     schemes = tuple(dict.fromkeys(["https", *options.git_url_schemes]))
-    executor = LocalRepo2DockerExecutor(env=dict(os.environ), allowed_schemes=schemes)
+    executor = LocalRepo2DockerExecutor(
+        env=dict(os.environ),
+        allowed_schemes=schemes,
+        internal_hosts=tuple(options.allowed_internal_hosts),
+    )
     try:  # what builds of this service's previous run left (it died mid-build)
         executor.clean_previous_run()
     except Exception as err:  # e.g. no Docker engine yet: builds will say so

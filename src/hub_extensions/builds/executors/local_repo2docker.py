@@ -33,6 +33,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ..events import UNKNOWN
+from ..hosts import UNREADABLE, HostRefused, pin_for
 from .images import _docker_client
 from .memory_limit import BuildCgroup, MemoryLimitError, docker_cgroup_driver, make_build_cgroup
 
@@ -107,6 +108,7 @@ class LocalRepo2DockerExecutor:
         python: str = sys.executable,
         allowed_schemes: tuple[str, ...] = ("https", "http", "git", "ssh", "file"),
         instance: str | None = None,
+        internal_hosts: tuple[str, ...] | None = None,
     ):
         self.env = dict(env or {})
         if not all(name.isidentifier() for name in content_providers):
@@ -119,6 +121,9 @@ class LocalRepo2DockerExecutor:
         self.python = python
         self.allowed_schemes = allowed_schemes
         self.instance = instance or instance_id()
+        # Builds.allowed_internal_hosts: the clone's host is checked (again) and its addresses
+        # pinned for git's http(s) (hosts.py); None: no check (a trusted caller, e.g. tests)
+        self.internal_hosts = internal_hosts
         self._running: dict[str, _Running] = {}
 
     def command(self, job: BuildJob, config_file: Path) -> list[str]:
@@ -193,7 +198,15 @@ class LocalRepo2DockerExecutor:
             lines.append(f"c.DockerEngine.extra_buildx_build_args = {buildx!r}")
         return "\n".join(lines) + "\n"
 
-    def _env(self, job: BuildJob, workdir: Path) -> dict[str, str]:
+    async def _pin(self, job: BuildJob) -> str | None:
+        """The curl pin of the clone's checked addresses (HostRefused for an internal host)."""
+        parts = urlsplit(job.repo_url)
+        host = (parts.hostname or "").lower()
+        if self.internal_hosts is None or parts.scheme == "file" or host in REDIRECTING_HOSTS:
+            return None
+        return await pin_for(job.repo_url, self.internal_hosts)
+
+    def _env(self, job: BuildJob, workdir: Path, pin: str | None = None) -> dict[str, str]:
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1", "TMPDIR": str(workdir)}
         # git in repo2docker (the clone, submodules) speaks only the allowed schemes: a
         # submodule cannot fetch file:// from this machine when `file` is not allowed
@@ -201,6 +214,8 @@ class LocalRepo2DockerExecutor:
         if (urlsplit(job.repo_url).hostname or "") not in REDIRECTING_HOSTS:
             # a server that passed the host check must not send the clone on to another one
             add_git_config(env, "http.followRedirects", "false")
+        if pin:  # git's http(s) connects to the addresses that were checked, and no others
+            add_git_config(env, "http.curloptResolve", pin)
         if job.extra_ca_certs:
             # The fetch step (git over https) trusts the extra CAs too.
             bundle = workdir / "ca-bundle.pem"
@@ -260,6 +275,12 @@ class LocalRepo2DockerExecutor:
             return BuildResult(status, job.image_name, list(tail), took, reason)
 
         try:
+            pin = await self._pin(job)
+        except HostRefused as err:  # the user hears what the service's ls-remote says
+            log.warning("build %s refused: %s", job.job_id, err)
+            shutil.rmtree(workdir, ignore_errors=True)
+            return finish("failed", f"The repository {UNREADABLE}.")
+        try:
             config = workdir / "repo2docker_config.py"
             config.write_text(self.config_text(job, cgroup_parent))
             proc = await asyncio.create_subprocess_exec(
@@ -268,7 +289,7 @@ class LocalRepo2DockerExecutor:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,  # its own group: docker CLI, git, plugins die with it
-                env=self._env(job, workdir),
+                env=self._env(job, workdir, pin),
                 cwd=workdir,
                 limit=4 * 1024 * 1024,  # JSON lines may carry long docker output
             )
