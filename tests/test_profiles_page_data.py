@@ -1,5 +1,6 @@
 """The spawn page gets display fields only, with descriptions that cannot run script."""
 
+import importlib
 import json
 from html.parser import HTMLParser
 
@@ -198,3 +199,60 @@ def test_simple_html_survives_and_links_get_noopener():
     )
     assert description_html("CPU < 2 & RAM > 1") == "CPU &lt; 2 &amp; RAM &gt; 1"
     assert description_html(None) is None
+
+
+def _spawner(config, name="ann"):
+    from types import SimpleNamespace
+
+    from hub_extensions.spawners.profiles_local import ProfilesSimpleLocalProcessSpawner
+
+    return ProfilesSimpleLocalProcessSpawner(
+        config=config, user=SimpleNamespace(name=name, groups=[])
+    )
+
+
+def test_a_profile_list_is_read_once_per_config_not_per_render(monkeypatch):
+    """Issue #14: the list is read (and checked) once, while spawners' copies of it still
+    equal it; a changed list, or another config, is read again."""
+    from traitlets.config import Config
+
+    module = importlib.import_module("hub_extensions.profiles.page_data")
+
+    reads = []
+    real = module.read
+    monkeypatch.setattr(module, "read", lambda *a, **k: reads.append(1) or real(*a, **k))
+    monkeypatch.setattr(module.FormCache, "_entries", {})
+    config = Config()
+    config.ProfilesSimpleLocalProcessSpawner.profile_list = [{"display_name": "Small"}]
+    ann, bob = _spawner(config), _spawner(config, "bob")
+    assert ann.profile_list is not bob.profile_list  # JupyterHub's spawners get copies
+    assert module.FormCache.of(ann) is module.FormCache.of(bob)
+    assert [p.slug for p in module.FormCache.of(ann).checked.profiles] == ["small"]
+    assert len(reads) == 1
+    bob.profile_list = [{"display_name": "Large"}]
+    assert [p.slug for p in module.FormCache.of(bob).checked.profiles] == ["large"]
+    other = Config()
+    other.ProfilesSimpleLocalProcessSpawner.profile_list = [{"display_name": "Small"}]
+    assert module.FormCache.of(_spawner(other)) is not module.FormCache.of(ann)
+    assert len(reads) == 4  # bob's change, then ann's list again, the other config
+
+
+def test_a_links_summary_names_every_choice_and_marks_typed_values():
+    from hub_extensions.profiles.page_data import link_summary
+
+    profiles = normalize(PROFILE_LIST)
+    slug = profiles[0].slug
+    typed = {
+        "profile": slug,
+        "image--unlisted-choice": "jupyter/base:1",
+        "image--build-signature": "s",
+    }
+    summary = link_summary(profiles, typed)
+    assert summary["built"] is True  # a signature came with it; it is not taken
+    assert summary["items"] == [
+        {"label": "Environment", "value": profiles[0].display_name, "typed": False},
+        {"label": "Image", "value": "jupyter/base:1", "typed": True},
+    ]
+    refused = link_summary(profiles, {"profile": "nope"})
+    assert refused["items"] == []
+    assert "is not a profile" in refused["problem"]

@@ -66,12 +66,17 @@ def render_form(data: dict, *, service_prefix: str, spawn_url: str) -> str:
         data=data,
         service_prefix=service_prefix,
         spawn_url=spawn_url,
-        script_url=f"{service_prefix}static/dist/{versioned(SCRIPT)}",
+        script_url=f"{service_prefix}static/dist/{script_version()}",
     )
 
 
 SCRIPT = "profiles-form.js"
 DIST = Path(__file__).resolve().parent.parent / "static" / "dist"
+
+
+def script_version() -> str:
+    """The form script's versioned name, as the page links it."""
+    return versioned(SCRIPT)
 
 
 def versioned(name: str) -> str:

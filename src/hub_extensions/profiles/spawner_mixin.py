@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from traitlets import Bool, Callable, Dict, HasTraits, List, Union, default
 from ..config import CONFIG_PROBLEMS
 from ..config import load as load_options
 from .checks import callable_root, evaluate
-from .form import render_form
+from .form import render_form, script_version
 from .model import Groups, Problem, ProfileListError, visible
 from .overrides import apply_overrides, overrides_for
 from .page_data import FormCache, link_summary, profiles_data, selected_for, without_signatures
@@ -27,6 +28,7 @@ from .selection import (
 )
 
 log = logging.getLogger("hub_extensions.profiles")
+MAX_PAGES = 256  # rendered forms kept per profile list, group view and price period
 
 PROFILE_LIST_HELP = """
 List of profiles users choose from when they start a server, with KubeSpawner's semantics
@@ -263,9 +265,20 @@ async def _render_options_form(spawner) -> str:
     static = FormCache.static_for(cache, spawner, profiles, _static_data)
     last = without_signatures(link) if link else spawner.user_options or None
     data = {**static["data"], "selected": selected_for(profiles, last)}
+    urls = {"service_prefix": static["service_prefix"], "spawn_url": static["spawn_url"]}
     if link:
         data["link"] = link_summary(profiles, link)
-    return render_form(data, service_prefix=static["service_prefix"], spawn_url=static["spawn_url"])
+        return render_form(data, **urls)
+    # the same choices pre-selected give the same HTML: rendered once (users' last choices vary
+    # little; the cache is bounded and lives as long as the static part it belongs to)
+    pages = static["pages"]
+    key = (json.dumps(data["selected"], sort_keys=True), script_version())
+    html = pages.get(key)
+    if html is None:
+        if len(pages) >= MAX_PAGES:
+            pages.clear()
+        html = pages[key] = render_form(data, **urls)
+    return html
 
 
 def _static_data(spawner, profiles) -> dict:
@@ -278,6 +291,7 @@ def _static_data(spawner, profiles) -> dict:
         "data": data,
         "service_prefix": _service_prefix(spawner),
         "spawn_url": f"{spawner.hub.base_url}spawn",
+        "pages": {},  # rendered HTML by pre-selection (see _render_options_form)
     }
 
 
