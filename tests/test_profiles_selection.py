@@ -383,3 +383,30 @@ def test_what_fancy_profiles_posted_for_other_still_starts(fancy_value):
         [{"display_name": "A", "profile_options": {"x": {"choices": {fancy_value: {}}}}}]
     )
     assert chosen(select(own, {"profile": "a", "x": fancy_value}, set())) == {"x": fancy_value}
+
+
+def test_a_value_of_ones_own_has_a_length_cap_checked_before_the_regex():
+    """Issue #13: a 1 MB value matching a loose regex was stored and bloated the user's page."""
+    from hub_extensions.profiles.selection import MAX_UNLISTED_LENGTH
+
+    profiles = normalize(
+        [
+            {
+                "display_name": "Any",
+                "profile_options": {
+                    "image": {
+                        "choices": {"base": {}},
+                        "unlisted_choice": {"enabled": True, "validation_regex": ".+"},
+                    }
+                },
+            }
+        ]
+    )
+    ok = "a" * MAX_UNLISTED_LENGTH
+    assert select(profiles, {"image--unlisted-choice": ok}, set()).choices["image"].value == ok
+    with pytest.raises(SelectionError) as err:
+        select(profiles, {"image--unlisted-choice": "a" * 1_000_000}, set())
+    assert err.value.message == (
+        "profile-option-any--image--unlisted-choice: 1000000 characters is too long: a value "
+        f"has at most {MAX_UNLISTED_LENGTH}. Enter a shorter value."
+    )

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
+from .selection import MAX_UNLISTED_LENGTH
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -21,6 +23,7 @@ def _env() -> Environment:
     )
     env.globals["resources_text"] = resources_text
     env.globals["money"] = _money
+    env.globals["max_unlisted"] = MAX_UNLISTED_LENGTH
     return env
 
 

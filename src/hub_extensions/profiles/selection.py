@@ -45,6 +45,9 @@ FORM_PROFILE = "profile"
 #: What jupyterhub-fancy-profiles' select posts for "Other..." and for "Build your own image".
 FANCY_UNLISTED = ("unlisted_choice", "--extra-selectable-item")
 UNLISTED_SUFFIX = "--unlisted-choice"
+#: Longest value of one's own (an image reference is at most a few hundred characters): a
+#: longer one is refused before the regex runs, and never stored with the user's options.
+MAX_UNLISTED_LENGTH = 1024
 
 
 def option_field(slug: str, key: str) -> str:
@@ -224,6 +227,12 @@ def _chosen(
             )
         return UnlistedValue(unlisted, typed)
     if typed is not None:
+        if len(typed) > MAX_UNLISTED_LENGTH:
+            raise SelectionError(
+                ufield,
+                f"{len(typed)} characters is too long: a value has at most "
+                f"{MAX_UNLISTED_LENGTH}. Enter a shorter value.",
+            )
         pattern = unlisted.validation_regex
         if pattern and not full_match(pattern, typed):
             fix = unlisted.validation_message or "Enter a value that matches the whole pattern."
