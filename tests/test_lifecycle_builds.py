@@ -184,3 +184,44 @@ def test_kill_9_of_the_service_mid_build_leaves_nothing_and_the_history_says_why
         )
         assert cancelled.status_code in (200, 204), cancelled.text
     wait_until(lambda: not processes_with(first["buildId"]), 30, "the cancelled build to end")
+
+
+def test_kill_9_of_the_hub_mid_build_takes_the_build_down_with_the_service(stack):
+    """The chain: the hub dies (kill -9), its service exits (it watches the hub), and the
+    build goes with it. The service exits gracefully here, cancelling its builds itself, so
+    this guards the chain rather than the supervisor (the service's own kill -9, above, needs
+    the supervisor). Runs last: the demo is gone after it (its proxy is removed with the
+    crashed run's processes at the session's end)."""
+    demo, daemon, marker, service_tmp = stack
+    token = demo.token(demo.login("lou"), "lou")
+    url = demo.service_url(f"build/git/{quote(daemon.repo_url('other'), safe='')}/HEAD")
+    with requests.get(
+        url, headers={"Authorization": f"token {token}"}, stream=True, timeout=120
+    ) as r:
+        lines: list[str] = []
+        for line in r.iter_lines(decode_unicode=True):
+            lines.append(line)
+            if f"{marker} other" in line and "RUN" not in line:
+                break
+        build_id = next(parse_sse(lines)).extra["buildId"]
+        assert processes_with(build_id)
+        crashed = demo.kill_hub_hard()
+    try:
+        wait_until(lambda: not processes_with(build_id), 30, "the build's processes to end")
+
+        def service_gone() -> bool:
+            return not [
+                p for p in marked_processes(crashed) if "hub_extensions.service" in cmdline(p)
+            ]
+
+        wait_until(service_gone, 30, "the crashed hub's service to exit")
+        assert not list(service_tmp.glob("hubext-build-*")), "work directory left behind"
+        client = docker.from_env()
+        try:
+            left = client.containers.list(all=True, filters={"label": f"{JOB_LABEL}={build_id}"})
+        finally:
+            client.close()
+        assert left == []
+    finally:
+        for pid in processes_with(build_id):
+            os.kill(pid, signal.SIGKILL)
