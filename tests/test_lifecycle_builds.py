@@ -1,4 +1,5 @@
-"""Builds die with the service (issue #13, deliverable 4): `kill -9` of the service mid-build.
+"""Builds die with the service (issue #13, deliverable 4): `kill -9` of the service mid-build,
+then of the hub mid-build.
 
 A real hub (JupyterHub, configurable-http-proxy, the managed service), a git daemon, real
 repo2docker and the Docker engine (through the buildx adapter). The build's `RUN` step prints a
