@@ -32,7 +32,7 @@ import { readPageData, UNLISTED, type BuildsData, type OptionData, type ProfileD
 import { hourlyRate, merge, money, type Pricing } from "./profiles/price";
 import { fragmentFields, selectionLink, type Fields } from "./profiles/link";
 import { fullMatch, problem, type Rule } from "./profiles/validate";
-import { hubPage } from "./lib/token";
+import { hubPage } from "./lib/hubpage";
 import type { TokenSource } from "./builds/client";
 
 export const ROOT_ID = "hub-extensions-profiles";

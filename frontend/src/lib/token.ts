@@ -15,20 +15,13 @@
  * token, and this one can do less than the cookie can (docs/builds.md, "The form's token").
  */
 
+import type { HubPage } from "./hubpage";
+
 /** What the hub is asked for (rendered by the server into the page data). */
 export interface TokenRequest {
   scopes: string[];
   expires_in: number;
   note: string;
-}
-
-/** JupyterHub's page configuration (`window.jhdata`, page.html): who is asking, and where. */
-export interface HubPage {
-  /** The hub's base URL, e.g. "/jh/hub/". */
-  base_url: string;
-  /** The logged-in user: the requester. */
-  user: string;
-  xsrf_token: string;
 }
 
 /** Reuse a stored token only while it has this long left: a build must start before it ends. */
@@ -39,17 +32,6 @@ interface Stored {
   token: string;
   /** Milliseconds since the epoch. */
   expires: number;
-}
-
-/** `window.jhdata` when it has what a token request needs, else null. */
-export function hubPage(win: Window): HubPage | null {
-  const data = (win as unknown as { jhdata?: Record<string, unknown> }).jhdata;
-  if (!data) return null;
-  const { base_url, user, xsrf_token } = data;
-  if (typeof base_url !== "string" || typeof user !== "string" || !user || typeof xsrf_token !== "string") {
-    return null;
-  }
-  return { base_url, user, xsrf_token };
 }
 
 /** An error answer of the hub's token API, with its message. */

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import nh3
 
 from .checks import Checked, read
-from .model import Choice, Option, Profile, Resources
+from .model import Choice, Groups, Option, Profile, Resources, visible
 from .selection import (
     SIGNATURE_SUFFIX,
     SelectionError,
@@ -196,6 +196,17 @@ class FormCache:
     def __init__(self, config: Any, value: Any, checked: Checked):
         self.config, self.value, self.checked = config, value, checked
         self.forms: dict[tuple, dict] = {}
+        self.views: dict[tuple, list[Profile]] = {}
+
+    def visible_to(self, groups: Groups) -> list[Profile]:
+        """`visible(...)` of the list for members of `groups`, worked out once per group set."""
+        key = (frozenset(groups), groups.ignore_case)
+        found = self.views.get(key)
+        if found is None:
+            if len(self.views) >= self.MAX_FORMS:
+                self.views.clear()
+            found = self.views[key] = visible(self.checked.profiles, groups)
+        return list(found)
 
     @classmethod
     def of(cls, spawner: Any) -> FormCache:

@@ -158,7 +158,10 @@ class ProfilesMixin(HasTraits):
 
     async def hx_profiles(self):
         """The profiles this spawner's user may see and choose."""
-        return visible(await self.hx_all_profiles(), self.hx_groups())
+        profiles = await self.hx_all_profiles()
+        if callable(self.profile_list):
+            return visible(profiles, self.hx_groups())
+        return FormCache.of(self).visible_to(self.hx_groups())
 
     def hx_verify_build(self, image: str, signature: str) -> bool:
         """Is `image` a build result signed for the server's owner, or for the user who starts
