@@ -198,6 +198,21 @@ def measure(args, hubs: dict) -> dict:
     return out
 
 
+def report_render(render: dict) -> None:
+    b, o = render["builtin"], render["ours"]
+    ratio = o["server_median_ms"] / b["server_median_ms"] if b["server_median_ms"] else None
+    print(f"\nGET /hub/spawn on the server (hub log), {o['n']} interleaved requests per form:")
+    for f in FORMS:
+        r = render[f]
+        print(
+            f"  {TITLES[f]}: median {r['server_median_ms']} ms, p90 {r['server_p90_ms']} ms "
+            f"(client through the proxy: median {r['client_median_ms']} ms)"
+        )
+    if ratio is not None:
+        verdict = "met" if ratio <= 1.1 else "NOT met"
+        print(f"  ours/built-in, server median: {ratio:.2f}x (<= 1.1x: {verdict})")
+
+
 def ensure_our_js() -> None:
     if not OUR_JS.exists():
         print(f"{OUR_JS.name} is missing: `npm run build` in frontend/ ...", flush=True)
@@ -209,6 +224,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15, help="cold-cache navigations per form")
     ap.add_argument("--clicks", type=int, default=50, help="timed clicks per kind and form")
+    ap.add_argument("--renders", type=int, default=60, help="timed GET /hub/spawn per form")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     args = ap.parse_args()
     run_id, hubs = uuid.uuid4().hex, {}
@@ -221,11 +237,22 @@ def main() -> None:
         for hub in hubs.values():
             wait_until(hub.ready, 90, f"the {hub.form} hub at {hub.url}", interval=0.2)
         load_before = os.getloadavg()[0]
+        render = support.server_render(hubs, FORMS, args.renders)
         res = measure(args, hubs)
+        res["server_render"] = {
+            f: {
+                "server_median_ms": med(r["server_ms"], 2),
+                "server_p90_ms": pct(r["server_ms"], 90),
+                "client_median_ms": med(r["client_ms"], 2),
+                "n": len(r["server_ms"]),
+            }
+            for f, r in render.items()
+        }
         res["versions"] = support.peer_versions(py)
         res["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         res["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
         support.report(res, FORMS, TITLES)
+        report_render(res["server_render"])
         if args.json:
             args.json.write_text(json.dumps(res, indent=2))
             print(f"\nwrote {args.json}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -123,6 +124,12 @@ FORM_CONFIG = {
         'c.JupyterHub.spawner_class = "profiles-kubernetes"\n'
         "c.HubExtensions.service_url = {service_url!r}\n"
         "c.HubExtensions.service_environment = {{{marker!r}: {run_id!r}}}\n"
+        # what issue #14 measures: builds offered on the image option, and prices shown
+        "c.KubeSpawner.profile_list[1]['profile_options']['image']['dynamic_image_building'] = "
+        "{{'enabled': True}}\n"
+        "c.Cost.currency = 'EUR'\n"
+        "c.Cost.prices = [{{'effective': '2026-01-01', 'cpu_hour': 0.04, "
+        "'memory_gib_hour': 0.005}}]\n"
         "import hub_extensions\nhub_extensions.setup(c)\n"
     ),
 }
@@ -244,6 +251,45 @@ def sweep(run_id: str) -> None:
         deadline = time.monotonic() + 5
         while marked_pids(run_id) and time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+# -- server render: GET /hub/spawn, timed by the hub itself ----------------------------------
+SPAWN_LOG = re.compile(r"\] 200 GET /hub/spawn \(" + USER + r"@[^)]*\) ([0-9.]+)ms")
+
+
+def login_session(hub: Hub) -> requests.Session:
+    """A requests session logged in as USER (DummyAuthenticator takes any password)."""
+    s = requests.Session()
+    s.get(hub.url + "hub/login", timeout=30).raise_for_status()
+    data = {"username": USER, "password": "bench", "_xsrf": s.cookies.get("_xsrf")}
+    r = s.post(hub.url + "hub/login", data=data, timeout=30, allow_redirects=False)
+    if r.status_code != 302:
+        raise RuntimeError(f"login at the {hub.form} hub: {r.status_code} {r.text[:300]}")
+    return s
+
+
+def server_render(hubs: dict, forms: tuple, n: int, warmup: int = 5) -> dict:
+    """`n` GETs of /hub/spawn per form, interleaved with a rotating order; the hub's own log
+    line (`200 GET /hub/spawn (...) 9.12ms`, the time JupyterHub spent on the request) is the
+    server figure, the client's wall time (through the proxy) the other."""
+    sessions = {f: login_session(hubs[f]) for f in forms}
+    seen = {f: len(SPAWN_LOG.findall(hubs[f].proc.log_text())) for f in forms}
+    client: dict[str, list[float]] = {f: [] for f in forms}
+    for i in range(warmup + n):
+        for f in forms[i % len(forms) :] + forms[: i % len(forms)]:
+            t0 = time.perf_counter()
+            r = sessions[f].get(hubs[f].url + "hub/spawn", timeout=30)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if r.status_code != 200 or "spawn_form" not in r.text:
+                raise RuntimeError(f"{f}: /hub/spawn answered {r.status_code}")
+            if i >= warmup:
+                client[f].append(elapsed)
+    out = {}
+    for f in forms:
+        server = [float(m) for m in SPAWN_LOG.findall(hubs[f].proc.log_text())[seen[f] :]]
+        server = server[warmup:]  # the log's lines come in request order
+        out[f] = {"server_ms": server, "client_ms": client[f]}
+    return out
 
 
 # Runs from navigation start (an init script). Each animation frame, until the target profile
