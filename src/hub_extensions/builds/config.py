@@ -228,10 +228,11 @@ class Builds(Configurable):
     form_token_lifetime = Int(
         3600,
         help="""
-        Seconds the spawn form's build token lives. The form gets a token that only reaches
-        this service (scope `access:services!service=<name>`), kept in the page's memory, never
-        in browser storage; a page left open longer asks the user to reload it. Default: 3600,
-        e.g. 14400 for long builds started from pages left open.
+        Seconds the spawn form's build token lives. The page carries no token: the build
+        panel asks the hub for one when first used, for the user who opened the page, with
+        only the service's access scope (`access:services!service=<name>`), and reuses it from
+        the tab's sessionStorage while it has more than 5 minutes left (then asks again).
+        Default: 3600, e.g. 14400 for long builds started from pages left open.
         """,
     ).tag(config=True)
 
