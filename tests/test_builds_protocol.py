@@ -270,3 +270,17 @@ def test_errors_before_a_build_are_one_failed_event_with_binderhubs_message(
     assert check_same(theirs, ours, base_image) == []
     assert len(ours.events) == 1
     assert ours.events[0]["field"] in ("provider", "repo", "ref")
+
+
+def test_a_provider_prefix_nobody_knows_is_a_failed_event_like_binderhubs(stack, base_image):
+    """BinderHub answers any prefix it has no provider for in its stream; so does the broker,
+    not with the service's 404 page."""
+    demo, _, token, _ = stack
+    theirs = recorded("unknown-provider")
+    ours = ask(demo, token, "build/zz/org/repo/HEAD")
+    assert (ours.status, ours.content_type) == (theirs.status, theirs.content_type)
+    assert ours.events == [
+        {**ours.events[0], "phase": "failed", "message": "No provider found for prefix zz\n"}
+    ]
+    assert theirs.events[0]["message"] == "No provider found for prefix gh\n"
+    assert ours.events[0]["field"] == "provider"

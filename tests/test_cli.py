@@ -157,3 +157,26 @@ def test_check_config_reports_every_refusal_at_once(tmp_path):
         "ProfilesKubeSpawner.profile_list[2].kubespawner_override.start",
         "ProfilesKubeSpawner.profile_list[3].slug",
     ]
+
+
+def test_check_config_shows_cilogon_warnings_and_strict_fails_on_them(tmp_path):
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(
+        "c = get_config()\n"
+        "c.JupyterHub.authenticator_class = 'cilogon-presets'\n"
+        "c.CILogonPresetsAuthenticator.oauth_callback_url = 'https://hub.example.org/hub/oauth_callback'\n"
+        "c.CILogonPresetsAuthenticator.client_id = 'cilogon:/client_id/1'\n"
+        "c.CILogonPresetsAuthenticator.client_secret = 'x'\n"
+        "c.CILogonPresetsAuthenticator.providers = [\n"
+        "    {'preset': 'institution', 'entity_id': 'urn:mace:incommon:ucmerced.ed'},\n"
+        "]\n"
+    )
+    result = cli("check-config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("hub-extensions options are valid (1 warning(s))")
+    (warning,) = result.stderr.strip().splitlines()
+    assert warning.startswith("warning: ")
+    assert "Did you mean 'urn:mace:incommon:ucmerced.edu'?" in warning
+    strict = cli("check-config", "--strict", str(config))
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == warning.replace("warning: ", "error: ", 1)

@@ -153,12 +153,11 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
 
 
 def _extra_checks() -> list:
-    from .auth.presets import check_cilogon_presets
     from .builds.config import check_builds
     from .cost.config import check_cost
     from .usage.config import check_usage
 
-    return [check_cilogon_presets, check_builds, check_usage, check_cost]
+    return [check_builds, check_usage, check_cost]
 
 
 def check_config(config: Config, warnings: list[str] | None = None) -> list[str]:
@@ -167,9 +166,11 @@ def check_config(config: Config, warnings: list[str] | None = None) -> list[str]
     Findings that do not stop the hub (e.g. profile_list keys that have no effect) are appended
     to `warnings` when a list is given.
     """
+    from .auth.presets import check_cilogon_presets
     from .profiles.checks import check_profiles
 
     problems: list[str] = check_profiles(config, warnings)
+    problems += check_cilogon_presets(config, warnings)
     problems += check_section_names(config)
     for check in _extra_checks():
         problems.extend(check(config))

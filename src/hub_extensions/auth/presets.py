@@ -353,13 +353,17 @@ def compile_config(config: Config, cls: type | None = None) -> Compiled:
     return compiled
 
 
-def check_cilogon_presets(config: Config) -> list[str]:
-    """One message per problem in the presets authenticator's providers (none if not used)."""
+def check_cilogon_presets(config: Config, warnings: list[str] | None = None) -> list[str]:
+    """One message per problem in the presets authenticator's providers (none if not used);
+    findings that do not stop the hub (e.g. an entity ID missing from CILogon's list) are
+    appended to `warnings` when a list is given."""
     cls = authenticator_class(config)
     if not is_presets_class(cls):
         return []
     try:
-        compile_config(config, cls)
+        compiled = compile_config(config, cls)
     except PresetConfigError as err:
         return err.problems
+    if warnings is not None:
+        warnings.extend(compiled.warnings)
     return []

@@ -47,7 +47,7 @@ def make_app(ctx: ServiceContext) -> web.Application:
         (prefix + "oauth_callback", handlers.OAuthCallbackHandler, kw),
         (prefix + "api/health", handlers.HealthHandler, kw),
         (prefix + "api/config-problems", handlers.ConfigProblemsHandler, kw),
-        (prefix + r"build/(gh|gl|git)/(.+)", builds_handlers.BuildHandler, kw),
+        (prefix + r"build/([^/]+)/(.+)", builds_handlers.BuildHandler, kw),
         (prefix + "api/repoproviders", builds_handlers.ProvidersHandler, kw),
         (prefix + "api/builds", builds_handlers.BuildsHandler, kw),
         (prefix + r"api/builds/([^/]+)", builds_handlers.OneBuildHandler, kw),
