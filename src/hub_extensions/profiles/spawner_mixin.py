@@ -254,6 +254,8 @@ def _service_prefix(spawner) -> str:
 async def _render_options_form(spawner) -> str:
     handler = getattr(spawner, "handler", None)
     link = getattr(handler, "hx_link", None)  # a query spawn waiting for the user's click
+    if handler is not None and link is not None:
+        handler.hx_link = None  # once: JupyterHub may leave this handler on the spawner
     try:
         profiles = await spawner.hx_profiles()
     except ProfileListError:  # reported once, in the log and on the admin's page
