@@ -183,6 +183,17 @@ def test_a_link_shared_on_the_same_hub_takes_one_press(browser, hub: DemoHub):
         token_path = "/jh/hub/api/users/colleague/tokens"
         build_path = "/jh/services/hub-extensions/build/git/https%3A%2F%2Fgit.example%2Fr.git/v1"
         assert seen[:2] == [("POST", token_path), ("GET", build_path)]
+        # a reload and another build reuse the tab's token: one token in the hub, the user's
+        other.reload()
+        build = other.get_by_role("button", name="Build", exact=True)
+        expect(build).to_be_focused()
+        with other.expect_request(lambda r: "/build/" in r.url, timeout=30_000):
+            build.click()
+        assert [m for m, path in seen if path == token_path] == ["POST"]
+        notes = [t["note"] for t in hub.admin.get(
+            hub.hub_url("api/users/colleague/tokens"), timeout=10
+        ).json()["api_tokens"]]  # fmt: skip
+        assert notes.count("hub-extensions spawn form (builds)") == 1
     finally:
         other.context.close()
         if servers(hub, "colleague"):
