@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from .infra import axe
 from .infra.browser import sign_in
 from .infra.hub import DemoHub
 from .test_profiles_hub import server_env
@@ -106,6 +107,7 @@ def test_an_attackers_links_build_and_start_nothing_until_the_victim_presses(
         expect(status).to_contain_text("Nothing has been built or started")
         go = page.get_by_role("button", name="Build and start")
         expect(go).to_be_focused()
+        assert axe.violations(page) == []
         page.wait_for_timeout(1500)  # time enough for anything that would run on its own
         assert seen == []  # no token minted, no build asked for, no form posted
         assert servers(hub, "victim") == {}
@@ -120,6 +122,7 @@ def test_an_attackers_links_build_and_start_nothing_until_the_victim_presses(
         expect(notice.locator("code")).to_have_text("miner:1")
         start = page.get_by_role("button", name="Start", exact=True)
         expect(start).to_be_focused()
+        assert axe.violations(page) == []  # the notice reads well, in light mode at least
         page.wait_for_timeout(1500)
         assert seen == []
         assert servers(hub, "victim") == {}

@@ -109,7 +109,7 @@ def test_a_query_link_with_a_typed_value_shows_the_filled_in_form_and_starts_not
     r = session.get(hub.hub_url(TYPED), headers=headers, timeout=30, allow_redirects=False)
     assert r.status_code == 200, r.text[:500]
     assert "A link asks to start this environment. Nothing has started." in r.text
-    assert "<code>miner:1</code> (typed in the link" in r.text
+    assert ">miner:1</code> (typed in the link" in r.text
     assert "Error:" not in r.text  # JupyterHub's own error line stays empty
     data = page_data(r.text)
     assert data["selected"]["profile"] == "custom"
