@@ -1070,6 +1070,16 @@ describe("build from a repository", () => {
     expect(buildStatus()).toMatch(/^Ready/);
   });
 
+  it("a link opened where builds are unavailable fills in the panel and keeps saying why", async () => {
+    history.replaceState(null, "", `#profile=medium&${IMAGE}--build-repo=org%2Frepo&hx-start=1`);
+    expect(setup(buildData())).toBe(true); // no jhdata: no way to get a token
+    await settle();
+    expect(repoInput().value).toBe("org/repo");
+    expect(buildStatus()).toBe("Builds are not available from this page. Reload it.");
+    expect(button("Build").disabled).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
   it("without a token the panel says builds are unavailable and sends nothing", async () => {
     expect(setup(buildData())).toBe(true);
     radio("medium").click();

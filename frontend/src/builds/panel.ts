@@ -189,6 +189,7 @@ export class BuildPanel {
    */
   offer(request: Partial<BuildRequest>, start: boolean): void {
     this.fill(request);
+    if (this.buildButton.disabled) return; // the status line says why builds are unavailable
     this.startAfterBuild = start;
     this.buildButton.textContent = start ? "Build and start" : "Build";
     const r = this.request();
@@ -200,7 +201,7 @@ export class BuildPanel {
         `. Check the repository, then press ${start ? "Build and start" : "Build"}: it runs with your files and access.`,
     );
     this.el.classList.add("border-warning");
-    if (!this.buildButton.disabled) this.buildButton.focus();
+    this.buildButton.focus();
   }
 
   /** Shown (and its result submitted) only while the option's build entry is chosen. */
