@@ -115,6 +115,8 @@ def test_a_query_link_with_a_typed_value_shows_the_filled_in_form_and_starts_not
     assert data["selected"]["profile"] == "custom"
     assert data["selected"]["options"]["custom"]["image"] == {"choice": None, "unlisted": "miner:1"}
     assert servers(hub, "vic") == {}
+    if headers.get("Sec-Fetch-Site") != "cross-site":
+        return  # the press on Start is the same in every case: started once, below
     # the user's click on Start (the form's POST, with the page's XSRF token) starts it
     r = post_form(
         hub,
