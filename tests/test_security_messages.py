@@ -38,3 +38,35 @@ class TestPercentShowsOnce(AsyncHTTPTestCase):
         assert r.code == 404
         assert "No such page: /services/hub-extensions/50%25-off" in r.body.decode()
         assert "%%" not in r.body.decode()
+
+
+class _SignedIn(HubOAuth):
+    """The hub's answer for a plain user's token, without a hub: this test is about messages."""
+
+    def get_user(self, handler, **kwargs):
+        return {"name": "ana", "admin": False, "scopes": ["access:services"], "groups": []}
+
+
+class TestBuildStreamErrors(AsyncHTTPTestCase):
+    """The build stream's errors (HTTP 200 + `failed`, BinderHub's shape) say what the service
+    means to say: a deliberate 5xx keeps its message, '%' shows once. Not covered: the hub's
+    real token check (tests/test_security_tokens.py does that on a real hub)."""
+
+    def get_app(self):
+        urls = HubURLs("/", PREFIX, "http://127.0.0.1:1/hub/api", "http://127.0.0.1:10101")
+        ctx = ServiceContext(
+            options=HubExtensions(),
+            urls=urls,
+            hub_auth=_SignedIn(api_token="unused", api_url=urls.api_url),
+            version="test",
+        )
+        return make_app(ctx)  # builds are not configured: ctx.builds is None
+
+    def test_builds_off_is_said_not_hidden_as_an_internal_error(self):
+        r = self.fetch(PREFIX + "build/gh/org/100%25-repo/HEAD")
+        assert r.code == 200
+        assert r.headers["Content-Type"].startswith("text/event-stream")
+        assert r.body.decode().strip() == (
+            'data: {"phase": "failed", "status_code": 501, '
+            '"message": "Builds are not enabled on this hub.\\n"}'
+        )

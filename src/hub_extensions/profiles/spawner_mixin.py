@@ -341,7 +341,13 @@ async def _apply_user_options(spawner, user_options: dict) -> None:
         profiles = await spawner.hx_all_profiles()
     except ProfileListError as err:
         log.error("profile_list for %s: %s", spawner._log_name, err)
-        raise web.HTTPError(500, "The list of environments could not be loaded.") from None
+        # the admin's list is broken, not the user's choice: nothing to fix in the form, and
+        # not a crash either (the problem is on the admin's page); try again once it is fixed
+        raise web.HTTPError(
+            503,
+            "The list of environments could not be loaded, so nothing can start right now. "
+            "The hub's admin has been told; try again later.",
+        ) from None
     if not profiles:
         return
     try:

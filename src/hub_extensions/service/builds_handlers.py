@@ -9,6 +9,7 @@ Users see and cancel only their own builds; admins see and cancel all.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from http import HTTPStatus
@@ -23,7 +24,11 @@ from ..builds.events import KEEPALIVE, format_sse
 from ..builds.naming import image_name
 from ..builds.providers import SpecError, parse_spec, resolve_ref_shared
 from ..builds.signing import sign
-from .handlers import APIHandler
+from ..usage.fail_open import UNAVAILABLE
+from .handlers import APIHandler, user_message
+from .usage_handlers import RETRY_AFTER_OUTAGE, unavailable
+
+log = logging.getLogger(__name__)
 
 #: `Sec-Fetch-Site` values of requests a cookie may not start a build from
 CROSS_SITE = frozenset({"cross-site", "same-site"})
@@ -65,8 +70,8 @@ class BuildHandler(APIHandler):
     def write_error(self, status_code: int, **kwargs) -> None:
         """An error as BinderHub's `send_error`: HTTP 200, a `failed` event with `status_code`."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "log_message", None) or HTTPStatus(status_code).phrase
-        if status_code >= 500:
+        message = user_message(exc) or HTTPStatus(status_code).phrase
+        if status_code >= 500 and not isinstance(exc, web.HTTPError):  # a bug, not a message
             message = (
                 "Internal error in the hub-extensions service; the admin finds it in the hub's log."
             )
@@ -249,6 +254,9 @@ class BuildsHandler(APIHandler):
             return await store.run(lambda ledger: history.recent(ledger.engine, user))
         except LedgerNotReady:
             return []
+        except UNAVAILABLE as err:  # the database is away: the live builds are still listed
+            log.warning("build history unavailable: %s", err)
+            return []
 
 
 class OneBuildHandler(APIHandler):
@@ -283,6 +291,13 @@ class OneBuildHandler(APIHandler):
             row = await store.run(lambda ledger: history.one(ledger.engine, build_id))
         except LedgerNotReady:
             return None
+        except UNAVAILABLE as err:
+            log.warning("build history unavailable: %s", err)
+            raise unavailable(
+                "The build history's database cannot be reached right now. Try again in "
+                f"{RETRY_AFTER_OUTAGE} seconds.",
+                RETRY_AFTER_OUTAGE,
+            ) from None
         user = self.current_user_model
         if row is None or not (
             user.get("admin") or user["name"] == row.user or user["name"] in (row.requesters or [])
