@@ -29,7 +29,9 @@ from .html_form import form_data_from_body
 
 @cache
 def _database():
-    return orm.new_session_factory("sqlite://")()
+    # ":memory:" makes JupyterHub use one connection for every thread (a StaticPool): the
+    # browser tier launches from a worker thread, after the unit tier used the main one
+    return orm.new_session_factory("sqlite:///:memory:")()
 
 
 def hub_user(name: str, groups: list[str], spawner_class: type, config: Config) -> User:
