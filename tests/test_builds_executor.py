@@ -432,40 +432,13 @@ async def test_the_clone_follows_no_redirect_to_another_server(adapter_env, dock
     """repo2docker's `git clone` runs after the service checked the host: a server that
     answered the check could send the clone elsewhere with a redirect. Not covered: github.com
     and gitlab.com, whose renamed repositories redirect and are still followed."""
-    seen: list[str] = []
+    from .infra.git_repos import redirect_to_internal
 
-    class Internal(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            seen.append(self.path)
-            self.send_error(404)
-
-        def log_message(self, *args):
-            pass
-
-    internal = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Internal)
-    target = f"http://127.0.0.1:{internal.server_address[1]}/secret.git"
-
-    class Redirector(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(302)
-            self.send_header("Location", target + self.path[len("/r.git") :])
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    public = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
-    for server in (internal, public):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with redirect_to_internal() as (url, seen):
         executor = LocalRepo2DockerExecutor(env=adapter_env, allowed_schemes=("https", "http"))
-        url = f"http://127.0.0.1:{public.server_address[1]}/r.git"
         result, _ = await run_build(executor, job_for(url, "a" * 40, "hubext-test/redirect:x"))
         assert result.status == "failed"
         assert seen == []
-    finally:
-        internal.shutdown()
-        public.shutdown()
 
 
 async def test_the_clone_is_checked_and_pinned_to_the_checked_addresses(

@@ -140,42 +140,15 @@ async def test_git_errors_do_not_tell_a_closed_port_from_a_web_server(http_serve
 async def test_git_does_not_follow_a_redirect_to_another_host(caplog):
     """A server that passes the host check could send git on to an internal one with an HTTP
     redirect; the service's `git ls-remote` of a git/ URL follows none."""
-    seen: list[str] = []
+    from .infra.git_repos import redirect_to_internal
 
-    class Internal(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            seen.append(self.path)
-            self.send_error(404)
-
-        def log_message(self, *args):
-            pass
-
-    internal = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Internal)
-    target = f"http://127.0.0.1:{internal.server_address[1]}/secret.git"
-
-    class Redirector(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(302)
-            self.send_header("Location", target + self.path[len("/r.git") :])
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    public = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
-    for server in (internal, public):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with redirect_to_internal() as (url, seen):
         # the redirecting server stands for a public one: listed here, as it is on loopback
         listed = Builds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
-        url = f"http://127.0.0.1:{public.server_address[1]}/r.git"
         with pytest.raises(SpecError) as err:
             await resolve_ref(spec(url, listed, ref="HEAD"), 10)
         assert err.value.detail == UNREADABLE
         assert seen == []
-    finally:
-        internal.shutdown()
-        public.shutdown()
 
 
 async def test_git_connects_to_the_addresses_that_were_checked(monkeypatch):

@@ -16,16 +16,21 @@ pytestmark = pytest.mark.unit
 PREFIX = "/services/hub-extensions/"
 
 
+def service_app(auth_class: type[HubOAuth] = HubOAuth):
+    """The service's real tornado application, its hub at an address where nothing listens."""
+    urls = HubURLs("/", PREFIX, "http://127.0.0.1:1/hub/api", "http://127.0.0.1:10101")
+    ctx = ServiceContext(
+        options=HubExtensions(),
+        urls=urls,
+        hub_auth=auth_class(api_token="unused", api_url=urls.api_url),
+        version="test",
+    )
+    return make_app(ctx)  # builds are not configured: ctx.builds is None
+
+
 class TestPercentShowsOnce(AsyncHTTPTestCase):
     def get_app(self):
-        urls = HubURLs("/", PREFIX, "http://127.0.0.1:1/hub/api", "http://127.0.0.1:10101")
-        ctx = ServiceContext(
-            options=HubExtensions(),
-            urls=urls,
-            hub_auth=HubOAuth(api_token="unused", api_url=urls.api_url),
-            version="test",
-        )
-        return make_app(ctx)
+        return service_app()
 
     def test_json_error(self):
         r = self.fetch(PREFIX + "api/100%25-done")
@@ -53,14 +58,7 @@ class TestBuildStreamErrors(AsyncHTTPTestCase):
     real token check (tests/test_security_tokens.py does that on a real hub)."""
 
     def get_app(self):
-        urls = HubURLs("/", PREFIX, "http://127.0.0.1:1/hub/api", "http://127.0.0.1:10101")
-        ctx = ServiceContext(
-            options=HubExtensions(),
-            urls=urls,
-            hub_auth=_SignedIn(api_token="unused", api_url=urls.api_url),
-            version="test",
-        )
-        return make_app(ctx)  # builds are not configured: ctx.builds is None
+        return service_app(_SignedIn)
 
     def test_builds_off_is_said_not_hidden_as_an_internal_error(self):
         r = self.fetch(PREFIX + "build/gh/org/100%25-repo/HEAD")

@@ -6,6 +6,9 @@ import asyncio
 import http.server
 import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .common import ManagedProcess, free_port, require_binary, wait_until
@@ -137,3 +140,40 @@ def rebinding_dns(monkeypatch, name: str, address: str) -> None:
         return await real(host, port, *args, **kw)
 
     monkeypatch.setattr(loop, "getaddrinfo", lookup)
+
+
+@contextmanager
+def redirect_to_internal() -> Iterator[tuple[str, list[str]]]:
+    """A git-over-HTTP server on loopback (standing for a public one) whose every answer is a
+    redirect to a second, "internal" server. Yields the public repository URL and the paths the
+    internal server was asked for: a client that follows no redirect leaves it empty."""
+    seen: list[str] = []
+
+    class Internal(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    internal = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Internal)
+    target = f"http://127.0.0.1:{internal.server_address[1]}/secret.git"
+
+    class Redirector(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", target + self.path[len("/r.git") :])
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    public = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
+    for server in (internal, public):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{public.server_address[1]}/r.git", seen
+    finally:
+        internal.shutdown()
+        public.shutdown()
