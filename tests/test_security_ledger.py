@@ -88,6 +88,12 @@ def test_named_servers_started_together_cannot_overrun_a_tiny_budget(hub):
         ), message
     hub.spawn_wait(api, "tiny", server=started)
     hub.stop_server(api, "tiny", server=started)
+
+    def active() -> list[str]:  # the servers JupyterHub counts as running or starting
+        return sorted(api.get(hub.hub_url("api/users/tiny"), timeout=15).json()["servers"])
+
+    # the refused starts end in JupyterHub's own time: wait until nothing runs or starts
+    wait_until(lambda: active() == [], 30, "tiny's servers to be neither running nor starting")
     # with nothing else running, a start is allowed again
     r = start("four")
     assert r.status_code in (201, 202), r.text
