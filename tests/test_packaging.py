@@ -1,7 +1,9 @@
-"""The wheel ships the built browser code, so installing it needs no Node.js.
+"""The wheel ships the built browser code, so installing it needs no Node.js; both pass twine.
 
 Builds an sdist from this checkout (running the frontend build if needed), then a wheel from
-that sdist with Node.js and npm removed from PATH, and looks inside both.
+that sdist with Node.js and npm removed from PATH, looks inside both, and runs
+`twine check --strict` on them (what PyPI would refuse: metadata, the README's rendering).
+Not covered: an upload to PyPI itself.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ SHIPPED = [
     "hub_extensions/templates/page.html",
     "hub_extensions/demo/jupyterhub_config.py",
 ]
+SDIST_TOP = {
+    "src", "frontend", "hatch_build.py", "README.md", "CHANGELOG.md", "LICENSE",
+    "pyproject.toml", "PKG-INFO", ".gitignore",
+}  # fmt: skip
 
 
 def build(*args: str, cwd: Path, env: dict | None = None) -> None:
@@ -48,6 +54,11 @@ def test_sdist_and_wheel_ship_the_frontend_and_the_wheel_builds_without_node(tmp
         tar.extractall(tmp_path / "src", filter="data")
     assert any(n.endswith("src/hub_extensions/static/dist/service-home.js") for n in names)
     assert not any("/node_modules/" in n for n in names)
+    # only the package, the frontend's sources and the top-level files; nothing from untracked
+    # folders of the checkout (a local venv's READMEs once matched an unanchored pattern)
+    top = {n.split("/", 2)[1] for n in names if n.count("/") >= 1}
+    assert top <= SDIST_TOP, f"unexpected in the sdist: {sorted(top - SDIST_TOP)}"
+    assert "LICENSE" in top
 
     no_node = tmp_path / "bin"
     no_node.mkdir()
@@ -66,8 +77,19 @@ def test_sdist_and_wheel_ship_the_frontend_and_the_wheel_builds_without_node(tmp
         entry_text = whl.read(entry_points).decode()
     for path in SHIPPED:
         assert path in names, f"{path} missing from the wheel"
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "hub-extensions = hub_extensions.cli:main" in entry_text
     assert (
         "loopback-docker = hub_extensions.spawners.loopback_docker:LoopbackDockerSpawner"
         in entry_text
     )
+
+    twine = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", str(sdist), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert twine.returncode == 0, twine.stdout + twine.stderr
+    assert twine.stdout.count("PASSED") == 2, twine.stdout
