@@ -12,6 +12,7 @@ from traitlets.config import Config
 from traitlets.config.loader import LazyConfigValue
 
 from .config import CONFIG_PROBLEMS, CONFIGURABLES, check_config, load, problems_path
+from .requirements_check import version_problems
 from .usage.config import default_db_url
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +79,8 @@ def _initializing_hub():
 def finalize(app, config: Config) -> None:
     """Check the suite's options and add its wiring to the hub's final config."""
     warnings: list[str] = []
-    problems = check_config(config, warnings)
+    # installed JupyterHub / oauthenticator too old for the suite: refuse with the fix
+    problems = version_problems(config) + check_config(config, warnings)
     additions = None
     if not problems:
         try:

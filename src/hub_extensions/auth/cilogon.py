@@ -11,6 +11,7 @@ from oauthenticator.cilogon import CILogonOAuthenticator
 from tornado import web
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, observe
 
+from ..requirements_check import oauthenticator_problems
 from .idp_refresh import IdpListRefresher
 from .idp_snapshot import DEFAULT_LIST_PATH, DEFAULT_URL, entity_id_findings, load_idp_list
 from .login_messages import missing_claim, missing_idp, refused, unknown_idp, wrong_provider
@@ -128,7 +129,8 @@ class CILogonPresetsAuthenticator(CILogonOAuthenticator):
 
     def _apply_presets(self) -> None:
         sections = [k.__name__ for k in reversed(type(self).__mro__)]
-        problems = idps_set_too(self.config, sections)
+        # oauthenticator < 17.4 reads allowed_idps, not the idps set below: refuse at start
+        problems = oauthenticator_problems() + idps_set_too(self.config, sections)
         try:
             compiled = compile_providers(
                 self.providers,
