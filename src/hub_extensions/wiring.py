@@ -18,8 +18,10 @@ from .usage.config import default_db_url
 HERE = Path(__file__).resolve().parent
 HUB_TEMPLATES = HERE / "templates"
 SERVICE_ROLE = "hub-extensions-service"
-#: What the service's own token may do at the hub: identify users and read their servers.
-SERVICE_SCOPES = ["list:users", "read:users", "read:groups", "read:servers"]
+#: What the service's own token may do at the hub: identify users and read their servers;
+#: `read:tokens` shows tokens' metadata (never their secrets): the service reads a token's
+#: expiry so that it never honours it longer (service/token_cache.py).
+SERVICE_SCOPES = ["list:users", "read:users", "read:groups", "read:servers", "read:tokens"]
 #: The service's options travel from the hub to the service process as JSON in this variable.
 SERVICE_CONFIG_ENV = "HUB_EXTENSIONS_SERVICE_CONFIG"
 #: Custom scope to read every user's usage in the service; grant it with a role in load_roles.

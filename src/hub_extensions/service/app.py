@@ -17,7 +17,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from jupyterhub.services.auth import HubOAuth
 from tornado import web
 from tornado.log import enable_pretty_logging
 from traitlets.config import Config, PyFileConfigLoader
@@ -33,6 +32,7 @@ from ..wiring import (
 )
 from . import builds_handlers, cost_handlers, handlers, usage_handlers
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
+from .token_cache import ExpiryAwareHubOAuth
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TOKEN_CACHE_SECONDS = 5
@@ -98,9 +98,12 @@ def read_config(path: str | None, env=os.environ) -> Config:
 
 def build_context(options: HubExtensions, config: Config, env=os.environ) -> ServiceContext:
     urls = HubURLs.from_environment(env)
-    # what the hub says of a token is kept this long: a revoked or expired token stops
-    # working here within seconds (JupyterHub's default keeps it 5 minutes)
-    hub_auth = HubOAuth(api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=TOKEN_CACHE_SECONDS)
+    # what the hub says of a token is kept this long, and never past the token's expiry: a
+    # revoked token stops working here within seconds, an expired one at once (JupyterHub's
+    # default keeps answers 5 minutes, whatever the expiry)
+    hub_auth = ExpiryAwareHubOAuth(
+        api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=TOKEN_CACHE_SECONDS
+    )
     ctx = ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
     ctx.builds = _builds(config)
     ctx.usage = _usage(config, env)
