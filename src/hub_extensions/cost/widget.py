@@ -2,12 +2,14 @@
 
 JupyterHub calls a callable `template_vars` value with the page's user; this one reads the
 ledger's roll-ups (two or three indexed queries, about a millisecond) so the widget costs the
-page no extra request. Results are cached a few seconds per user, and a ledger that cannot be
-read leaves the widget out instead of failing the page.
+page no extra request. The data and the widget's HTML, rendered once from them, are cached a
+few seconds per user: a page rendered within that time makes no query and no template work
+for the widget. A ledger that cannot be read leaves the widget out instead of failing the page.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -15,10 +17,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,6 +39,7 @@ CACHE_SECONDS = 5.0
 #: unreachable database costs a page this much once per CACHE_SECONDS, then nothing.
 READ_TIMEOUT = 0.25
 _reader = ThreadPoolExecutor(2, thread_name_prefix="hub-extensions-widget")
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def widget_data(
@@ -138,8 +143,40 @@ def _by_profile(engine: Engine, user: str, first, last) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: -r["cost"])
 
 
+class CostWidget(dict):
+    """What a page gets as `hub_extensions_cost`: the widget's data (a dict, as the
+    `cost_widget` macro and admins' own templates read it) and its HTML, rendered once when
+    the data was read. `{{ hub_extensions_cost }}` writes that HTML as it is (`__html__`)."""
+
+    html: Markup
+
+    def __html__(self) -> Markup:
+        return self.html
+
+
+@functools.cache
+def _macro() -> Callable[[dict], str]:
+    """The `cost_widget` macro, compiled once per process (the suite's templates directory,
+    autoescaped like JupyterHub's own environment)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True),
+        auto_reload=False,
+    )
+    return env.get_template("hub_extensions/cost_widget.html").module.cost_widget  # type: ignore[attr-defined]
+
+
+def rendered(data: dict[str, Any]) -> CostWidget:
+    widget = CostWidget(data)
+    # the macro's output: an autoescaped template's, so every value in it is escaped already
+    widget.html = Markup(_macro()(data).strip())  # noqa: S704
+    return widget
+
+
 class WidgetVar:
-    """The `template_vars` callable: `widget(user) -> dict | None`, cached per user."""
+    """The `template_vars` callable: `widget(user) -> CostWidget | None`, cached per user."""
 
     def __init__(
         self,
@@ -153,14 +190,14 @@ class WidgetVar:
         self.cost = cost
         self.pricing = Pricing.from_config(cost)
         self.tz = tz
-        self._cache: dict[str, tuple[float, dict | None]] = {}
+        self._cache: dict[str, tuple[float, CostWidget | None]] = {}
         self._lock = threading.Lock()
         self.failures = 0
 
     def __deepcopy__(self, memo: dict) -> WidgetVar:
         return self  # config values are deep-copied when merged; this one is shared state
 
-    def __call__(self, user: Any) -> dict | None:
+    def __call__(self, user: Any) -> CostWidget | None:
         if user is None or self.pricing is None:
             return None
         name = user.name
@@ -172,17 +209,19 @@ class WidgetVar:
             return None
         groups = [g.name for g in getattr(user, "groups", [])]
         future = _reader.submit(widget_data, engine, self.cost, self.pricing, self.tz, name, groups)
+        widget = None
         try:
             data = future.result(timeout=READ_TIMEOUT)
         except (SQLAlchemyError, FutureTimeout) as err:
             self.failures += 1
             log.warning("cost widget left out: the ledger cannot be read (%r)", err)
-            data = None
-        if data is not None and self._stop_deadline is not None:
-            left = self._stop_deadline(name, "")
-            data["stop_in_minutes"] = None if left is None else max(1, round(left / 60))
+        else:
+            if self._stop_deadline is not None:
+                left = self._stop_deadline(name, "")
+                data["stop_in_minutes"] = None if left is None else max(1, round(left / 60))
+            widget = rendered(data)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[name] = (time.monotonic(), data)
-        return data
+            self._cache[name] = (time.monotonic(), widget)
+        return widget
