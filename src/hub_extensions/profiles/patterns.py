@@ -8,9 +8,12 @@ at config time by `pattern_problem`.
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 import sys
 from typing import Any
+
+import regex
 
 # the regex parser of Python's own `re` (a private module, stable in practice)
 _sre: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
@@ -29,6 +32,11 @@ _PYTHON_ONLY_GROUPS = {
 # `$` also matches before a final newline).
 _JS_DOT = "[^\\n\\r\\u2028\\u2029]"
 _JS_END = "\\Z"
+_REPEAT = re.compile(r"\{[0-9]+(,[0-9]*)?\}")
+#: A value is checked against a pattern for at most this long (seconds): what the start check
+#: cannot judge costs no more, and the user is told (PatternTooSlow).
+MATCH_TIMEOUT = 0.1
+log = logging.getLogger(__name__)
 
 
 def _scan(pattern: str) -> tuple[str | None, str]:
@@ -65,6 +73,12 @@ def _scan(pattern: str) -> tuple[str | None, str]:
             return "'{,n}' is a repeat in Python but literal text in JavaScript.", ""
         if not was_in_class and c in ".$":
             c = _JS_DOT if c == "." else _JS_END
+        elif (was_in_class and c == "[") or (
+            not was_in_class and c == "{" and not _REPEAT.match(pattern, i)
+        ):
+            # literal for `re` and JavaScript, syntax for the `regex` module that matches
+            # values (POSIX classes `[[:alpha:]]`, fuzzy matches `{e<=1}`): escaped
+            c = "\\" + c
         out.append(c)
         i += 1
     return None, "".join(out)
@@ -89,7 +103,29 @@ def pattern_problem(pattern: str) -> str | None:
             "the inner repetition cannot match, e.g. '([a-z0-9]+/)*' or '(/[a-z0-9]+)+' "
             "rather than '([a-z0-9/]+)+', or drop the outer repetition."
         )
+    if problem is None and _ambiguous(translated):
+        problem = (
+            "a repeated part can match the same text in two ways (overlapping alternatives, "
+            "as in '(a|aa)+', '(a|a?)+' or '(\\w|\\d)+'): a crafted value of a few dozen "
+            "characters would keep the hub and the browser busy for minutes (catastrophic "
+            "backtracking). Make the alternatives exclusive (none matching what another "
+            "matches or begins with), e.g. '\\w+' rather than '(\\w|\\d)+', 'a+' rather "
+            "than '(a|aa)+'."
+        )
     return problem
+
+
+def _ambiguous(translated: str) -> bool:
+    from .ambiguity import exponentially_ambiguous  # it uses this module's character sets
+
+    return bool(exponentially_ambiguous(translated, _item_chars))
+
+
+def _item_chars(text: str) -> Ranges:
+    """The characters one item of a pattern (a literal, an escape, a class) matches."""
+    items = _sre.parse(text, re.ASCII)
+    one = _one_char(*items[0]) if len(items) == 1 else None
+    return _ALL if one is None else one
 
 
 # -- catastrophic backtracking -------------------------------------------------------------
@@ -99,7 +135,8 @@ def pattern_problem(pattern: str) -> str | None:
 # The check below refuses exactly that shape: a group repeated more than once whose body
 # holds a variable repetition, unless the body has a mandatory character that none of its
 # inner repetitions can match (a separator, as '/' in '(/[a-z]+)+'), which makes the split
-# unique. Overlapping alternatives ('(a|aa)+') are not detected; unlisted values are short.
+# unique. Overlapping alternatives ('(a|aa)+') are found by ambiguity.py; what neither check
+# judges is bounded at match time (MATCH_TIMEOUT).
 
 Ranges = list[tuple[int, int]]
 _ALL: Ranges = [(0, sys.maxunicode)]
@@ -242,7 +279,28 @@ def full_match(pattern: str, value: str) -> bool:
     the server is the stricter: `\\s` is ASCII here; a character outside the BMP counts as
     two for JavaScript's `.`.
     """
-    return re.fullmatch(_scan(pattern)[1], value, re.ASCII) is not None
+    translated = _scan(pattern)[1]
+    re.compile(translated, re.ASCII)  # what `re` refuses stays refused (re.error)
+    try:
+        # the `regex` module, for its timeout; on this translation it reads as `re` does
+        found = regex.fullmatch(
+            translated, value, flags=regex.ASCII | regex.VERSION0, timeout=MATCH_TIMEOUT
+        )
+    except TimeoutError:
+        log.warning(
+            "validation_regex %r took over %.0f ms on a %d-character value: it is open to "
+            "catastrophic backtracking; simplify it",
+            pattern,
+            MATCH_TIMEOUT * 1000,
+            len(value),
+        )
+        raise PatternTooSlow(pattern) from None
+    return found is not None
+
+
+class PatternTooSlow(ValueError):
+    """A value took longer than MATCH_TIMEOUT to check (catastrophic backtracking the start
+    check did not catch); the hub's log names the pattern."""
 
 
 class _KeepMissing(dict):

@@ -39,7 +39,7 @@ from .model import (
     did_you_mean,
     visible,
 )
-from .patterns import full_match
+from .patterns import PatternTooSlow, full_match
 
 FORM_PROFILE = "profile"
 #: What jupyterhub-fancy-profiles' select posts for "Other..." and for "Build your own image".
@@ -234,7 +234,16 @@ def _chosen(
                 f"{MAX_UNLISTED_LENGTH}. Enter a shorter value.",
             )
         pattern = unlisted.validation_regex
-        if pattern and not full_match(pattern, typed):
+        try:
+            matches = not pattern or full_match(pattern, typed)
+        except PatternTooSlow:  # the admin's pattern backtracks on this value (#13)
+            raise SelectionError(
+                ufield,
+                f"{_shown(typed)} could not be checked against ^(?:{pattern})$ in time: the "
+                "pattern is too slow on this value (the hub's log says why). Enter another "
+                "value, or ask the hub's admins to simplify the pattern.",
+            ) from None
+        if not matches:
             fix = unlisted.validation_message or "Enter a value that matches the whole pattern."
             raise SelectionError(ufield, f"{_shown(typed)} does not match ^(?:{pattern})$. {fix}")
         return UnlistedValue(unlisted, typed)
