@@ -11,18 +11,21 @@ from traitlets.utils.importstring import import_item
 def configured_class(config: Config, trait: str, group: str) -> type | None:
     """`JupyterHub.<trait>` as a class: an entry point name of `group`, a dotted path or a class.
 
-    None when unset or not loadable (JupyterHub itself reports a class it cannot load).
+    None when unset or not loadable (JupyterHub itself reports a class it cannot load). A
+    spawner whose backend is imported at first use is returned as the real (backend) class.
     """
+    from .spawners.lazy_backend import real_class
+
     hub = config.JupyterHub if "JupyterHub" in config else Config()
     value = hub.get(trait)
     if value is None or isinstance(value, type):
-        return value
+        return value and real_class(value)
     if not isinstance(value, str):
         return None
     try:
         for ep in entry_points(group=group, name=value):
-            return ep.load()
-        return import_item(value)
+            return real_class(ep.load())
+        return real_class(import_item(value))
     except (ImportError, ValueError, AttributeError):
         return None
 

@@ -1,18 +1,25 @@
-"""DockerSpawner on the host's network, so the hub, proxy and servers all talk over loopback."""
+"""DockerSpawner on the host's network, so the hub, proxy and servers all talk over loopback.
+
+dockerspawner is imported when the first spawner is made (see `lazy_backend`).
+"""
 
 from __future__ import annotations
 
-from dockerspawner import DockerSpawner
+from jupyterhub.spawner import Spawner
 from jupyterhub.utils import random_port
 from traitlets import Unicode, default
 
+from .lazy_backend import LazyBackend
 
-class LoopbackDockerSpawner(DockerSpawner):
+
+class LoopbackDockerSpawner(LazyBackend, Spawner):
     """Containers share the host's network namespace and listen on a free 127.0.0.1 port.
 
     Fits a single machine whose hub listens on 127.0.0.1: no bridge address to configure,
     nothing published beyond loopback. Each server gets its own port at start.
     """
+
+    _hx_backend = "dockerspawner:DockerSpawner"
 
     loopback_ip = Unicode(
         "127.0.0.1",

@@ -1,8 +1,12 @@
-"""DockerSpawner with the profiles form (`profiles-docker`, `profiles-loopback-docker`)."""
+"""DockerSpawner with the profiles form (`profiles-docker`, `profiles-loopback-docker`).
 
-from dockerspawner import DockerSpawner
+dockerspawner is imported when the first spawner is made (see `lazy_backend`).
+"""
+
+from jupyterhub.spawner import Spawner
 
 from ..profiles.spawner_mixin import ProfilesMixin
+from .lazy_backend import LazyBackend
 from .loopback_docker import LoopbackDockerSpawner
 
 
@@ -15,8 +19,10 @@ class _ImageFromProfile:
         return self.image
 
 
-class ProfilesDockerSpawner(_ImageFromProfile, ProfilesMixin, DockerSpawner):
+class ProfilesDockerSpawner(LazyBackend, _ImageFromProfile, ProfilesMixin, Spawner):
     """DockerSpawner whose image, limits and environment come from `profile_list`."""
+
+    _hx_backend = "dockerspawner:DockerSpawner"
 
 
 class ProfilesLoopbackDockerSpawner(_ImageFromProfile, ProfilesMixin, LoopbackDockerSpawner):

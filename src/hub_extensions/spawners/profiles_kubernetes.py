@@ -6,15 +6,21 @@ the same field names, and validates the choice first (full-match regex, groups),
 choice is a 400 before anything reaches Kubernetes. Validation also replaces `user_options`
 with the normalised selection, so what KubeSpawner applies is what was validated: a listed
 choice beside a leftover "Other..." value launches the listed choice.
+
+kubespawner is imported when the first spawner is made, not when JupyterHub loads the entry
+point (see `lazy_backend`): by then `jupyterhub_config.py` has set `KUBECONFIG` if it does.
 """
 
-from kubespawner import KubeSpawner
+from jupyterhub.spawner import Spawner
 
 from ..profiles.spawner_mixin import ProfilesMixin, _apply_user_options
+from .lazy_backend import LazyBackend
 
 
-class ProfilesKubeSpawner(ProfilesMixin, KubeSpawner):
+class ProfilesKubeSpawner(LazyBackend, ProfilesMixin, Spawner):
     """KubeSpawner with the hub-extensions profiles form and validation."""
+
+    _hx_backend = "kubespawner:KubeSpawner"
 
     def hx_apply(self, selection) -> None:
         """Nothing to apply here: KubeSpawner's load_user_options() does it at start."""
