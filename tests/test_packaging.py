@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.unit
 
@@ -93,3 +94,19 @@ def test_sdist_and_wheel_ship_the_frontend_and_the_wheel_builds_without_node(tmp
     )
     assert twine.returncode == 0, twine.stdout + twine.stderr
     assert twine.stdout.count("PASSED") == 2, twine.stdout
+
+
+def test_the_github_workflow_runs_the_readme_test_command_with_shared_beside_it():
+    """The workflow's steps as GitHub reads them; not covered: a run on GitHub's runners."""
+    readme = (ROOT / "README.md").read_text()
+    assert "./scripts/test     # the whole test suite" in readme
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
+    [job] = workflow["jobs"].values()
+    runs = [step for step in job["steps"] if "run" in step]
+    [test_step] = [s for s in runs if s["run"].strip() == "./scripts/test"]
+    assert test_step["working-directory"] == "main"  # so that ../shared is the checkout's
+    checkouts = [s["with"]["path"] for s in job["steps"] if "checkout" in s.get("uses", "")]
+    assert checkouts == ["main", "steering"]
+    layout = next(s["run"] for s in runs if "mv steering/shared shared" in s["run"])
+    assert "HUB_EXTENSIONS_REQUIRE_ALL=1" in layout
+    assert job["container"]["image"].startswith("debian:bookworm")
