@@ -1,6 +1,6 @@
 """Sphinx configuration of the hub-extensions docs site (MyST Markdown, Furo theme).
 
-Build it with: .venv/bin/sphinx-build -W --keep-going -n -b html docs docs/_build/html
+Build it with: .venv/bin/sphinx-build -W --keep-going -n -b html docs build/docs
 """
 
 from __future__ import annotations
