@@ -226,6 +226,40 @@ def test_summary_daily_and_active_users_feed_the_charts(hub, api):
     assert len(active["counts"]) == len(active["days"]) == 30
 
 
+def test_users_with_a_server_up_today_count_as_active_today(hub, api):
+    """A server up for minutes, idle so far (no activity reported yet, so no activity marker):
+    its user counts for today at once, overall and in the groups they had at the spawn. The
+    session is added to the hub's ledger for this test only."""
+    ledger = Ledger(f"sqlite:///{hub.log_dir}/ledger.sqlite")
+    ready = NOW - timedelta(minutes=4)
+    if ready.date() != NOW.date():
+        pytest.skip("too close to midnight (UTC) for a session of minutes today")
+    sid = ledger.open_session(
+        user="cy", requested_at=ready - timedelta(minutes=1), profile_slug="python",
+        groups=["physics"],
+    )  # fmt: skip
+    try:
+        ledger.mark_ready(sid, ready)
+        ledger.heartbeat(NOW - timedelta(minutes=1), [(sid, ready)])  # idle since it started
+
+        def today(**params) -> int:
+            r = get(api["demo"], hub, "api/usage/active-users", **params)
+            assert r.status_code == 200, r.text
+            assert r.json()["days"][-1] == NOW.date().isoformat()
+            return r.json()["counts"][-1]
+
+        assert today(window="daily") == 1  # cy; bob's server was last seen days ago
+        assert today(window="daily", group="physics") == 1
+        assert today(window="daily", group="chemistry") == 0
+        assert today(window="weekly") == 4  # ada, bob, mallory and cy
+    finally:
+        with ledger.engine.begin() as conn:
+            for table in ("sessions", "daily_usage", "active_days"):
+                conn.exec_driver_sql(f"DELETE FROM {table} WHERE \"user\" = 'cy'")  # noqa: S608
+            conn.exec_driver_sql("DELETE FROM group_daily_usage WHERE group_name = 'physics'")
+        ledger.close()
+
+
 def test_the_home_page_links_to_the_usage_page(hub):
     browser = hub.login("ada")
     home = browser.get(hub.service_url(""), timeout=30)

@@ -425,10 +425,28 @@ class Ledger:
     def all_users_summary(self, month: str | date | None = None, now: datetime | None = None):
         return reports.all_users_summary(self.engine, self.tz, month, now)
 
-    def active_users(self, day: date, window: str = "daily", group: str | None = None) -> int:
-        return reports.active_users(self.engine, day, window, group)
+    def today(self) -> date:
+        """Today in the ledger's time zone."""
+        return local_day(datetime.now(UTC), self.tz)
+
+    def active_users(
+        self,
+        day: date,
+        window: str = "daily",
+        group: str | None = None,
+        today: date | None = None,
+    ) -> int:
+        """See reports.active_users; `today` (default: the real one) counts running servers."""
+        today = today or self.today()
+        return reports.active_users(self.engine, day, window, group, today, self.tz)
 
     def active_users_series(
-        self, start: date, end: date, window: str = "daily", group: str | None = None
+        self,
+        start: date,
+        end: date,
+        window: str = "daily",
+        group: str | None = None,
+        today: date | None = None,
     ) -> list[tuple[date, int]]:
-        return reports.active_users_series(self.engine, start, end, window, group)
+        today = today or self.today()
+        return reports.active_users_series(self.engine, start, end, window, group, today, self.tz)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from .models import ALL_USERS, ActiveDay, DailyUsage, EndReason, UsageSession
-from .timeutil import UTC, as_utc, local_day, month_end, parse_month
+from .timeutil import UTC, as_utc, day_start, local_day, month_end, parse_month
 
 SESSIONS = UsageSession.__table__
 DAILY = DailyUsage.__table__
@@ -25,6 +25,7 @@ ACTIVE = ActiveDay.__table__
 #: Window lengths in days, each ending on (and including) the day asked for.
 WINDOWS = {"daily": 1, "weekly": 7, "monthly": 30}
 MAX_LIMIT = 1000
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def sessions(
@@ -166,24 +167,59 @@ def _window(window: str) -> int:
     return WINDOWS[window]
 
 
-def active_users(engine: Engine, day: date, window: str, group: str | None) -> int:
+def active_users(
+    engine: Engine,
+    day: date,
+    window: str,
+    group: str | None,
+    today: date | None = None,
+    tz: ZoneInfo = UTC_ZONE,
+) -> int:
     """Users with real activity in the window ending on `day` (7 or 30 days for weekly/monthly).
 
     Real activity is defined in models.py; with `group`, only users who were in that group
-    in the session that made them active.
+    in the session that made them active. When the window holds `today` (in `tz`), users with a
+    server up now count too (see `running_users`).
     """
     first = day - timedelta(days=_window(window) - 1)
-    query = select(func.count(func.distinct(ACTIVE.c.user))).where(
-        and_(ACTIVE.c.group_name == (group or ALL_USERS), ACTIVE.c.day.between(first, day))
+    markers = and_(ACTIVE.c.group_name == (group or ALL_USERS), ACTIVE.c.day.between(first, day))
+    with engine.connect() as conn:
+        if today is None or not first <= today <= day:
+            count = select(func.count(func.distinct(ACTIVE.c.user))).where(markers)
+            return int(conn.execute(count).scalar_one())
+        users = set(conn.execute(select(ACTIVE.c.user).where(markers).distinct()).scalars())
+    return len(users | running_users(engine, today, tz, group))
+
+
+def running_users(engine: Engine, today: date, tz: ZoneInfo, group: str | None) -> set[str]:
+    """Users with a server up now (ready, not ended) that the hub has seen `today`.
+
+    They count as active today as soon as their server is up: the ledger learns of activity
+    only when the server reports it (every 5 minutes by default), and until then a heartbeat
+    counts the time as idle. The day's final count is the activity markers'. With `group`,
+    only sessions whose user was in that group when it started.
+    """
+    query = select(SESSIONS.c.user, SESSIONS.c.groups).where(
+        SESSIONS.c.ended_at.is_(None),
+        SESSIONS.c.ready_at.is_not(None),
+        SESSIONS.c.last_seen_at >= day_start(today, tz),
     )
     with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        rows = conn.execute(query).all()
+    return {user for user, groups in rows if group is None or group in (groups or [])}
 
 
 def active_users_series(
-    engine: Engine, start: date, end: date, window: str, group: str | None
+    engine: Engine,
+    start: date,
+    end: date,
+    window: str,
+    group: str | None,
+    today: date | None = None,
+    tz: ZoneInfo = UTC_ZONE,
 ) -> list[tuple[date, int]]:
-    """`active_users` for every day from start to end, for charts; one query."""
+    """`active_users` for every day from start to end, for charts; one query (two when the
+    range holds `today`: users with a server up now count for today, see `running_users`)."""
     if end < start:
         raise ValueError(f"end: {end} is before start {start}")
     length = _window(window)
@@ -197,6 +233,9 @@ def active_users_series(
     with engine.connect() as conn:
         for day, user in conn.execute(query):
             by_day[day].append(user)
+    if today is not None and start - timedelta(days=length - 1) <= today <= end:
+        marked = set(by_day[today])
+        by_day[today] += sorted(running_users(engine, today, tz, group) - marked)
     # sliding window: a user counts until `length` days after their latest active day
     latest: dict[str, date] = {}
     expiring: dict[date, int] = defaultdict(int)  # latest active day -> users
