@@ -106,3 +106,49 @@ async def test_a_running_build_is_recorded_and_a_restart_marks_it_failed(engine)
     assert "restarted" in history.summary(row, with_log=True)["log"][-1]
     assert [b["status"] for b in history.recent(engine, "ada")] == ["failed"]
     gate.set()
+
+
+async def test_a_queued_build_is_recorded_and_a_restart_marks_it_failed(engine):
+    """The finding: a build waiting for a slot lived only in the service's memory, so a crash
+    lost it without a trace. Now it is written when it is queued, before its requester hears
+    of it; the next service process marks it failed with its own reason, and the list entry
+    says so (`message`). A queued build that is cancelled ends `cancelled` in the history."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    gate = asyncio.Event()
+
+    async def execute(build, emit):
+        await gate.wait()
+        return "built"
+
+    async def missing(image):
+        return False
+
+    broker = BuildBroker(
+        execute, missing, max_builds=1, on_finish=lambda b: history.record(engine, b)
+    )
+    url = "https://git.example/r.git"
+    running = await broker.request("ada", "img:one", url, "HEAD", "c" * 40)
+    queued = await broker.request("bob", "img:two", url, "HEAD", "d" * 40)
+    dropped = await broker.request("bob", "img:three", url, "HEAD", "e" * 40)
+    assert (queued.status, queued.position) == ("waiting", 1)
+    assert history.one(engine, queued.id).status == "waiting"  # written before request() ended
+    assert await broker.cancel(dropped, "bob")
+    assert history.one(engine, dropped.id).status == "cancelled"
+    for _ in range(100):
+        if history.one(engine, running.id) is not None:
+            break
+        await asyncio.sleep(0.01)
+    listed = {b["id"]: b for b in history.recent(engine, "bob")}
+    assert listed[queued.id]["message"] == "Waiting for a build slot: 1 in the queue"
+
+    # the service dies here; the next one sweeps both
+    later = datetime.fromtimestamp(time.time() + 1, timezone.utc)
+    assert sorted(history.fail_interrupted(engine, before=later)) == sorted([running.id, queued.id])
+    listed = {b["id"]: b for b in history.recent(engine, "bob")}
+    assert listed[queued.id]["status"] == "failed"
+    assert listed[queued.id]["message"] == history.INTERRUPTED_WAITING.strip()
+    assert listed[dropped.id]["status"] == "cancelled"
+    assert history.one(engine, running.id).log.endswith(history.INTERRUPTED)
+    gate.set()

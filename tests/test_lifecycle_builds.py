@@ -7,9 +7,10 @@ marker and sleeps; when the marker reaches the client, the service is killed wit
 Checked: no process of that build is left (supervisor, repo2docker, docker CLI: by the build id
 in their command lines), no work directory in the service's TMPDIR, no container with the
 build's label; the hub restarts the service (polled every second here), whose history shows
-the build failed with the reason; a new request builds once (two requests share one build);
-a request over the queue cap gets BinderHub's rate-limit answer (HTTP 200, `failed` with
-`status_code: 429`, `Retry-After`).
+the build failed with the reason, and so the build that was queued behind it (it was only in
+memory before); a new request builds once (two requests share one build); a request over the
+queue cap gets BinderHub's rate-limit answer (HTTP 200, `failed` with `status_code: 429`,
+`Retry-After`).
 Not covered: a machine reboot (the next start's clean_previous_run() sweep, tested on its own
 in test_builds_executor.py), the `binderhub` executor (its builds run in BinderHub).
 """
@@ -27,6 +28,7 @@ import docker
 import pytest
 import requests
 
+from hub_extensions.builds import history
 from hub_extensions.builds.events import parse_sse
 from hub_extensions.builds.executors.local_repo2docker import JOB_LABEL
 
@@ -85,7 +87,7 @@ def stack(docker_engine, base_image, tmp_path_factory):
     service_tmp.mkdir()
     env = {**install_buildx_adapter(tmp / "docker-config"), "TMPDIR": str(service_tmp)}
     marker = f"SLOW-{uuid.uuid4().hex[:8]}"
-    for name in ("slow", "other"):
+    for name in ("slow", "other", "third"):
         make_repo(
             tmp / "repos" / name,
             {"Dockerfile": f"FROM {base_image}\nRUN echo {marker} {name} && sleep 300\n"},
@@ -96,7 +98,7 @@ def stack(docker_engine, base_image, tmp_path_factory):
         QUICK_POLL
         + f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         + "c.Builds.keepalive_interval = 0.5\n"
-        + "c.Builds.max_queued_builds_per_user = 0\n"  # a second build of one user: 429
+        + "c.Builds.max_queued_builds_per_user = 1\n"  # a user's second build waits, a third: 429
         + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()
@@ -105,6 +107,10 @@ def stack(docker_engine, base_image, tmp_path_factory):
     finally:
         demo.stop()
         daemon.stop()
+
+
+def repo_url(demo: DemoHub, daemon: GitDaemon, name: str) -> str:
+    return demo.service_url(f"build/git/{quote(daemon.repo_url(name), safe='')}/HEAD")
 
 
 def first_event(response: requests.Response) -> dict:
@@ -132,6 +138,11 @@ def test_kill_9_of_the_service_mid_build_leaves_nothing_and_the_history_says_why
                 break
         build_id = next(parse_sse(lines)).extra["buildId"]
         assert processes_with(build_id), "the build's processes should be running"
+        # the user's one build slot is taken: a second build waits in the queue
+        with requests.get(
+            repo_url(demo, daemon, "other"), headers=auth, stream=True, timeout=60
+        ) as w:
+            queued_id = first_event(w)["buildId"]
         os.kill(service, signal.SIGKILL)
 
     client = docker.from_env()
@@ -155,6 +166,11 @@ def test_kill_9_of_the_service_mid_build_leaves_nothing_and_the_history_says_why
     wait_until(restarted_and_recorded, 30, "the interrupted build in the history")
     shown = requests.get(demo.service_url(f"api/builds/{build_id}"), headers=auth, timeout=10)
     assert "The build service restarted during this build" in "".join(shown.json()["log"])
+    listed = requests.get(demo.service_url("api/builds"), headers=auth, timeout=10).json()
+    entries = {b["id"]: b for b in listed["builds"]}
+    assert entries[queued_id]["status"] == "failed"  # queued when the service died
+    assert entries[queued_id]["message"] == history.INTERRUPTED_WAITING.strip()
+    assert entries[build_id]["message"] == history.INTERRUPTED.strip()
 
     # a new request builds again, once: a second request attaches to the same build
     with (
@@ -171,19 +187,21 @@ def test_kill_9_of_the_service_mid_build_leaves_nothing_and_the_history_says_why
         building = [b for b in running["builds"] if b["status"] == "building"]
         assert [b["id"] for b in building] == [first["buildId"]]
         assert len(supervisors) == 1
-        # the user's one build slot is taken and no build may wait: BinderHub's rate-limit answer
-        other = demo.service_url(f"build/git/{quote(daemon.repo_url('other'), safe='')}/HEAD")
-        refused = requests.get(other, headers=auth, timeout=30)
+        # the user's one build slot is taken and one build waits: BinderHub's rate-limit answer
+        with requests.get(
+            repo_url(demo, daemon, "other"), headers=auth, stream=True, timeout=60
+        ) as w:
+            waiting = first_event(w)["buildId"]
+        refused = requests.get(repo_url(demo, daemon, "third"), headers=auth, timeout=30)
         assert refused.status_code == 200
         assert refused.headers["Retry-After"] == "60"
         [event] = list(parse_sse(refused.text.splitlines()))
         assert event.phase == "failed"
         assert event.extra["status_code"] == 429
         assert event.message.endswith("Try again in 60 seconds.\n")
-        cancelled = requests.delete(
-            demo.service_url(f"api/builds/{first['buildId']}"), headers=auth, timeout=60
-        )
-        assert cancelled.status_code in (200, 204), cancelled.text
+        for cancel in (waiting, first["buildId"]):
+            r = requests.delete(demo.service_url(f"api/builds/{cancel}"), headers=auth, timeout=60)
+            assert r.status_code in (200, 204), r.text
     wait_until(lambda: not processes_with(first["buildId"]), 30, "the cancelled build to end")
 
 

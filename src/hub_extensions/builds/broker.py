@@ -30,6 +30,12 @@ TERMINAL = ("ready", "failed")  # BinderHub's last phases; a cancel ends as "fai
 INTERNAL = ("built",)  # executors may report it; the broker's `ready` says it to clients
 
 
+def last_line(text: str | None) -> str:
+    """The last line of a build's log that is not blank (a list entry shows it)."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _new_id() -> str:
     """A build id unique across service restarts (the history outlives the process)."""
     return f"b{uuid.uuid4().hex[:12]}"
@@ -59,6 +65,15 @@ class Build:
     finished: float | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task | None = None
+    _recording: asyncio.Lock = field(default_factory=asyncio.Lock)  # one write at a time
+
+    @property
+    def message(self) -> str:
+        """Its last message: how it ended, or where it is (e.g. its place in the queue)."""
+        for event in reversed(self.events):
+            if line := last_line(str(event.get("message", ""))):
+                return line
+        return ""
 
     @property
     def done(self) -> bool:
@@ -120,7 +135,8 @@ class BuildBroker:
         keep: int = 200,
     ):
         self._execute = execute
-        # e.g. record the build in the suite's database; called at a build's start and end
+        # e.g. record the build in the suite's database; called when a build is queued,
+        # starts and ends
         self.on_finish = on_finish
         self.keep = keep  # finished builds kept in memory (the database keeps them all)
         self._image_exists = image_exists
@@ -165,6 +181,11 @@ class BuildBroker:
             build.push({"phase": "waiting", "message": WAITING_MESSAGE})
         self.queue.append(build)
         await self._schedule()
+        if build in self.queue:
+            # recorded while it waits too: if the service dies before it runs, the next start
+            # marks it interrupted (it was lost without a trace); written before the client's
+            # first event, so a build anyone saw has its record
+            await self._record(build)
         return build
 
     async def cancel(self, build: Build, user: str, *, admin: bool = False) -> bool:
@@ -269,14 +290,16 @@ class BuildBroker:
         await self._record(build)
 
     async def _record(self, build: Build) -> None:
-        """`on_finish(build)`: called when a build starts running and when it ends."""
+        """`on_finish(build)`: called when a build waits in the queue, when it starts running
+        and when it ends; one at a time per build, in that order (the last write wins)."""
         if self.on_finish is None:
             return
-        try:
-            result = self.on_finish(build)
-            if asyncio.iscoroutine(result):
-                await result
-        except Exception:  # a history that cannot be written must not break builds
-            import logging
+        async with build._recording:
+            try:
+                result = self.on_finish(build)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # a history that cannot be written must not break builds
+                import logging
 
-            logging.getLogger(__name__).exception("build %s not recorded", build.id)
+                logging.getLogger(__name__).exception("build %s not recorded", build.id)

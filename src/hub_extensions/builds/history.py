@@ -2,10 +2,12 @@
 build's log outlive the service. The service writes a build when it starts and when it ends,
 and reads the history for the builds API; the hub applies the migration that creates the table.
 
-A build still `building` (or `waiting`) in the database that this process did not start was
-running when an earlier service process died: its repo2docker died with it (the executor's
-supervisor). The first use of the history in a process marks such builds failed, saying why,
-so users see what happened and nobody waits for them.
+A build is written when it is queued (`waiting`), when it starts (`building`) and when it
+ends. One still `building` or `waiting` in the database that this process did not start was
+running or queued when an earlier service process died: its repo2docker died with it (the
+executor's supervisor), and a queued one never ran. The first use of the history in a process
+marks such builds failed, saying why and to build again, so users see what happened and
+nobody waits for them.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ from sqlalchemy import Table, Text, or_, select
 from sqlalchemy.engine import Engine
 
 from ..usage.models import BuildRecord
+from .broker import last_line
 
 BUILDS = cast(Table, BuildRecord.__table__)
 PROCESS_START = datetime.now(timezone.utc)  # builds created before it are an earlier run's
 UNFINISHED = ("waiting", "building")
 INTERRUPTED = "The build service restarted during this build, which was stopped. Build again.\n"
+INTERRUPTED_WAITING = (
+    "The build service restarted while this build waited for a slot; it never started. "
+    "Build again.\n"
+)
 _swept: set[int] = set()  # engines whose leftovers this process has marked
 MAX_LOG_CHARS = 1_000_000  # the end of a longer log is kept: that is where failures are
 
@@ -67,6 +74,7 @@ def summary(row: Any, *, with_log: bool = False) -> dict[str, Any]:
         "cacheHit": row.cache_hit,
         "created": row.created_at.timestamp(),
         "duration": row.duration,
+        "message": last_line(row.log),
     }
     if with_log:
         out["log"] = row.log.splitlines(keepends=True)
@@ -74,17 +82,18 @@ def summary(row: Any, *, with_log: bool = False) -> dict[str, Any]:
 
 
 def fail_interrupted(engine: Engine, before: datetime = PROCESS_START) -> list[str]:
-    """Mark builds left unfinished by an earlier service process as failed; their ids."""
-    query = select(BUILDS.c.id, BUILDS.c.log).where(
+    """Mark builds left running or queued by an earlier service process failed; their ids."""
+    query = select(BUILDS.c.id, BUILDS.c.status, BUILDS.c.log).where(
         BUILDS.c.status.in_(UNFINISHED), BUILDS.c.created_at < before
     )
     with engine.begin() as conn:
         rows = conn.execute(query).all()
         for row in rows:
+            why = INTERRUPTED_WAITING if row.status == "waiting" else INTERRUPTED
             conn.execute(
                 BUILDS.update()
                 .where(BUILDS.c.id == row.id)
-                .values(status="failed", log=((row.log or "") + INTERRUPTED)[-MAX_LOG_CHARS:])
+                .values(status="failed", log=((row.log or "") + why)[-MAX_LOG_CHARS:])
             )
     return [row.id for row in rows]
 

@@ -46,6 +46,8 @@ def build_summary(build, *, with_log: bool = False) -> dict:
         "cacheHit": build.cache_hit,
         "created": build.created,
         "duration": (build.finished - build.started) if build.finished and build.started else None,
+        # its last message: how it ended, or where it is (e.g. its place in the queue)
+        "message": build.message,
     }
     if with_log:
         out["log"] = [event.get("message", "") for event in build.events]
