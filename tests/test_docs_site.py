@@ -109,3 +109,20 @@ def test_troubleshooting_quotes_the_messages_the_code_and_jupyterhub_give(site):
     assert "You can start a server again on 2026-04-01 at 00:00 Europe/Berlin, or ask" in text
     for topic in ["image_pull_secrets", "buildPodsRegistryCredentials", "oauth_callback_url"]:
         assert topic in text
+
+
+def test_the_single_machine_config_in_the_docs_passes_check_config_strict(tmp_path, capsys):
+    """The page's jupyterhub_config.py, as a reader copies it; the page's commands were run by
+    hand (a hub with PAM accounts and LocalProcessSpawner), which this does not repeat."""
+    from hub_extensions.cli import main
+
+    page = (DOCS / "install-single-machine.md").read_text()
+    blocks = re.findall(r"```python\n(# /etc/jupyterhub/jupyterhub_config\.py.*?)```", page, re.S)
+    assert blocks, "the page has no jupyterhub_config.py block"
+    for number, block in enumerate(blocks):
+        config = tmp_path / f"config{number}.py"
+        config.write_text(block)
+        status = main(["check-config", "--strict", str(config)])
+        out = capsys.readouterr()
+        assert status == 0, out.err
+        assert out.out.strip().endswith("hub-extensions options are valid"), out.out
