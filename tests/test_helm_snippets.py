@@ -2,12 +2,15 @@
 
 No `helm` here: a snippet is checked the way helm would, by deep-merging it into the chart's
 default values and validating the result against the chart's JSON schema. The chart data is
-read from `shared/z2jh/` beside the repository (see its README.md), never copied into it.
+read from `../shared/z2jh/` beside the repository (see its README.md), never copied into it;
+without it these tests skip (fail with HUB_EXTENSIONS_REQUIRE_ALL=1). The hub NetworkPolicy is
+checked by its semantics as templates/hub-netpol.yaml renders it (not enforced by a cluster).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,27 +22,36 @@ from traitlets.config import Config
 from hub_extensions import wiring
 from hub_extensions.config import check_config
 
+from .conftest import need
+from .infra.z2jh import chart_path, deep_merge, load_yaml
+
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[1]
-Z2JH = REPO.parent / "shared" / "z2jh"
 SNIPPETS = REPO / "helm-snippets"
 OUR_SNIPPET = SNIPPETS / "hub-extensions.values.yaml"
+DOCS = REPO / "docs" / "zero-to-jupyterhub.md"
 # Values of other charts (binderhub-service) are not Z2JH values; test_builds_binderhub.py reads them.
 OTHER_CHARTS = {"binderhub-service.yaml"}
 SNIPPET_FILES = sorted(p for p in SNIPPETS.glob("*.yaml") if p.name not in OTHER_CHARTS)
 HUB_POD_LABELS = {"app.kubernetes.io/name": "jupyterhub", "app.kubernetes.io/component": "hub"}
+# The labels the chart gives its pods (templates/proxy/deployment.yaml, KubeSpawner's user pods)
+PROXY_POD = {
+    "app.kubernetes.io/name": "jupyterhub",
+    "app.kubernetes.io/component": "proxy",
+    "hub.jupyter.org/network-access-hub": "true",
+    "hub.jupyter.org/network-access-singleuser": "true",
+}
+USER_POD = {
+    "app.kubernetes.io/name": "jupyterhub",
+    "app.kubernetes.io/component": "singleuser-server",
+    "hub.jupyter.org/network-access-hub": "true",
+}
+OTHER_POD = {"app": "something-else"}
 
 
-def _z2jh_file(name: str) -> dict:
-    path = Z2JH / name
-    if not path.is_file():
-        pytest.fail(
-            f"Zero to JupyterHub chart data missing: {path} not found. The tests expect the "
-            f"shared/ folder beside the repository clone ({path.parent}/ with values.yaml "
-            "and values.schema.yaml); see shared/z2jh/README.md."
-        )
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+def _z2jh_file(*parts: str) -> dict:
+    return load_yaml(need(lambda: chart_path(*parts)))
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +69,6 @@ def validator() -> Draft7Validator:
 @pytest.fixture(scope="module")
 def snippet() -> dict:
     return yaml.safe_load(OUR_SNIPPET.read_text(encoding="utf-8"))
-
-
-def deep_merge(base: dict, override: dict) -> dict:
-    """helm's merge of values files: maps merge key by key, lists and scalars replace."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def schema_errors(validator: Draft7Validator, values: dict) -> list[str]:
@@ -146,8 +147,13 @@ def _service_url(snippet: dict) -> str:
     return c.HubExtensions.service_url
 
 
-def _run_extra_config(snippet: dict) -> Config:
+def _run_extra_config(snippet: dict, base_url: str | None = None) -> Config:
+    """The snippet's extraConfig after what the chart's jupyterhub_config.py sets first."""
     c = Config()
+    c.JupyterHub.hub_bind_url = "http://:8081"
+    c.JupyterHub.hub_connect_url = "http://hub:8081"
+    if base_url is not None:
+        c.JupyterHub.base_url = base_url
     exec(compile(_extra_config(snippet), "hub.extraConfig.hub-extensions", "exec"), {"c": c})  # noqa: S102
     return c
 
@@ -171,13 +177,36 @@ def test_extra_config_gives_a_valid_config(snippet):
     assert check_config(c) == []
 
 
-def test_extra_config_wires_the_service_at_the_hub_service(snippet):
-    c = _run_extra_config(snippet)
+def _wired_service(c: Config) -> dict:
     additions = wiring.wire(c, hub_version=(5, 5))  # the chart's appVersion is JupyterHub 5.5
     [service] = [s for s in additions.JupyterHub.services if s["name"] == "hub-extensions"]
-    assert service["url"] == "http://hub:10101"
+    return service
+
+
+def test_extra_config_wires_the_service_at_the_hub_service(snippet):
+    c = _run_extra_config(snippet)
+    assert _wired_service(c)["url"] == "http://hub:10101"
     options = wiring.load(c)
     assert options.bind_ip == "0.0.0.0"  # reachable from the proxy pod, not loopback only
+
+
+@pytest.mark.parametrize(("base_url", "api"), [(None, "/hub/api/"), ("/jh/", "/jh/hub/api/")])
+def test_the_service_calls_the_hub_over_the_pods_loopback(snippet, base_url, api):
+    """Not through the hub Service (hub_connect_url, http://hub:8081), which loops back into
+    the same pod: JupyterHub would give the service that URL."""
+    c = _run_extra_config(snippet, base_url)
+    env = _wired_service(c)["environment"]
+    assert env["JUPYTERHUB_API_URL"] == f"http://127.0.0.1:8081{api}"
+
+
+def test_the_loopback_url_keeps_the_admins_service_environment(snippet):
+    c = Config()
+    c.JupyterHub.hub_bind_url = "http://:8081"
+    c.HubExtensions.service_environment = {"HTTPS_PROXY": "http://proxy.example.org:3128"}
+    exec(compile(_extra_config(snippet), "extraConfig", "exec"), {"c": c})  # noqa: S102
+    env = _wired_service(c)["environment"]
+    assert env["HTTPS_PROXY"] == "http://proxy.example.org:3128"
+    assert env["JUPYTERHUB_API_URL"] == "http://127.0.0.1:8081/hub/api/"
 
 
 def test_hub_service_exposes_the_service_port(snippet):
@@ -191,38 +220,201 @@ def test_hub_service_exposes_the_service_port(snippet):
     assert len(extra["name"]) <= 15
 
 
-def _rules_for_port(rules: list[dict], port: int) -> list[dict]:
-    return [r for r in rules if any(p.get("port") == port for p in r.get("ports", []))]
+def test_inside_the_hub_pod_the_service_host_is_the_pod_itself(snippet):
+    """The hub's start-up check of http://hub:10101 stays on the pod's loopback."""
+    host = urlsplit(_service_url(snippet)).hostname
+    aliases = snippet["hub"]["extraPodSpec"]["hostAliases"]
+    assert {"ip": "127.0.0.1", "hostnames": [host]} in aliases
 
 
-def test_hub_network_policy_admits_proxy_and_hub_on_the_service_port(
-    snippet, chart_defaults, validator
-):
+# ------------------------------------------------------------------ NetworkPolicy semantics
+#: Named ports of the hub container (templates/hub-deployment.yaml: `ports: - name: http`).
+HUB_NAMED_PORTS = {"http": 8081}
+
+
+def hub_ingress_rules(values: dict) -> list[dict]:
+    """The hub NetworkPolicy's ingress rules as templates/hub-netpol.yaml renders them."""
+    policy = values["hub"]["networkPolicy"]
+    if not policy["enabled"]:
+        return [{}]  # no policy: everything is admitted
+    rules: list[dict] = []
+    if policy.get("allowedIngressPorts"):
+        rules.append({"ports": [{"port": p} for p in policy["allowedIngressPorts"]]})
+    sources: list[dict] = [
+        {"podSelector": {"matchLabels": {"hub.jupyter.org/network-access-hub": "true"}}}
+    ]
+    if policy.get("interNamespaceAccessLabels") == "accept":
+        sources[0]["namespaceSelector"] = {"matchLabels": {}}
+        sources.append(
+            {"namespaceSelector": {"matchLabels": {"hub.jupyter.org/network-access-hub": "true"}}}
+        )
+    rules.append({"ports": [{"port": "http"}], "from": sources})
+    rules.extend(policy.get("ingress") or [])
+    return rules
+
+
+def _selects(selector: dict | None, labels: dict) -> bool:
+    if selector is None:
+        return True
+    wanted = selector.get("matchLabels") or {}
+    return all(labels.get(k) == v for k, v in wanted.items()) and not selector.get(
+        "matchExpressions"
+    )
+
+
+def admits(rules: list[dict], pod_labels: dict, port: int, same_namespace: bool = True) -> bool:
+    """Whether `rules` (NetworkPolicy ingress) admit TCP `port` from a pod with `pod_labels`."""
+    for rule in rules:
+        ports = rule.get("ports")
+        if ports and not any(
+            HUB_NAMED_PORTS.get(p.get("port"), p.get("port")) == port
+            and p.get("protocol", "TCP") == "TCP"
+            for p in ports
+        ):
+            continue
+        sources = rule.get("from")
+        if not sources:
+            return True  # no `from`: any source
+        for source in sources:
+            if "ipBlock" in source:
+                continue  # pods are not addressed by IP ranges here
+            pod_ok = _selects(source.get("podSelector"), pod_labels)
+            if "namespaceSelector" in source:
+                ns_ok = not (source["namespaceSelector"].get("matchLabels") or {})
+            else:
+                ns_ok = same_namespace
+            if "podSelector" not in source and "namespaceSelector" not in source:
+                continue
+            if pod_ok and ns_ok:
+                return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def hub_rules(chart_defaults, snippet) -> list[dict]:
+    template = need(lambda: chart_path("templates", "hub-netpol.yaml")).read_text()
+    # what hub_ingress_rules() renders, as the template says it
+    for part in (
+        ".Values.hub.networkPolicy.allowedIngressPorts",
+        "- port: http",
+        'hub.jupyter.org/network-access-hub: "true"',
+        ".Values.hub.networkPolicy.ingress",
+    ):
+        assert part in template, f"templates/hub-netpol.yaml changed: {part!r} not found"
+    merged = deep_merge(chart_defaults, snippet)
+    assert merged["hub"]["networkPolicy"]["enabled"] is True  # the chart's default
+    return hub_ingress_rules(merged)
+
+
+def test_the_proxy_reaches_the_service_port(snippet, hub_rules):
     port = urlsplit(_service_url(snippet)).port
-    rules = _rules_for_port(snippet["hub"]["networkPolicy"]["ingress"], port)
-    assert rules, f"no hub.networkPolicy.ingress rule for port {port}"
-    sources = [s.get("podSelector", {}).get("matchLabels") for r in rules for s in r["from"]]
-    # the chart's proxy pod carries this label (templates/proxy/deployment.yaml)
-    assert {"hub.jupyter.org/network-access-hub": "true"} in sources
-    # the hub's start-up check of the service goes through the hub Service
-    assert HUB_POD_LABELS in sources
-    # ...and the chart does keep its hub NetworkPolicy on by default
-    assert deep_merge(chart_defaults, snippet)["hub"]["networkPolicy"]["enabled"] is True
+    assert admits(hub_rules, PROXY_POD, port)
+    assert admits(hub_rules, PROXY_POD, 8081)  # the chart's own rule, unchanged
+
+
+@pytest.mark.parametrize("pod", [USER_POD, OTHER_POD, HUB_POD_LABELS], ids=["user", "other", "hub"])
+def test_nothing_else_reaches_the_service_port(snippet, hub_rules, pod):
+    """User servers and other pods reach the service through the proxy; the hub and the
+    service talk over the pod's loopback, which NetworkPolicies do not police."""
+    assert not admits(hub_rules, pod, urlsplit(_service_url(snippet)).port)
+
+
+def test_the_snippet_opens_no_other_hub_port(chart_defaults, hub_rules):
+    defaults = hub_ingress_rules(chart_defaults)
+    for pod in (PROXY_POD, USER_POD, OTHER_POD, HUB_POD_LABELS):
+        for port in (8081, 8000, 8001, 8888, 10102):
+            assert admits(hub_rules, pod, port) == admits(defaults, pod, port), (pod, port)
+
+
+def test_the_netpol_semantics_can_fail():
+    rules = [{"ports": [{"port": 10101}], "from": [{"podSelector": {"matchLabels": {"a": "b"}}}]}]
+    assert admits(rules, {"a": "b", "c": "d"}, 10101)
+    assert not admits(rules, {"a": "x"}, 10101)
+    assert not admits(rules, {"a": "b"}, 10102)
+    assert admits([{"ports": [{"port": 10101}]}], OTHER_POD, 10101)  # no `from`: anyone
+    assert admits(hub_ingress_rules({"hub": {"networkPolicy": {"enabled": False}}}), {}, 1)
 
 
 def test_proxy_egress_reaches_the_hub_pod_on_the_service_port(snippet):
     port = urlsplit(_service_url(snippet)).port
-    rules = _rules_for_port(snippet["proxy"]["chp"]["networkPolicy"]["egress"], port)
+    rules = [
+        r
+        for r in snippet["proxy"]["chp"]["networkPolicy"]["egress"]
+        if any(p.get("port") == port for p in r.get("ports", []))
+    ]
     targets = [t.get("podSelector", {}).get("matchLabels") for r in rules for t in r["to"]]
     assert HUB_POD_LABELS in targets
+
+
+# ---------------------------------------------------------------- Helm's list merge, as documented
+
+
+def _list_paths(values, prefix=()) -> set[str]:
+    """Dotted paths of every list in `values` (what a later values file would replace)."""
+    if isinstance(values, dict):
+        return set().union(set(), *(_list_paths(v, (*prefix, k)) for k, v in values.items()))
+    return {".".join(prefix)} if isinstance(values, list) else set()
+
+
+def _values_order(text: str) -> list[str]:
+    """The --values files of the first `helm upgrade` command in `text`, in order."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "helm upgrade --install" in line)
+    command = []
+    for line in lines[start:]:
+        command.append(line)
+        if not line.rstrip().endswith("\\"):
+            break
+    return re.findall(r"--values\s+(\S+)", " ".join(command))
+
+
+@pytest.mark.parametrize("path", SNIPPET_FILES, ids=lambda p: p.name)
+def test_the_documented_command_passes_the_snippet_before_the_admins_file(path):
+    order = _values_order(path.read_text(encoding="utf-8"))
+    assert order[-1] == "config.yaml", order  # the admin's own lists win
+    assert f"helm-snippets/{path.name}" in order
+
+
+def test_the_docs_command_passes_the_snippet_first():
+    order = _values_order(DOCS.read_text(encoding="utf-8"))
+    assert order == ["helm-snippets/hub-extensions.values.yaml", "config.yaml"]
+
+
+def test_the_lists_an_admins_file_must_repeat_are_named(snippet):
+    header = OUR_SNIPPET.read_text(encoding="utf-8").split("\nhub:")[0]
+    docs = DOCS.read_text(encoding="utf-8")
+    paths = {p for p in _list_paths(snippet) if ".hostAliases." not in p}  # inside a list
+    assert paths == {
+        "hub.service.extraPorts",
+        "hub.networkPolicy.ingress",
+        "hub.extraPodSpec.hostAliases",
+        "proxy.chp.networkPolicy.egress",
+    }
+    for path in paths:
+        assert path in header, f"{path} missing from the snippet's header"
+        assert f"`{path}`" in docs, f"{path} missing from docs/zero-to-jupyterhub.md"
+
+
+def test_an_admins_later_list_replaces_the_snippets(chart_defaults, snippet):
+    """Why the admin's file must repeat the snippet's entries: Helm keeps only its list."""
+    admin = {"hub": {"service": {"extraPorts": [{"name": "metrics", "port": 9090}]}}}
+    merged = deep_merge(chart_defaults, snippet, admin)
+    assert [p["name"] for p in merged["hub"]["service"]["extraPorts"]] == ["metrics"]
+    # maps still merge: the snippet's extraConfig and the admin's own entries are both there
+    admin["hub"]["extraConfig"] = {"mine": "c.JupyterHub.shutdown_on_logout = True"}
+    merged = deep_merge(chart_defaults, snippet, admin)
+    assert set(merged["hub"]["extraConfig"]) == {"hub-extensions", "mine"}
+
+
+# ---------------------------------------------------------------- the hub image
 
 
 def test_image_example_is_commented_out_and_valid(snippet, chart_defaults, validator):
     # the chart's own hub image lacks the package; the admin must build and name theirs
     assert "image" not in snippet["hub"]
     text = OUR_SNIPPET.read_text(encoding="utf-8")
-    assert "FROM quay.io/jupyterhub/k8s-hub:" in text
-    assert "pip install --no-cache-dir hub-extensions" in text
+    [dockerfile] = re.findall(r"docker build -f (images/hub/\S+\.Dockerfile)", text)
+    assert (REPO / dockerfile).is_file()
     # uncommented as the comment says, the example is valid (e.g. its tag is a string)
     lines = text.splitlines()
     start = lines.index("  # image:")
