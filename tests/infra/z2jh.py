@@ -32,6 +32,7 @@ import socket
 import socketserver
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -357,9 +358,9 @@ class ChartHub:
         return self.hub.log_text() if self.hub else ""
 
     def stop(self) -> None:
-        for proc in (self.hub, self.proxy):
-            if proc is not None:
-                proc.stop()
+        running = [p for p in (self.hub, self.proxy) if p is not None]
+        with ThreadPoolExecutor() as pool:  # the hub takes a few seconds to shut down
+            list(pool.map(ManagedProcess.stop, running))
         self.hub_service.close()
 
     def hub_url(self, path: str = "") -> str:
