@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import * as panelSource from "./builds/panel";
-import { init, panelModule } from "./profiles-form";
+import { init, panelModule, ROOT_ID, start } from "./profiles-form";
 
 /* ---------- fixture: the HTML that templates/profiles/form.html renders ---------- */
 
@@ -349,6 +349,36 @@ describe("option descriptions", () => {
     choose(IMAGE, "gpu"); // its display name is "GPU <b>x</b>", escaped by the template
     expect(document.querySelector("b")).toBeNull();
     expect(byId(IMAGE).querySelector('option[value="gpu"]')?.textContent).toBe("GPU <b>x</b>");
+  });
+});
+
+describe("when the script runs (issue 14)", () => {
+  it("leaves the server's description in place on load: no DOM work for it", () => {
+    document.body.innerHTML = renderPage(pageData());
+    for (const o of document.querySelectorAll<HTMLOptionElement>("option[selected]")) o.selected = true;
+    const before = byId(`${IMAGE}-description`).firstChild;
+    expect(init(document)).toBe(true);
+    expect(byId(`${IMAGE}-description`).firstChild).toBe(before);
+    choose(IMAGE, "gpu");
+    expect(byId(`${IMAGE}-description`).innerHTML).toBe("");
+  });
+
+  it("enhances once the next frame is drawn, not while the page is parsed", async () => {
+    document.body.innerHTML = renderPage(pageData());
+    for (const o of document.querySelectorAll<HTMLOptionElement>("option[selected]")) o.selected = true;
+    start(document);
+    const root = byId(ROOT_ID);
+    expect(root.dataset.hxReady).toBeUndefined();
+    expect(document.querySelector(".hx-copy-link")).toBeNull();
+    await vi.waitFor(() => expect(root.dataset.hxReady).toBe(""));
+    expect(document.querySelector(".hx-copy-link")).not.toBeNull();
+    expect(init(document)).toBe(false); // once
+  });
+
+  it("does nothing on a page without the form", () => {
+    document.body.innerHTML = "<p>no form</p>";
+    start(document);
+    expect(document.body.innerHTML).toBe("<p>no form</p>");
   });
 });
 

@@ -49,7 +49,11 @@ interface Field {
   error: HTMLElement | null;
   /** The "Build from a repository" entry and its panel, on options that take built images. */
   build: BuildSlot | null;
+  /** What `description` shows now: a choice's key, BUILT, or null (unknown). */
+  shown: string | null;
 }
+
+const BUILT = "\u0000build";
 
 interface BuildSlot {
   entry: HTMLOptionElement;
@@ -113,6 +117,8 @@ function buildCards(root: HTMLElement, profiles: ProfileData[]): Card[] {
         },
         error: null,
         build: option.dynamic_builds ? buildSlot(select) : null,
+        // the server rendered the description of the choice it marked selected
+        shown: select.querySelector("option[selected]")?.getAttribute("value") ?? null,
       });
     }
     cards.push({ slug: profile.slug, profile, el, radio, fields });
@@ -173,13 +179,16 @@ function check(card: Card, f: Field, reveal: boolean): string {
 }
 
 function describe(f: Field): void {
-  if (building(f)) {
-    if (f.description) f.description.textContent = "An environment built from a git repository with repo2docker.";
+  const shown = building(f) ? BUILT : f.select.value;
+  if (!f.description || f.shown === shown) return; // already there: no DOM work on load
+  f.shown = shown;
+  if (shown === BUILT) {
+    f.description.textContent = "An environment built from a git repository with repo2docker.";
     return;
   }
   const choice = f.option.choices.find((c) => c.key === f.select.value);
   // Server-sanitised HTML from the page data, never text read back from the DOM.
-  if (f.description) f.description.innerHTML = choice?.description_html ?? "";
+  f.description.innerHTML = choice?.description_html ?? "";
 }
 
 const hasValue = (select: HTMLSelectElement, value: string): boolean =>
@@ -525,4 +534,22 @@ export function init(doc: Document = document): boolean {
   return true;
 }
 
-init();
+/**
+ * Enhance the form once the browser has drawn it. The radios and selects work without this
+ * script (a click on a radio chooses it at once), so it does not hold up the first frame
+ * after they are parsed: from the HTTP cache it would otherwise run right then (issue #14).
+ * What the first frame shows does not move when it runs: the page's CSS already hides an
+ * unlisted value's box unless its entry is chosen.
+ */
+export function start(doc: Document = document): void {
+  if (!doc.getElementById(ROOT_ID)) return;
+  const win = doc.defaultView;
+  // a hidden tab draws no frames: enhance at once
+  if (!win || doc.visibilityState === "hidden" || typeof win.requestAnimationFrame !== "function") {
+    init(doc);
+    return;
+  }
+  win.requestAnimationFrame(() => win.setTimeout(() => init(doc), 0));
+}
+
+start();
