@@ -7,9 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from hub_extensions.usage import Ledger
 
@@ -129,3 +131,79 @@ def test_usage_page_has_no_serious_accessibility_violations(browser, hub, artifa
     page.screenshot(path=artifacts / f"usage-page-{scheme}.png", full_page=True)
     assert errors.all() == []
     page.context.close()
+
+
+MOVE_DAYS = (
+    "UPDATE daily_usage SET day = date(day, :shift) WHERE day < :before",
+    "UPDATE active_days SET day = date(day, :shift) WHERE day < :before",
+)
+FORGET_USERS = (
+    'DELETE FROM sessions WHERE "user" IN (:a, :b, :c)',
+    'DELETE FROM daily_usage WHERE "user" IN (:a, :b, :c)',
+    'DELETE FROM active_days WHERE "user" IN (:a, :b, :c)',
+)
+
+
+def test_today_counts_as_soon_as_users_are_active_and_is_marked_so_far(browser, hub, artifacts):
+    """Three users with sessions of minutes today: kim's server is up and idle so far (no
+    activity reported yet), lee's is up and busy, max's ran eight busy minutes and ended.
+    The daily active-user count for today is 3 at once and marked as so far; the hours axis
+    reads in minutes with distinct labels. For this test the module's older rows are moved
+    out of the charts' 30 days (and back after), so the hours chart holds these minutes only.
+    """
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    if (now - timedelta(minutes=13)).date() != now.date():
+        pytest.skip("too close to midnight (UTC) for sessions of minutes today")
+    today = now.date().isoformat()
+    ledger = Ledger(f"sqlite:///{hub.log_dir}/ledger.sqlite")
+    with ledger.engine.begin() as conn:
+        for statement in MOVE_DAYS:
+            conn.execute(text(statement), {"shift": "-400 days", "before": today})
+    try:
+        m = lambda n: now - timedelta(minutes=n)  # noqa: E731
+        kim = ledger.open_session(user="kim", requested_at=m(13), profile_slug="python")
+        ledger.mark_ready(kim, m(12))
+        lee = ledger.open_session(user="lee", requested_at=m(11), profile_slug="gpu")
+        ledger.mark_ready(lee, m(10))
+        ledger.heartbeat(m(1), [(kim, m(12)), (lee, m(1))])  # kim idle since ready
+        max_ = ledger.open_session(user="max", requested_at=m(11), profile_slug="gpu")
+        ledger.mark_ready(max_, m(10))
+        ledger.close_session(max_, m(2), "user_stop", last_activity=m(3))
+
+        page, errors = sign_in(browser, hub, "demo")
+        page.goto(hub.service_url("usage"))
+        expect(page.locator("figure svg[role=img]")).to_have_count(3, timeout=15_000)
+
+        active = page.locator("figure", has=page.locator("#usage-chart-active"))
+        active.locator("summary").click()
+        row = active.get_by_role("row", name=f"{today} (today, so far)")
+        assert int(row.locator("td").inner_text()) == 3  # kim, lee and max
+        assert active.locator("[data-partial-legend]").inner_text() == "today (so far)"
+        expect(page.locator("#usage-chart-active g[data-partial] circle title")).to_have_text(
+            "today (so far): 3"
+        )
+        assert "Today is so far." in page.locator("#usage-chart-active").get_attribute("aria-label")
+
+        hours = page.locator("#usage-chart-hours")
+        assert hours.locator("rect[data-partial]").count() == 2  # gpu and python, lighter
+        assert hours.locator("rect:not([data-partial])").count() == 0
+        labels = hours.locator(".usage-axis-tick text").all_text_contents()
+        assert len(set(labels)) == len(labels) >= 3, labels
+        assert set(labels) != {"0.0"}
+        assert labels[-1].endswith(" min"), labels  # 28 minutes in all: an axis in minutes
+        assert "today" in hours.locator("text").all_text_contents()
+        for chart in ("#usage-chart-active", "#usage-chart-sessions"):
+            ticks = page.locator(f"{chart} .usage-axis-tick text").all_text_contents()
+            assert len(set(ticks)) == len(ticks), (chart, ticks)
+            assert all(t.isdigit() for t in ticks), (chart, ticks)  # whole users, sessions
+        page.screenshot(path=artifacts / "usage-page-today-so-far.png", full_page=True)
+        assert errors.all() == []
+        page.context.close()
+    finally:
+        with ledger.engine.begin() as conn:
+            for statement in FORGET_USERS:
+                conn.execute(text(statement), {"a": "kim", "b": "lee", "c": "max"})
+            back = {"shift": "+400 days", "before": (now - timedelta(days=300)).date().isoformat()}
+            for statement in MOVE_DAYS:
+                conn.execute(text(statement), back)
+        ledger.close()

@@ -15,7 +15,8 @@ import {
   addDays,
   apiUrl,
   chartSummary,
-  formatHours,
+  formatDuration,
+  partialDay,
   profileName,
   stackTotals,
   WINDOWS,
@@ -23,6 +24,7 @@ import {
   type DailyResponse,
   type Window,
 } from "./usage/data";
+import { hoursAxis } from "./usage/ticks";
 import { SessionsPanel } from "./usage/sessions";
 import { mountPage, Status } from "./usage/status";
 import { useApi } from "./usage/use-api";
@@ -80,16 +82,18 @@ function ActiveUsersChart({ config, start }: { config: UsageConfig; start: strin
   if (state.kind !== "ready") return <Status state={state} what="active users" />;
   const { days, counts } = state.data;
   const title = `Active users (${span})`;
+  const today = partialDay(days, config.today);
   return (
     <ChartFigure
       id="usage-chart-active"
       title={title}
-      summary={chartSummary(title, days, counts, (v) => `${v} users`, false)}
+      summary={today.summary(chartSummary(title, days, counts, (v) => `${v} users`, false))}
       columns={["Day", "Active users"]}
-      rows={days.map((d, i) => [d, counts[i] ?? 0])}
+      rows={days.map((d, i) => [today.label(d), counts[i] ?? 0])}
       controls={controls}
+      partial={today.index !== undefined}
     >
-      <Line days={days} values={counts} />
+      <Line days={days} values={counts} partial={today.index} />
     </ChartFigure>
   );
 }
@@ -105,30 +109,39 @@ function DailyCharts({ config, start }: { config: UsageConfig; start: string }) 
   }));
   const names = series.map((s) => s.name);
   const totals = stackTotals(series, days.length);
-  const h = (v: number) => `${formatHours(v)} h`;
+  const h = formatDuration;
+  const today = partialDay(days, config.today);
+  const partial = today.index !== undefined;
   return (
     <>
       <ChartFigure
         id="usage-chart-hours"
         title="Hours by profile"
-        summary={chartSummary("Hours by profile", days, totals, h)}
+        summary={today.summary(chartSummary("Hours by profile", days, totals, h))}
         columns={["Day", ...names]}
-        rows={days.map((d, i) => [d, ...series.map((s) => formatHours(s.values[i] ?? 0))])}
+        rows={days.map((d, i) => [
+          today.label(d),
+          ...series.map((s) => formatDuration(s.values[i] ?? 0)),
+        ])}
         legend={names}
+        partial={partial}
       >
-        <StackedBars days={days} series={series} format={(v) => formatHours(v)} />
+        <StackedBars days={days} series={series} scale={hoursAxis} partial={today.index} />
       </ChartFigure>
       <ChartFigure
         id="usage-chart-sessions"
         title="Sessions per day"
-        summary={chartSummary("Sessions per day", days, sessions, (v) => `${v} sessions`)}
+        summary={today.summary(
+          chartSummary("Sessions per day", days, sessions, (v) => `${v} sessions`),
+        )}
         columns={["Day", "Sessions"]}
-        rows={days.map((d, i) => [d, sessions[i] ?? 0])}
+        rows={days.map((d, i) => [today.label(d), sessions[i] ?? 0])}
+        partial={partial}
       >
         <StackedBars
           days={days}
           series={[{ name: "Sessions", values: sessions }]}
-          format={String}
+          partial={today.index}
         />
       </ChartFigure>
     </>

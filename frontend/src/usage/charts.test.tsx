@@ -1,7 +1,8 @@
 import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ChartFigure, HEIGHT, Line, StackedBars } from "./charts";
+import { ChartFigure, HEIGHT, Line, PARTIAL_LABEL, StackedBars } from "./charts";
 import { PALETTE } from "./data";
+import { hoursAxis } from "./ticks";
 
 let container: HTMLElement;
 
@@ -17,7 +18,7 @@ afterEach(() => {
 
 const DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"];
 
-function figure(children: preact.ComponentChildren, legend?: string[]) {
+function figure(children: preact.ComponentChildren, legend?: string[], partial = false) {
   render(
     <ChartFigure
       id="c"
@@ -26,6 +27,7 @@ function figure(children: preact.ComponentChildren, legend?: string[]) {
       columns={["Day", "gpu", "cpu"]}
       rows={DAYS.map((d, i) => [d, i, 2])}
       {...(legend ? { legend } : {})}
+      partial={partial}
     >
       {children}
     </ChartFigure>,
@@ -66,7 +68,6 @@ describe("StackedBars", () => {
           { name: "gpu", values: [2, 0, 1] },
           { name: "cpu", values: [2, 1, 0] },
         ]}
-        format={String}
       />,
     );
     const groups = [...root.querySelectorAll("svg > g[fill]")].filter((g) =>
@@ -95,5 +96,49 @@ describe("Line", () => {
     expect(Math.min(...ys)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...ys)).toBeLessThanOrEqual(HEIGHT);
     expect(ys[1]).toBeLessThan(ys[0]!); // 3 is drawn higher than 1
+  });
+});
+
+function tickLabels(root: HTMLElement): string[] {
+  return [...root.querySelectorAll(".usage-axis-tick text")].map((t) => t.textContent ?? "");
+}
+
+describe("a day still under way", () => {
+  it("is a lighter bar, 'today' under the axis and a legend entry", () => {
+    const root = figure(
+      <StackedBars
+        days={DAYS}
+        series={[{ name: "gpu", values: [0.5, 0.25, 0.05] }]}
+        scale={hoursAxis}
+        partial={2}
+      />,
+      ["gpu"],
+      true,
+    );
+    const bars = [...root.querySelectorAll("rect")];
+    expect(bars.map((b) => b.hasAttribute("data-partial"))).toEqual([false, false, true]);
+    expect(bars[2]!.getAttribute("fill-opacity")).toBe("0.45");
+    expect(bars[2]!.querySelector("title")!.textContent).toBe(`gpu, ${PARTIAL_LABEL}`);
+    const texts = [...root.querySelectorAll("text")].map((t) => t.textContent);
+    expect(texts).toEqual(expect.arrayContaining(["03-01", "03-02", "today"]));
+    expect(root.querySelector("[data-partial-legend]")!.textContent).toBe(PARTIAL_LABEL);
+    // half an hour at most: an axis in minutes
+    expect(tickLabels(root)).toEqual(["0", "10 min", "20 min", "30 min"]);
+  });
+
+  it("is a dashed end and an open dot on a line", () => {
+    const root = figure(<Line days={DAYS} values={[1, 3, 2]} partial={2} />, undefined, true);
+    expect(root.querySelector("polyline")!.getAttribute("points")!.split(" ")).toHaveLength(2);
+    const end = root.querySelector("g[data-partial]")!;
+    expect(end.querySelector("line")!.getAttribute("stroke-dasharray")).toBe("4 3");
+    expect(end.querySelector("circle title")!.textContent).toBe(`${PARTIAL_LABEL}: 2`);
+    expect(tickLabels(root)).toEqual(["0", "1", "2", "3"]); // whole users
+  });
+
+  it("is not marked when the chart ends before today", () => {
+    const root = figure(<Line days={DAYS} values={[1, 3, 2]} />);
+    expect(root.querySelector("[data-partial]")).toBeNull();
+    expect(root.querySelector("[data-partial-legend]")).toBeNull();
+    expect(root.querySelector("polyline")!.getAttribute("points")!.split(" ")).toHaveLength(3);
   });
 });

@@ -6,11 +6,15 @@
  * use currentColor, so the charts follow JupyterHub's light/dark theme.
  */
 import type { ComponentChildren } from "preact";
-import { colour, labelIndexes, niceScale, stackTotals, type Series } from "./data";
+import { colour, labelIndexes, stackTotals, type Series } from "./data";
+import { countAxis, valueAxis, type Axis } from "./ticks";
 
 export const WIDTH = 640;
 export const HEIGHT = 220;
-const M = { top: 10, right: 10, bottom: 28, left: 44 };
+const M = { top: 10, right: 10, bottom: 28, left: 52 };
+/** How a day still under way is drawn: lighter, and named in the legend. */
+export const PARTIAL_OPACITY = 0.45;
+export const PARTIAL_LABEL = "today (so far)";
 const PLOT_W = WIDTH - M.left - M.right;
 const PLOT_H = HEIGHT - M.top - M.bottom;
 
@@ -24,12 +28,15 @@ interface FigureProps {
   rows: Cell[][];
   controls?: ComponentChildren;
   legend?: readonly string[];
+  /** the chart's last day is today, still under way: say so in the legend */
+  partial?: boolean;
   children: ComponentChildren;
 }
 
 /** A chart's frame: title, optional controls, the SVG, a legend and its data table. */
 export function ChartFigure(props: FigureProps) {
-  const { id, title, summary, columns, rows, controls, legend, children } = props;
+  const { id, title, summary, columns, rows, controls, legend, partial, children } = props;
+  const names = legend ?? [];
   return (
     <figure class="card bg-body text-body mb-4" aria-labelledby={`${id}-title`}>
       <figcaption class="card-header">
@@ -50,9 +57,9 @@ export function ChartFigure(props: FigureProps) {
         >
           {children}
         </svg>
-        {legend && legend.length > 0 ? (
+        {names.length > 0 || partial ? (
           <ul class="list-inline small mb-2" aria-label={`Legend: ${title}`}>
-            {legend.map((name, i) => (
+            {names.map((name, i) => (
               <li class="list-inline-item" key={name}>
                 <span
                   aria-hidden="true"
@@ -62,6 +69,21 @@ export function ChartFigure(props: FigureProps) {
                 {name}
               </li>
             ))}
+            {partial ? (
+              <li class="list-inline-item" data-partial-legend>
+                <span
+                  aria-hidden="true"
+                  class="d-inline-block me-1 align-middle"
+                  style={{
+                    width: "0.8em",
+                    height: "0.8em",
+                    background: colour(0),
+                    opacity: PARTIAL_OPACITY,
+                  }}
+                />
+                {PARTIAL_LABEL}
+              </li>
+            ) : null}
           </ul>
         ) : null}
         <details>
@@ -104,29 +126,29 @@ export function ChartFigure(props: FigureProps) {
 
 const y = (v: number, max: number) => M.top + PLOT_H - (v / max) * PLOT_H;
 
-/** Grid lines with value labels, and a few day labels under the plot. */
-function Axes({ days, max, ticks, format }: AxesProps) {
+/** Grid lines with value labels, and a few day labels under the plot ("today" if partial). */
+function Axes({ days, axis, partial }: AxesProps) {
   const step = PLOT_W / Math.max(days.length, 1);
   return (
     <g fill="currentColor" font-size="11" aria-hidden="true">
-      {ticks.map((t) => (
-        <g key={t}>
+      {axis.ticks.map((t, k) => (
+        <g key={t} class="usage-axis-tick">
           <line
             x1={M.left}
             x2={WIDTH - M.right}
-            y1={y(t, max)}
-            y2={y(t, max)}
+            y1={y(t, axis.max)}
+            y2={y(t, axis.max)}
             stroke="currentColor"
             stroke-opacity={t === 0 ? 0.5 : 0.15}
           />
-          <text x={M.left - 6} y={y(t, max) + 4} text-anchor="end">
-            {format(t)}
+          <text x={M.left - 6} y={y(t, axis.max) + 4} text-anchor="end">
+            {axis.labels[k]}
           </text>
         </g>
       ))}
       {labelIndexes(days.length).map((i) => (
         <text key={i} x={M.left + (i + 0.5) * step} y={HEIGHT - 8} text-anchor="middle">
-          {days[i]?.slice(5)}
+          {i === partial ? "today" : days[i]?.slice(5)}
         </text>
       ))}
     </g>
@@ -135,21 +157,22 @@ function Axes({ days, max, ticks, format }: AxesProps) {
 
 interface AxesProps {
   days: readonly string[];
-  max: number;
-  ticks: number[];
-  format: (v: number) => string;
+  axis: Axis;
+  partial?: number | undefined;
 }
 
-/** Bars per day, stacked by series (one series gives plain bars). */
-export function StackedBars({ days, series, format }: BarsProps) {
+/** Bars per day, stacked by series (one series gives plain bars); the partial day lighter. */
+export function StackedBars({ days, series, scale, format, partial }: BarsProps) {
   const totals = stackTotals(series, days.length);
-  const { max, ticks } = niceScale(Math.max(0, ...totals));
+  const top = Math.max(0, ...totals);
+  const axis = scale ? scale(top) : format ? valueAxis(top, format) : countAxis(top);
+  const { max } = axis;
   const step = PLOT_W / Math.max(days.length, 1);
   const width = Math.max(step * 0.8, 0.5);
   const base = new Array<number>(days.length).fill(0);
   return (
     <>
-      <Axes days={days} max={max} ticks={ticks} format={format} />
+      <Axes days={days} axis={axis} partial={partial} />
       {series.map((s, k) => (
         <g key={s.name} fill={colour(k)}>
           {s.values.map((v, i) => {
@@ -157,6 +180,7 @@ export function StackedBars({ days, series, format }: BarsProps) {
             base[i] = below + v;
             if (v <= 0) return null;
             const top = y(below + v, max);
+            const isPartial = i === partial;
             return (
               <rect
                 key={i}
@@ -164,7 +188,10 @@ export function StackedBars({ days, series, format }: BarsProps) {
                 y={top}
                 width={width}
                 height={y(below, max) - top}
-              />
+                {...(isPartial ? { "fill-opacity": PARTIAL_OPACITY, "data-partial": "" } : {})}
+              >
+                {isPartial ? <title>{`${s.name}, ${PARTIAL_LABEL}`}</title> : null}
+              </rect>
             );
           })}
         </g>
@@ -176,20 +203,53 @@ export function StackedBars({ days, series, format }: BarsProps) {
 interface BarsProps {
   days: readonly string[];
   series: readonly Series[];
-  format: (v: number) => string;
+  /** the value axis for the largest day's total (default: whole counts) */
+  scale?: (max: number) => Axis;
+  /** or: round steps of any size, each label written by `format` */
+  format?: (v: number) => string;
+  /** index of a day still under way (today), drawn lighter */
+  partial?: number | undefined;
 }
 
-/** A line through one value per day. */
-export function Line({ days, values }: { days: readonly string[]; values: readonly number[] }) {
-  const { max, ticks } = niceScale(Math.max(0, ...values));
+/** A line through one value per day; a partial last day is a dashed end and an open dot. */
+export function Line({ days, values, partial }: LineProps) {
+  const axis = countAxis(Math.max(0, ...values));
   const step = PLOT_W / Math.max(days.length, 1);
-  const points = values.map(
-    (v, i) => `${(M.left + (i + 0.5) * step).toFixed(1)},${y(v, max).toFixed(1)}`,
-  );
+  const xy = values.map((v, i) => [M.left + (i + 0.5) * step, y(v, axis.max)] as const);
+  const text = (p: readonly [number, number]) => `${p[0].toFixed(1)},${p[1].toFixed(1)}`;
+  const lastIsPartial = partial !== undefined && partial === values.length - 1;
+  const open = lastIsPartial && values.length > 1;
+  const solid = open ? xy.slice(0, -1) : xy;
+  const last = xy[xy.length - 1];
+  const before = xy[xy.length - 2];
   return (
     <>
-      <Axes days={days} max={max} ticks={ticks} format={(v) => String(v)} />
-      <polyline points={points.join(" ")} fill="none" stroke={colour(0)} stroke-width="2" />
+      <Axes days={days} axis={axis} partial={partial} />
+      <polyline points={solid.map(text).join(" ")} fill="none" stroke={colour(0)} stroke-width="2" />
+      {lastIsPartial && last ? (
+        <g data-partial="">
+          {open && before ? (
+            <line
+              x1={before[0]}
+              y1={before[1]}
+              x2={last[0]}
+              y2={last[1]}
+              stroke={colour(0)}
+              stroke-width="2"
+              stroke-dasharray="4 3"
+            />
+          ) : null}
+          <circle cx={last[0]} cy={last[1]} r="4" fill="none" stroke={colour(0)} stroke-width="2">
+            <title>{`${PARTIAL_LABEL}: ${values[values.length - 1] ?? 0}`}</title>
+          </circle>
+        </g>
+      ) : null}
     </>
   );
+}
+
+interface LineProps {
+  days: readonly string[];
+  values: readonly number[];
+  partial?: number | undefined;
 }

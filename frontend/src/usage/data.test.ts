@@ -3,9 +3,10 @@ import {
   addDays,
   apiUrl,
   chartSummary,
+  formatDuration,
   formatHours,
   labelIndexes,
-  niceScale,
+  partialDay,
   profileName,
   query,
   shortTime,
@@ -55,22 +56,33 @@ describe("dates and numbers", () => {
   });
 });
 
-describe("niceScale", () => {
-  it.each([
-    [0, 1, [0, 1]],
-    [1, 1, [0, 0.2, 0.4, 0.6, 0.8, 1]],
-    [7, 8, [0, 2, 4, 6, 8]],
-    [10, 10, [0, 2, 4, 6, 8, 10]],
-    [23, 25, [0, 5, 10, 15, 20, 25]],
-    [101, 150, [0, 50, 100, 150]],
-  ])("max %d -> axis to %d", (max, top, ticks) => {
-    expect(niceScale(max)).toEqual({ max: top, ticks });
+describe("partialDay", () => {
+  it("finds today in the days and marks it as so far", () => {
+    const today = partialDay(["2026-03-01", "2026-03-02"], "2026-03-02");
+    expect(today.index).toBe(1);
+    expect(today.label("2026-03-02")).toBe("2026-03-02 (today, so far)");
+    expect(today.label("2026-03-01")).toBe("2026-03-01");
+    expect(today.summary("Sessions.")).toBe("Sessions. Today is so far.");
   });
 
-  it("always covers the data", () => {
-    for (const v of [0.3, 3, 33, 333, 4999, 12345]) {
-      expect(niceScale(v).max).toBeGreaterThanOrEqual(v);
-    }
+  it("marks nothing when today is not in the range", () => {
+    const past = partialDay(["2026-03-01"], "2026-03-05");
+    expect(past.index).toBeUndefined();
+    expect(past.summary("Sessions.")).toBe("Sessions.");
+  });
+});
+
+describe("formatDuration", () => {
+  it.each([
+    [0, "0"],
+    [0.001, "<1 min"],
+    [0.05, "3 min"],
+    [0.99, "59 min"],
+    [0.995, "1.0 h"],
+    [4.5, "4.5 h"],
+    [12.4, "12 h"],
+  ])("%d h reads %s", (hours, text) => {
+    expect(formatDuration(hours)).toBe(text);
   });
 });
 

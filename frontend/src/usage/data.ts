@@ -88,21 +88,29 @@ export function formatHours(hours: number): string {
   return hours < 10 ? hours.toFixed(1) : String(Math.round(hours));
 }
 
+/** A duration given in hours, in minutes below one hour ("<1 min", "12 min", "1.5 h", "12 h"). */
+export function formatDuration(hours: number): string {
+  if (!(hours > 0)) return "0";
+  const minutes = hours * 60;
+  if (minutes < 0.5) return "<1 min";
+  if (minutes < 59.5) return `${Math.round(minutes)} min`;
+  return `${formatHours(hours)} h`;
+}
+
 /** Display name of a profile slug; the empty slug is the default (no profile list). */
 export function profileName(slug: string): string {
   return slug === "" ? "(default)" : slug;
 }
 
-/** A round axis maximum at or above `max`, and its ticks (at most 5 steps of 1, 2 or 5 x 10^k). */
-export function niceScale(max: number): { max: number; ticks: number[] } {
-  if (!(max > 0)) return { max: 1, ticks: [0, 1] };
-  const rough = max / 5;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((f) => f * power).find((s) => s >= rough) ?? 10 * power;
-  const top = Math.ceil(max / step - 1e-9) * step;
-  const ticks: number[] = [];
-  for (let v = 0; v <= top + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
-  return { max: top, ticks };
+/** Today's place in a chart's days (if there), and the words that mark it as still under way. */
+export function partialDay(days: readonly string[], today: string) {
+  const i = days.indexOf(today);
+  const index = i < 0 ? undefined : i;
+  return {
+    index,
+    label: (day: string) => (day === today ? `${day} (today, so far)` : day),
+    summary: (text: string) => (index === undefined ? text : `${text} Today is so far.`),
+  };
 }
 
 /** Indexes of at most `count` evenly spread labels, always the first and the last. */
