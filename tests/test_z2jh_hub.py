@@ -1,10 +1,12 @@
-"""Zero to JupyterHub's own hub script runs each snippet, as an admin would deploy it.
+"""Zero to JupyterHub's own hub script runs the snippets, as an admin would deploy them.
 
-For each snippet of helm-snippets/ (the BinderHub one on top of the main one, as documented),
-the chart's defaults, the snippet and an admin's config.yaml are merged as Helm merges them,
-in the documented `--values` order (snippet first). The chart's `jupyterhub_config.py` and
-`z2jh.py` (from ../shared/z2jh/) run with those values mounted where the hub pod finds them,
-behind configurable-http-proxy with the chart's arguments (tests/infra/z2jh.py).
+The chart's defaults, helm-snippets/hub-extensions.values.yaml, the BinderHub add-on on top of
+it and an admin's config.yaml are merged as Helm merges them, in the documented `--values`
+order (snippets first). The chart's `jupyterhub_config.py` and `z2jh.py` (from
+../shared/z2jh/) run with those values mounted where the hub pod finds them, behind
+configurable-http-proxy with the chart's arguments (tests/infra/z2jh.py). One hub for both
+snippets (the add-on only adds services, a role, an environment variable and builds options);
+tests/test_z2jh_cilogon.py runs the main snippet with the CILogon one.
 
 Not covered: the cluster. Service names are 127.0.0.1 (free ports), NetworkPolicies are
 checked by their semantics in tests/test_helm_snippets.py, no pod is created (KubeSpawner's
@@ -19,7 +21,6 @@ import importlib.util
 import os
 import re
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import kubernetes_validate
@@ -89,36 +90,20 @@ def snippet(name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def hubs(tmp_path_factory):
-    """One hub per snippet, started side by side."""
-
-    def make() -> dict[str, ChartHub]:
+def hub(tmp_path_factory):
+    def make() -> ChartHub:
         main = snippet("hub-extensions.values.yaml")
-        return {
-            "main": ChartHub(
-                tmp_path_factory.mktemp("z2jh-main"), chart_values(main, ADMIN_VALUES)
-            ),
-            "binderhub": ChartHub(
-                tmp_path_factory.mktemp("z2jh-binderhub"),
-                chart_values(main, snippet("hub-extensions-binderhub.values.yaml"), ADMIN_VALUES),
-            ),
-        }
+        binderhub = snippet("hub-extensions-binderhub.values.yaml")
+        values = chart_values(main, binderhub, ADMIN_VALUES)
+        return ChartHub(tmp_path_factory.mktemp("z2jh-hub"), values)
 
-    started = need(make)
+    chart_hub = need(make)
     try:
-        for hub in started.values():
-            need(hub.launch)
-        for hub in started.values():
-            hub.wait_ready(90)
-        yield started
+        need(chart_hub.launch)
+        chart_hub.wait_ready(90)
+        yield chart_hub
     finally:
-        with ThreadPoolExecutor() as pool:  # each hub takes seconds to shut down
-            list(pool.map(ChartHub.stop, started.values()))
-
-
-@pytest.fixture(scope="module")
-def hub(hubs) -> ChartHub:
-    return hubs["main"]
+        chart_hub.stop()
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +164,11 @@ def chart_config(hub: ChartHub) -> Config:
 # ------------------------------------------------------------------ the hub starts
 
 
-@pytest.mark.parametrize("which", ["main", "binderhub"])
-def test_the_chart_script_runs_the_snippet(hubs, which):
-    hub = hubs[which]
+def test_the_chart_script_runs_the_snippets(hub):
     log = hub.log()
     assert "Loading /usr/local/etc/jupyterhub/secret/values.yaml" in log  # z2jh.py read it
     assert "Loading extra config: hub-extensions\n" in log
+    assert "Loading extra config: hub-extensions-binderhub\n" in log
     assert "snippet service_url: http://hub:10101" in log
     assert "hub-extensions: service 'hub-extensions' at" in log
     assert "Traceback" not in log
@@ -273,10 +257,8 @@ async def test_the_chosen_profile_gives_a_valid_pod(hub, chart_kubespawner_confi
 # ------------------------------------------------------------------ the BinderHub snippet
 
 
-def test_binderhub_snippet_registers_its_services_and_role(hubs):
-    hub = hubs["binderhub"]
-    token = hub.token(hub.login("admin"), "admin")
-    api = {"Authorization": f"token {token}"}
+def test_binderhub_snippet_registers_its_services_and_role(hub, admin_token):
+    api = {"Authorization": f"token {admin_token}"}
     services = requests.get(hub.hub_url("api/services"), headers=api, timeout=10).json()
     assert {"binder", "hub-extensions-binder", "hub-extensions"} <= set(services)
     roles = requests.get(hub.hub_url("api/roles"), headers=api, timeout=10)
@@ -285,12 +267,3 @@ def test_binderhub_snippet_registers_its_services_and_role(hubs):
         assert "hub-extensions-binder" in names
     # its token reached the hub's config through hub.extraEnv's secretKeyRef
     assert "KeyError: 'HUB_EXTENSIONS_BINDERHUB_TOKEN'" not in hub.log()
-
-
-def test_binderhub_hub_serves_the_service_too(hubs):
-    hub = hubs["binderhub"]
-    token = hub.token(hub.login("vera"), "vera")
-    r = requests.get(
-        hub.service_url("api/health"), headers={"Authorization": f"token {token}"}, timeout=10
-    )
-    assert r.status_code == 200, r.text
