@@ -101,6 +101,16 @@ def test_snippet_is_valid_chart_values(path, chart_defaults, validator):
     assert not errors, f"{path.name} is not valid for the chart:\n" + "\n".join(errors)
 
 
+@pytest.mark.parametrize("path", SNIPPET_FILES, ids=lambda p: p.name)
+def test_snippet_is_valid_for_chart_4_3_2(path):
+    """The oldest chart whose data is at hand of the supported range (4.2.0 to 4.3.x)."""
+    defaults = _z2jh_file("chart-4.3.2", "values.yaml")
+    schema = Draft7Validator(_z2jh_file("chart-4.3.2", "values.schema.yaml"))
+    values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    errors = snippet_errors(schema, defaults, values)
+    assert not errors, f"{path.name} is not valid for chart 4.3.2:\n" + "\n".join(errors)
+
+
 def test_deep_merge_is_helms():
     base = {"hub": {"a": 1, "l": [1, 2], "m": {"x": 1}}, "keep": True}
     merged = deep_merge(base, {"hub": {"a": 2, "l": [3], "m": {"y": 2}}})
