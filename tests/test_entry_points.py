@@ -1,4 +1,5 @@
-"""Loading the package's entry points, as JupyterHub does at start, changes nothing.
+"""Loading the package's entry points, as JupyterHub does at start, changes nothing (nor does
+importing `hub_extensions.setup` after them, as a jupyterhub_config.py that uses the suite does).
 
 JupyterHub loads every `jupyterhub.spawners` and `jupyterhub.authenticators` entry point
 before `jupyterhub_config.py` runs (for its list of configurable classes). A fresh interpreter
@@ -60,7 +61,14 @@ env = dict(os.environ)
 threads = {t.ident for t in threading.enumerate()}
 eps = [ep for ep in distribution("hub-extensions").entry_points if ep.group in GROUPS]
 report = {"entry_points": [], "backends": [], "engines": 0, "threads": [], "env": [], "events": []}
-for ep in eps:
+def setup():  # what a jupyterhub_config.py that uses the suite imports, after the entry points
+    import hub_extensions
+    return hub_extensions.setup
+
+class Setup:
+    group, name, load = "config", "hub_extensions.setup", staticmethod(setup)
+
+for ep in [*eps, Setup]:
     cls = ep.load()
     report["entry_points"].append([ep.group, ep.name, f"{cls.__module__}.{cls.__qualname__}"])
     report["backends"] += [f"{ep.name}: {m}" for m in BACKENDS if m in sys.modules
@@ -106,6 +114,7 @@ def test_loading_every_entry_point_has_no_side_effects(tmp_path):
     ]
     report = _probe(tmp_path)
     loaded = [(group, name) for group, name, _ in report["entry_points"]]
+    assert loaded.pop() == ("config", "hub_extensions.setup")
     assert sorted(loaded) == sorted(declared)
     assert ("jupyterhub.spawners", "profiles-kubernetes") in loaded
     assert ("jupyterhub.authenticators", "cilogon-presets") in loaded

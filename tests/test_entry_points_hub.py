@@ -11,7 +11,9 @@ Docker start fails on the configured address, which shows the address was the on
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +129,9 @@ def hubs(tmp_path_factory) -> Iterator[dict[str, PlainHub]]:
             hub.wait_ready()
         yield hubs
     finally:
+        for hub in hubs.values():  # both shut down at once, then each is waited for
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(hub.proc.proc.pid, signal.SIGTERM)
         for hub in hubs.values():
             hub.proc.stop()
 
