@@ -297,11 +297,12 @@ class ChartHub:
         and the pod's all-interfaces addresses as loopback)."""
         chp = self.values["proxy"]["chp"]
         hub = f"http://127.0.0.1:{self.hub_service.port}"  # http://hub:$(HUB_SERVICE_PORT)
-        name = chp["command"][0]  # "configurable-http-proxy"
+        chp_command = chp.get("command") or ["configurable-http-proxy"]  # 4.3.2 has no value
+        name = chp_command[0]
         found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
         if not found:
             raise Unavailable(f"{name} not found on PATH or next to Python (scripts/bootstrap)")
-        command = [found, *chp["command"][1:]]
+        command = [found, *chp_command[1:]]
         args = [
             *command,
             "--ip=127.0.0.1",
@@ -385,6 +386,8 @@ class ChartHub:
         return s
 
     def token(self, session: requests.Session, name: str) -> str:
+        # a page first: JupyterHub 5.4 binds the XSRF cookie to the session id the login set
+        session.get(self.hub_url("home"), timeout=10).raise_for_status()
         r = session.post(
             self.hub_url(f"api/users/{name}/tokens"),
             json={"note": "z2jh tier"},
