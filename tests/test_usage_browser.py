@@ -145,14 +145,15 @@ FORGET_USERS = (
 
 
 def test_today_counts_as_soon_as_users_are_active_and_is_marked_so_far(browser, hub, artifacts):
-    """Three users with sessions of minutes today: kim's server is up and idle so far (no
-    activity reported yet), lee's is up and busy, max's ran eight busy minutes and ended.
+    """Three users with sessions of two or three minutes today: kim's server is up and idle so
+    far (no activity reported yet), lee's is up and busy, max's ran two busy minutes and ended.
     The daily active-user count for today is 3 at once and marked as so far; the hours axis
-    reads in minutes with distinct labels. For this test the module's older rows are moved
-    out of the charts' 30 days (and back after), so the hours chart holds these minutes only.
+    reads in minutes with distinct labels (7 minutes in all: it read 0.0, 0.1, 0.1, 0.1). For
+    this test the module's older rows are moved out of the charts' 30 days (and back after), so
+    the hours chart holds these minutes only.
     """
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    if (now - timedelta(minutes=13)).date() != now.date():
+    if (now - timedelta(minutes=6)).date() != now.date():
         pytest.skip("too close to midnight (UTC) for sessions of minutes today")
     today = now.date().isoformat()
     ledger = Ledger(f"sqlite:///{hub.log_dir}/ledger.sqlite")
@@ -161,14 +162,14 @@ def test_today_counts_as_soon_as_users_are_active_and_is_marked_so_far(browser, 
             conn.execute(text(statement), {"shift": "-400 days", "before": today})
     try:
         m = lambda n: now - timedelta(minutes=n)  # noqa: E731
-        kim = ledger.open_session(user="kim", requested_at=m(13), profile_slug="python")
-        ledger.mark_ready(kim, m(12))
-        lee = ledger.open_session(user="lee", requested_at=m(11), profile_slug="gpu")
-        ledger.mark_ready(lee, m(10))
-        ledger.heartbeat(m(1), [(kim, m(12)), (lee, m(1))])  # kim idle since ready
-        max_ = ledger.open_session(user="max", requested_at=m(11), profile_slug="gpu")
-        ledger.mark_ready(max_, m(10))
-        ledger.close_session(max_, m(2), "user_stop", last_activity=m(3))
+        kim = ledger.open_session(user="kim", requested_at=m(5), profile_slug="python")
+        ledger.mark_ready(kim, m(4))
+        lee = ledger.open_session(user="lee", requested_at=m(4), profile_slug="gpu")
+        ledger.mark_ready(lee, m(3))
+        ledger.heartbeat(m(1), [(kim, m(4)), (lee, m(1))])  # kim idle since ready
+        max_ = ledger.open_session(user="max", requested_at=m(5), profile_slug="gpu")
+        ledger.mark_ready(max_, m(4))
+        ledger.close_session(max_, m(2), "user_stop", last_activity=m(2))
 
         page, errors = sign_in(browser, hub, "demo")
         page.goto(hub.service_url("usage"))
@@ -190,7 +191,7 @@ def test_today_counts_as_soon_as_users_are_active_and_is_marked_so_far(browser, 
         labels = hours.locator(".usage-axis-tick text").all_text_contents()
         assert len(set(labels)) == len(labels) >= 3, labels
         assert set(labels) != {"0.0"}
-        assert labels[-1].endswith(" min"), labels  # 28 minutes in all: an axis in minutes
+        assert labels == ["0", "2 min", "4 min", "6 min", "8 min"]
         assert "today" in hours.locator("text").all_text_contents()
         for chart in ("#usage-chart-active", "#usage-chart-sessions"):
             ticks = page.locator(f"{chart} .usage-axis-tick text").all_text_contents()
