@@ -436,3 +436,38 @@ def test_image_example_is_commented_out_and_valid(snippet, chart_defaults, valid
     example = yaml.safe_load("hub:\n" + "\n".join(block))
     assert set(example["hub"]["image"]) == {"name", "tag"}
     assert snippet_errors(validator, chart_defaults, deep_merge(snippet, example)) == []
+
+
+# ---------------------------------------------------------------- what the chart renders, valid
+
+
+def test_the_hub_pod_spec_and_network_policy_are_valid_kubernetes(chart_defaults, snippet):
+    """The snippet's extraPodSpec in a hub pod, and the hub NetworkPolicy as the chart renders
+    it, pass Kubernetes' own schemas (kubernetes-validate, strict)."""
+    import kubernetes_validate
+
+    merged = deep_merge(chart_defaults, snippet)
+    version = kubernetes_validate.latest_version()
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "hub"},
+        "spec": {
+            "containers": [
+                {"name": "hub", "image": "hub", "ports": [{"name": "http", "containerPort": 8081}]}
+            ],
+            **merged["hub"]["extraPodSpec"],
+        },
+    }
+    kubernetes_validate.validate(pod, version, strict=True)
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "hub"},
+        "spec": {
+            "podSelector": {"matchLabels": HUB_POD_LABELS},
+            "policyTypes": ["Ingress"],
+            "ingress": hub_ingress_rules(merged),
+        },
+    }
+    kubernetes_validate.validate(policy, version, strict=True)
