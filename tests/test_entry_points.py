@@ -177,3 +177,17 @@ async def test_spawners_become_their_backend_at_first_use(kubeconfig):
     cfg = Config({"ProfilesKubeSpawner": {"cpu_limit": 2.0}, "KubeSpawner": {"image": "x:1"}})
     configured = ProfilesKubeSpawner(_mock=True, config=cfg)
     assert (configured.cpu_limit, configured.image) == (2.0, "x:1")
+
+
+def test_a_missing_backend_stops_the_hub_at_start_with_the_extra_to_install():
+    """JupyterHub loads the configured class at start: a stand-in without its backend fails
+    there, as the backend's own ImportError did, with what to install."""
+    from jupyterhub.spawner import Spawner
+
+    from hub_extensions.spawners.lazy_backend import LazyBackend
+
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'hub-extensions\[nowhere\]'"):
+
+        class Orphan(LazyBackend, Spawner):
+            _hx_backend = "no_such_spawner_package.spawner:NoSuchSpawner"
+            _hx_extra = "nowhere"

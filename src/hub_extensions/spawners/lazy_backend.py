@@ -14,6 +14,7 @@ with the same name and module, so `c.ProfilesKubeSpawner.*`, `c.KubeSpawner.*`,
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import threading
 from typing import Any
 
@@ -28,6 +29,21 @@ class LazyBackend:
     """
 
     _hx_backend: str = ""
+    _hx_extra: str = ""  # the package's extra that installs the backend
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        backend = cls.__dict__.get("_hx_backend")
+        # a missing backend stops the hub at start, when it loads the configured class, as an
+        # ImportError of the backend would have (JupyterHub skips it in its class list)
+        if not backend:
+            return
+        module, _, name = backend.partition(":")
+        if importlib.util.find_spec(module.partition(".")[0]) is None:
+            raise ModuleNotFoundError(
+                f"{cls.__name__} needs {name}, which is not installed. "
+                f"Install it with: pip install 'hub-extensions[{cls._hx_extra}]'"
+            )
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         real = cls.hx_real_class()

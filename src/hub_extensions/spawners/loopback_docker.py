@@ -20,6 +20,7 @@ class LoopbackDockerSpawner(LazyBackend, Spawner):
     """
 
     _hx_backend = "dockerspawner:DockerSpawner"
+    _hx_extra = "docker"
 
     loopback_ip = Unicode(
         "127.0.0.1",

@@ -23,6 +23,7 @@ class ProfilesDockerSpawner(LazyBackend, _ImageFromProfile, ProfilesMixin, Spawn
     """DockerSpawner whose image, limits and environment come from `profile_list`."""
 
     _hx_backend = "dockerspawner:DockerSpawner"
+    _hx_extra = "docker"
 
 
 class ProfilesLoopbackDockerSpawner(_ImageFromProfile, ProfilesMixin, LoopbackDockerSpawner):

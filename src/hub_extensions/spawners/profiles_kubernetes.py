@@ -21,6 +21,7 @@ class ProfilesKubeSpawner(LazyBackend, ProfilesMixin, Spawner):
     """KubeSpawner with the hub-extensions profiles form and validation."""
 
     _hx_backend = "kubespawner:KubeSpawner"
+    _hx_extra = "kubernetes"
 
     def hx_apply(self, selection) -> None:
         """Nothing to apply here: KubeSpawner's load_user_options() does it at start."""
