@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,7 +94,10 @@ class PlainHub:
 def hubs(tmp_path_factory) -> Iterator[dict[str, PlainHub]]:
     root = tmp_path_factory.mktemp("entry-points")
     kubeconfig = root / "kubeconfig"
-    dead = free_port()  # nothing listens there: no cluster, no Docker engine
+    # bound, never listening: connections are refused, and no hub or proxy can take the port
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    dead = holder.getsockname()[1]  # no cluster, no Docker engine
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n"
         f"clusters: [{{name: nowhere, cluster: {{server: 'https://127.0.0.1:{dead}'}}}}]\n"
@@ -134,6 +138,7 @@ def hubs(tmp_path_factory) -> Iterator[dict[str, PlainHub]]:
                 os.killpg(hub.proc.proc.pid, signal.SIGTERM)
         for hub in hubs.values():
             hub.proc.stop()
+        holder.close()
 
 
 def test_kubespawner_own_form_with_kubeconfig_set_in_the_config(hubs):
