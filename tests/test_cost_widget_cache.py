@@ -12,7 +12,8 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader
+from jinja2 import ChoiceLoader, DictLoader, Environment, FileSystemLoader, PrefixLoader
+from markupsafe import Markup
 from sqlalchemy import event
 
 from hub_extensions.cost import widget as widget_module
@@ -99,3 +100,34 @@ class _Frozen:
     @staticmethod
     def now(tz=None):
         return at(2026, 11, 20, 12) + timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "above"),
+    [
+        ({}, False),
+        ({"budget": {"over": False, "warning": None}}, False),
+        ({"budget": {"over": False, "warning": 0.8}}, True),
+        ({"budget": {"over": True, "warning": None}}, True),
+        ({"stop_in_minutes": 12}, True),
+    ],
+)
+def test_the_spawn_page_shows_a_warning_widget_above_the_form_and_others_below(extra, above):
+    widget = CostWidget({"month": "2026-11", **extra})
+    widget.html = Markup('<section class="hx-cost">cost</section>')
+    # JupyterHub's spawn.html, reduced to its blocks: the heading, then the form
+    parent = (
+        "{% block main %}{% block heading %}<h1>Server Options</h1>{% endblock %}"
+        "<form id=spawn_form></form>{% endblock %}"
+    )
+    loader = ChoiceLoader(
+        [
+            PrefixLoader({"templates": DictLoader({"spawn.html": parent})}),
+            FileSystemLoader(str(TEMPLATES)),
+        ]
+    )
+    page = Environment(loader=loader, autoescape=True).get_template("spawn.html")
+    html = page.render(hub_extensions_cost=widget)
+    assert html.count('<section class="hx-cost">cost</section>') == 1
+    assert (html.index("hx-cost") < html.index("spawn_form")) is above
+    assert "hx-cost" not in page.render(hub_extensions_cost=None)

@@ -153,6 +153,14 @@ class CostWidget(dict):
     def __html__(self) -> Markup:
         return self.html
 
+    @property
+    def alert(self) -> bool:
+        """Does it warn (budget spent or nearly, a server about to be stopped)? The spawn page
+        shows such a widget above the form, where it is read before choosing; otherwise below,
+        so that the form is what the browser lays out and paints first."""
+        budget = self.get("budget") or {}
+        return bool(self.get("stop_in_minutes") or budget.get("over") or budget.get("warning"))
+
 
 @functools.cache
 def _macro() -> Callable[[dict], str]:
