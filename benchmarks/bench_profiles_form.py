@@ -7,10 +7,9 @@ headless Chromium. See benchmarks/README.md. Prints figures; asserts nothing.
 
 import argparse
 import gzip
+import itertools
 import json
-import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import profiles_form_report as figures
 import profiles_form_support as support  # also puts the repository root on sys.path
 
 from tests.infra.browser import launch_chromium
@@ -38,15 +38,10 @@ CHOICES = [{"value": "pytorch", "label": "PyTorch"}, {"value": "scipy", "label":
 COMMON_PREFIX = "/hub/static/"  # JupyterHub's own page scripts, the same on the three pages
 OUR_JS = support.ROOT / "src" / "hub_extensions" / "static" / "dist" / "profiles-form.js"
 TIMEOUT_MS = 40_000
-
-
-def pct(samples: list[float], p: float) -> float | None:  # nearest rank
-    s = sorted(samples)
-    return round(s[max(0, math.ceil(p / 100 * len(s)) - 1)], 2) if s else None
-
-
-def med(samples: list[float], digits: int = 1) -> float | None:
-    return round(statistics.median(samples), digits) if samples else None
+#: every order of the three forms, taken in turn: each form comes first, second and third, and
+#: after each of the others, equally often (a heavy page's after-effects hit all alike)
+ORDERS = list(itertools.permutations(FORMS))
+pct, med = figures.pct, figures.med
 
 
 def gz(data: bytes) -> int:
@@ -73,7 +68,8 @@ class Session:
             ctx.close()
 
     def open(self, form: str, responses: list | None = None):
-        """A new context at /hub/spawn with the probe, returned once the probe is done."""
+        """A new context (cold HTTP cache) at /hub/spawn with the probe, returned once the
+        probe is done."""
         ctx = self.browser.new_context(
             storage_state=self.state[form], viewport={"width": 1280, "height": 800}
         )
@@ -88,18 +84,25 @@ class Session:
         if responses is not None:
             page.on("response", lambda r: responses.append(r))
         try:
-            page.goto(self.hubs[form].url + "hub/spawn", wait_until="commit", timeout=TIMEOUT_MS)
-            done = "() => window.__probe && window.__probe.done"
-            page.wait_for_function(done, polling=100, timeout=TIMEOUT_MS)
+            self.visit(form, page)
         except BaseException:
             ctx.close()
             raise
         return ctx, page
 
-    def navigation(self, form: str) -> dict:
+    def visit(self, form: str, page) -> None:
+        page.goto(self.hubs[form].url + "hub/spawn", wait_until="commit", timeout=TIMEOUT_MS)
+        done = "() => window.__probe && window.__probe.done"
+        page.wait_for_function(done, polling=100, timeout=TIMEOUT_MS)
+
+    def navigation(self, form: str) -> tuple[dict, dict]:
+        """A cold load in a new context, then a warm one: the same address again in the same
+        context (what its HTTP cache holds is reused, as on a person's second visit)."""
         ctx, page = self.open(form)
         try:
-            return page.evaluate(support.NAV_TIMING_JS)
+            cold = page.evaluate(support.NAV_TIMING_JS)
+            self.visit(form, page)
+            return cold, page.evaluate(support.NAV_TIMING_JS)
         finally:
             ctx.close()
 
@@ -163,22 +166,11 @@ class Session:
         return out
 
 
-def nav_summary(runs: list[dict]) -> dict:
-    ok = [r for r in runs if r["interactive"] is not None]
-    t = [r["interactive"] for r in ok]
-    out = {"median_ms": med(t), "p90_ms": pct(t, 90), "failed": len(runs) - len(ok)}
-    out["lost_selections"] = sum(r["lost"] for r in runs)
-    # a person cannot pick what is not painted yet: the later of interactive and first paint
-    out["painted_median_ms"] = med([max(r["interactive"], r["fcp"] or 0) for r in ok])
-    for k in ("response_end", "fcp", "dom_content_loaded", "load"):
-        out[f"{k}_median_ms"] = med([r[k] for r in runs if r[k] is not None])
-    return out
-
-
 def measure(args, hubs: dict) -> dict:
     from playwright.sync_api import sync_playwright
 
-    out: dict = {"runs": args.runs, "clicks": args.clicks, "navigation": {f: [] for f in FORMS}}
+    out: dict = {"rounds": args.rounds, "loads": args.loads, "clicks": args.clicks}
+    nav: dict = {f: {"cold": [], "warm": []} for f in FORMS}
     with sync_playwright() as pw:
         chromium = launch_chromium(pw)
         try:
@@ -187,30 +179,21 @@ def measure(args, hubs: dict) -> dict:
             out["pages"] = {f: session.inventory(f) for f in FORMS}  # also the first warm-up
             for f in FORMS:
                 session.navigation(f)  # second warm-up, not counted
-            for i in range(args.runs):  # round-robin, the order rotating: drift hits all alike
-                for f in FORMS[i % 3 :] + FORMS[: i % 3]:
-                    out["navigation"][f].append(session.navigation(f))
+            turn = 0
+            for k in range(args.rounds):  # a round: `loads` cold (+ warm) loads of each form
+                for _ in range(args.loads):
+                    for f in ORDERS[turn % len(ORDERS)]:
+                        cold, warm = session.navigation(f)
+                        nav[f]["cold"].append({**cold, "round": k})
+                        nav[f]["warm"].append({**warm, "round": k})
+                    turn += 1
             out["interactions"] = {f: session.interactions(f, args.clicks) for f in FORMS}
             out["page_errors"] = {f: sorted(set(e))[:5] for f, e in session.errors.items()}
         finally:
             chromium.close()
-    out["nav_summary"] = {f: nav_summary(runs) for f, runs in out["navigation"].items()}
+    out["navigation"] = nav
+    out["nav"] = figures.summarise(nav, FORMS)
     return out
-
-
-def report_render(render: dict) -> None:
-    b, o = render["builtin"], render["ours"]
-    ratio = o["server_median_ms"] / b["server_median_ms"] if b["server_median_ms"] else None
-    print(f"\nGET /hub/spawn on the server (hub log), {o['n']} interleaved requests per form:")
-    for f in FORMS:
-        r = render[f]
-        print(
-            f"  {TITLES[f]}: median {r['server_median_ms']} ms, p90 {r['server_p90_ms']} ms "
-            f"(client through the proxy: median {r['client_median_ms']} ms)"
-        )
-    if ratio is not None:
-        verdict = "met" if ratio <= 1.1 else "NOT met"
-        print(f"  ours/built-in, server median: {ratio:.2f}x (<= 1.1x: {verdict})")
 
 
 def ensure_our_js() -> None:
@@ -222,7 +205,8 @@ def ensure_our_js() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=15, help="cold-cache navigations per form")
+    ap.add_argument("--rounds", type=int, default=10, help="rounds (a ratio of medians each)")
+    ap.add_argument("--loads", type=int, default=6, help="cold (+ warm) loads per form and round")
     ap.add_argument("--clicks", type=int, default=50, help="timed clicks per kind and form")
     ap.add_argument("--renders", type=int, default=60, help="timed GET /hub/spawn per form")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
@@ -251,8 +235,8 @@ def main() -> None:
         res["versions"] = support.peer_versions(py)
         res["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         res["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
-        support.report(res, FORMS, TITLES)
-        report_render(res["server_render"])
+        figures.report(res, FORMS, TITLES)
+        figures.report_render(res["server_render"], FORMS, TITLES)
         if args.json:
             args.json.write_text(json.dumps(res, indent=2))
             print(f"\nwrote {args.json}")

@@ -154,12 +154,10 @@ def peers_python() -> Path:
     _run(
         [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", PEERS_REQUIREMENTS]
     )
-    # ours, from this checkout; the built JS is served from src/, so no frontend build here
+    # ours, from this checkout, with what its pyproject.toml asks for (the pins above already
+    # satisfy JupyterHub's); the built JS is served from src/, so no frontend build here
     env = {**os.environ, "HUB_EXTENSIONS_SKIP_FRONTEND_BUILD": "1"}
-    _run(
-        [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "-e", ROOT],
-        env=env,
-    )
+    _run([py, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", ROOT], env=env)
     stamp.write_text(want)
     return py
 
@@ -337,9 +335,13 @@ NAV_TIMING_JS = """() => {
   const n = performance.getEntriesByType("navigation")[0];
   const fcp = performance.getEntriesByName("first-contentful-paint")[0];
   const p = window.__probe;
+  const resources = performance.getEntriesByType("resource").map((r) => ({
+    url: new URL(r.name).pathname, type: r.initiatorType, start: r.startTime, end: r.responseEnd,
+    transfer: r.transferSize, body: r.encodedBodySize, blocking: r.renderBlockingStatus}));
   return {interactive: p.t, clicks: p.clicks, lost: p.lost, frames: p.frames,
-          response_end: n.responseEnd, dom_content_loaded: n.domContentLoadedEventEnd,
-          load: n.loadEventEnd, fcp: fcp ? fcp.startTime : null};
+          ttfb: n.responseStart, response_end: n.responseEnd, dom_interactive: n.domInteractive,
+          dom_content_loaded: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+          fcp: fcp ? fcp.startTime : null, html_transfer: n.transferSize, resources};
 }"""
 
 # One interaction per step, alternating between two steps. The time runs from just before the
@@ -393,111 +395,3 @@ INTERACT_JS = """async (cfg) => {
 INLINE_JS = """() => [...document.querySelectorAll("script:not([src])")]
   .filter((s) => ["", "text/javascript", "module"].includes(s.type))
   .map((s) => ({in_form: !!s.closest("#spawn_form"), text: s.textContent}))"""
-
-
-# -- the printed report ------------------------------------------------------------------------
-def _bytes(n) -> str:
-    return f"{n:,} B" if n is not None else "n/a"
-
-
-def _ms(v, digits: int = 1) -> str:
-    return f"{v:.{digits}f} ms" if v is not None else "n/a"
-
-
-def _ratio(a, b) -> str:
-    return f"{a / b:.2f}x" if a is not None and b else "-"
-
-
-def _met(value, limit) -> str:
-    return "met" if value is not None and limit is not None and value <= limit else "NOT met"
-
-
-def _script(s: dict) -> str:
-    return f"  {s['url']}: {s['raw']:,} B raw, {s['gzip9']:,} B gz-9, {s['transfer']:,} B sent"
-
-
-def report(res: dict, forms: tuple, titles: dict) -> None:
-    pages, nav, act = res["pages"], res["nav_summary"], res["interactions"]
-    gz_ours, nav_ours = pages["ours"]["entry"]["gzip9"], nav["ours"]["median_ms"]
-    b, f = nav["builtin"]["median_ms"], nav["fancy"]["median_ms"]
-    nav_target = (
-        f"<= 1.1x built-in: {_met(nav_ours, b and 1.1 * b)}; "
-        f"<= 0.45x fancy: {_met(nav_ours, f and 0.45 * f)}"
-    )
-    rows = [
-        ("entry script, raw", "entry", "raw", _bytes, ""),
-        (
-            "entry script, gzip -9",
-            "entry",
-            "gzip9",
-            _bytes,
-            f"<= 40,000 B: {_met(gz_ours, 40_000)}",
-        ),
-        ("entry script, transferred", "entry", "transfer", _bytes, ""),
-        ("spawn page HTML, transferred", "html", "transfer", _bytes, ""),
-        ("nav -> interactive, median", "nav", "median_ms", _ms, nav_target),
-        ("nav -> interactive, p90", "nav", "p90_ms", _ms, ""),
-        ("  same, at least first paint, median", "nav", "painted_median_ms", _ms, ""),
-        ("  HTML response end, median", "nav", "response_end_median_ms", _ms, ""),
-        ("  first contentful paint, median", "nav", "fcp_median_ms", _ms, ""),
-        ("  load event end, median", "nav", "load_median_ms", _ms, ""),
-    ]
-    for key, label in (("profile_click", "profile click"), ("option_change", "option change")):
-        target = f"<= 5 ms: {_met(act['ours'][key]['median_ms'], 5.0)}"
-        rows.append((f"{label}, median", key, "median_ms", lambda v: _ms(v, 2), target))
-        rows.append((f"{label}, p90", key, "p90_ms", lambda v: _ms(v, 2), ""))
-
-    def value(form, where, key):
-        src = {"entry": pages[form]["entry"], "html": pages[form]["html"], "nav": nav[form]}
-        return (src.get(where) or act[form][where])[key]
-
-    head = ["figure", *(titles[f] for f in forms), "ours/built-in", "ours/fancy", "target (ours)"]
-    table = [head]
-    for name, where, key, fmt, target in rows:
-        vals = [value(form, where, key) for form in forms]
-        table.append(
-            [name, *map(fmt, vals), _ratio(vals[2], vals[0]), _ratio(vals[2], vals[1]), target]
-        )
-    widths = [max(len(r[i]) for r in table) for i in range(len(head))]
-    print(f"\nProfiles form at /hub/spawn, {res['runs']} cold-cache navigations per form and")
-    print(f"{res['clicks']} timed clicks per kind; Chromium {res['chromium']}; peers venv:")
-    print("  " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()))
-    before, after = res["load_average_1min"]
-    cores = os.cpu_count()
-    print(
-        f"{res['measured_at']}; 1-min load average {before} before, {after} after ({cores} cores)\n"
-    )
-    for r in table:
-        cells = [
-            c.ljust(w) if i in (0, len(r) - 1) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-    for form in forms:
-        n, a = nav[form], act[form]
-        print(
-            f"\n{titles[form]}: {n['failed']} runs never interactive, {n['lost_selections']}"
-            f" selections lost to a re-render, {a['profile_click']['failed']} +"
-            f" {a['option_change']['failed']}"
-            " clicks without effect. Form scripts:"
-        )
-        for s in pages[form]["form_scripts"]:
-            print(_script(s))
-        for e in res["page_errors"][form]:
-            print(f"  page error: {e[:200]}")
-    common = {
-        form: sorted(s["url"] for s in pages[form]["common_scripts"] if s["transfer"])
-        for form in forms
-    }
-    same = (
-        "the same URLs on the three pages"
-        if len({tuple(v) for v in common.values()}) == 1
-        else "DIFFERENT"
-    )
-    print(f"\nJupyterHub's own page scripts, not counted above ({same}):")
-    for s in pages["builtin"]["common_scripts"]:
-        print(_script(s))
-    print(
-        f"\nClick figures: in-page performance.now() (Chromium coarsens it to 0.1 ms). Event Timing"
-        f" supported: {act['ours']['profile_click']['event_timing']}, not used (8 ms granularity)."
-    )
