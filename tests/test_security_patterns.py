@@ -47,10 +47,13 @@ ACCEPTED = [
     r"(?:ghcr\.io|quay\.io|docker\.io)/[a-z0-9-]+(/[a-z0-9-]+)*:(latest|[0-9.]+)",
     r"\d{1,3}(\.\d{1,3}){3}",
     "(foo|bar)(/(foo|bar))*",
+    # overlapping alternatives repeated a few times at most: a bounded number of ways
+    r"(?:\d|.){1,4}b",
+    "(a|aa){2}",
 ]
 #: overlapping alternatives under a repetition (the nested-repetition check misses them)
 OVERLAPPING = ["(a|aa)+", r"(\w|\d)+$", r"(\w|\d)+", "(ab|a|b)+", "(x|y|xy)*z", r"(.|\s)*",
-               r"([a-z0-9]|[0-9])+:\w+"]  # fmt: skip
+               r"([a-z0-9]|[0-9])+:\w+", r"(\w|\d){1,50}"]  # fmt: skip
 #: what the start check does not judge (a backreference) and a value that backtracks on it
 UNJUDGED, HOSTILE = r"(x?)(a|aa)+\1", "a" * 60 + "!"
 
