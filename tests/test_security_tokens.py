@@ -145,7 +145,7 @@ def test_a_revoked_token_stops_working_within_seconds(hub):
 def test_an_expired_token_stops_working_at_its_expiry(hub):
     """Not up to TOKEN_CACHE_SECONDS after it: the service keeps the hub's answer about a token
     no longer than the token lives (it reads the token's expiry once, with `read:tokens`)."""
-    token, expires = make_expiring_token(hub, "ada", seconds=3)
+    token, expires = make_expiring_token(hub, "ada", seconds=2)
     assert ask(hub, token, "api/health", {}).status_code == 200  # kept by the service now
     time.sleep(max(0.0, expires - time.time() - 1))
     assert ask(hub, token, "api/health", {}).status_code == 200  # still valid: from the cache
@@ -178,7 +178,7 @@ async def test_answers_are_kept_until_the_tokens_expiry(hub):
     """The cache is used (a revocation is seen only when the window ends) and ends at the
     expiry, with a long window (60 s) to tell the two apart."""
     auth = hub_auth_with(hub, make_token(hub, "demo")[0], max_age=60)  # may read token records
-    token, expires = make_expiring_token(hub, "ada", seconds=3)
+    token, expires = make_expiring_token(hub, "ada", seconds=2)
     assert (await auth.user_for_token(token, sync=False))["name"] == "ada"
     assert (await auth.user_for_token(token, sync=False))["name"] == "ada"  # kept
     time.sleep(max(0.0, expires - time.time() + 0.1))
