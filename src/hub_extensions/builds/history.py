@@ -13,6 +13,7 @@ nobody waits for them.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timezone
 from typing import Any, cast
 
@@ -31,6 +32,7 @@ INTERRUPTED_WAITING = (
     "Build again.\n"
 )
 _swept: set[int] = set()  # engines whose leftovers this process has marked
+_sweep_lock = threading.Lock()
 MAX_LOG_CHARS = 1_000_000  # the end of a longer log is kept: that is where failures are
 
 
@@ -99,11 +101,17 @@ def fail_interrupted(engine: Engine, before: datetime = PROCESS_START) -> list[s
 
 
 def sweep_once(engine: Engine) -> None:
-    """fail_interrupted() at this process's first use of `engine`."""
+    """fail_interrupted() at this process's first use of `engine`, before anything of this
+    process is written (records run in a thread pool: the others wait for the sweep, which
+    would otherwise take this process's first builds, created before this module was
+    imported, for an earlier run's)."""
     if id(engine) in _swept:
         return
-    failed = fail_interrupted(engine)
-    _swept.add(id(engine))
+    with _sweep_lock:
+        if id(engine) in _swept:
+            return
+        failed = fail_interrupted(engine)
+        _swept.add(id(engine))
     if failed:
         import logging
 
