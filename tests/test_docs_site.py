@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from hub_extensions._version import __version__
 from hub_extensions.config import CONFIGURABLES
 
 pytestmark = pytest.mark.unit
@@ -126,3 +127,14 @@ def test_the_single_machine_config_in_the_docs_passes_check_config_strict(tmp_pa
         out = capsys.readouterr()
         assert status == 0, out.err
         assert out.out.strip().endswith("hub-extensions options are valid"), out.out
+
+
+def test_the_changelog_has_one_section_per_version_the_first_being_this_one():
+    headings = re.findall(r"^## (.+)$", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    versions = [h.split()[0] for h in headings]
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in versions), headings
+    assert len(versions) == len(set(versions)), f"a version has two sections: {headings}"
+    release = re.match(r"\d+\.\d+\.\d+", __version__).group(0)
+    assert versions[0] == release, f"the first section is {headings[0]}, the package {release}"
+    if __version__ != release:  # a .devN version: its section says it is not released yet
+        assert headings[0] == f"{release} (unreleased)"
