@@ -38,9 +38,10 @@ CHOICES = [{"value": "pytorch", "label": "PyTorch"}, {"value": "scipy", "label":
 COMMON_PREFIX = "/hub/static/"  # JupyterHub's own page scripts, the same on the three pages
 OUR_JS = support.ROOT / "src" / "hub_extensions" / "static" / "dist" / "profiles-form.js"
 TIMEOUT_MS = 40_000
-#: every order of the three forms, taken in turn: each form comes first, second and third, and
-#: after each of the others, equally often (a heavy page's after-effects hit all alike)
-ORDERS = list(itertools.permutations(FORMS))
+#: the order of loads, repeated: a de Bruijn sequence, in which every form comes right after
+#: every form (itself included) exactly once, so whatever a load leaves behind (fancy-profiles'
+#: 2.8 MB page most of all) falls on the three forms alike; each form comes 3 times in it
+SEQUENCE = ("builtin", "builtin", "fancy", "builtin", "ours", "fancy", "fancy", "ours", "ours")
 pct, med = figures.pct, figures.med
 
 
@@ -179,14 +180,15 @@ def measure(args, hubs: dict) -> dict:
             out["pages"] = {f: session.inventory(f) for f in FORMS}  # also the first warm-up
             for f in FORMS:
                 session.navigation(f)  # second warm-up, not counted
-            turn = 0
+            order = itertools.cycle(SEQUENCE)
+            before = None
             for k in range(args.rounds):  # a round: `loads` cold (+ warm) loads of each form
-                for _ in range(args.loads):
-                    for f in ORDERS[turn % len(ORDERS)]:
-                        cold, warm = session.navigation(f)
-                        nav[f]["cold"].append({**cold, "round": k})
-                        nav[f]["warm"].append({**warm, "round": k})
-                    turn += 1
+                for f in itertools.islice(order, 3 * args.loads):
+                    cold, warm = session.navigation(f)
+                    # `after`: the form loaded just before (its after-effects, if any)
+                    nav[f]["cold"].append({**cold, "round": k, "after": before})
+                    nav[f]["warm"].append({**warm, "round": k, "after": f})
+                    before = f
             out["interactions"] = {f: session.interactions(f, args.clicks) for f in FORMS}
             out["page_errors"] = {f: sorted(set(e))[:5] for f, e in session.errors.items()}
         finally:
@@ -206,11 +208,15 @@ def ensure_our_js() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10, help="rounds (a ratio of medians each)")
-    ap.add_argument("--loads", type=int, default=6, help="cold (+ warm) loads per form and round")
+    ap.add_argument(
+        "--loads", type=int, default=6, help="cold (+ warm) loads per form and round (3, 6, 9...)"
+    )
     ap.add_argument("--clicks", type=int, default=50, help="timed clicks per kind and form")
     ap.add_argument("--renders", type=int, default=60, help="timed GET /hub/spawn per form")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     args = ap.parse_args()
+    if args.loads % 3:
+        ap.error("--loads must be a multiple of 3 (the order of loads repeats every 9)")
     run_id, hubs = uuid.uuid4().hex, {}
     tmp = tempfile.TemporaryDirectory(prefix="bench-profiles-form-")
     try:

@@ -195,6 +195,15 @@ def report(res: dict, forms: tuple, titles: dict) -> None:
         print(f"  {kind}, built-in:       {_spread(r['builtin'], TARGET_BUILTIN)}")
         print(f"  {kind}, fancy-profiles: {_spread(r['fancy'], TARGET_FANCY)}")
 
+    print("\ncold nav -> interactive by the form loaded just before (median ms, loads):")
+    for form in forms:
+        cells = []
+        for prev in forms:
+            runs = res["navigation"][form]["cold"]
+            t = [r["interactive"] for r in runs if r.get("after") == prev and r["interactive"]]
+            cells.append(f"after {prev}: {_ms(med(t))} ({len(t)})")
+        print(f"  {titles[form]}: " + ", ".join(cells))
+
     for form in forms:
         n, a = nav["cold"][form], act[form]
         print(

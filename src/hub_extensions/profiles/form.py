@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -77,9 +78,16 @@ SCRIPT = "profiles-form.js"
 DIST = Path(__file__).resolve().parent.parent / "static" / "dist"
 
 
+_VERSION: list = [0.0, SCRIPT]  # [when looked at, versioned name]
+
+
 def script_version() -> str:
-    """The form script's versioned name, as the page links it."""
-    return versioned(SCRIPT)
+    """The form script's versioned name, as the page links it (the file is looked at once a
+    second at most, not at every render)."""
+    now = time.monotonic()
+    if now - _VERSION[0] >= 1.0:
+        _VERSION[:] = [now, versioned(SCRIPT)]
+    return str(_VERSION[1])
 
 
 def versioned(name: str) -> str:

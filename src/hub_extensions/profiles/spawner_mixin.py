@@ -156,12 +156,16 @@ class ProfilesMixin(HasTraits):
             CONFIG_PROBLEMS.report(checked.problems, callable_root(value))
         return checked.profiles
 
+    #: the FormCache entry `hx_profiles` used last (the render that follows reuses it)
+    hx_form_entry: FormCache | None = None
+
     async def hx_profiles(self):
         """The profiles this spawner's user may see and choose."""
-        profiles = await self.hx_all_profiles()
         if callable(self.profile_list):
-            return visible(profiles, self.hx_groups())
-        return FormCache.of(self).visible_to(self.hx_groups())
+            return visible(await self.hx_all_profiles(), self.hx_groups())
+        await self.hx_load_groups()
+        self.hx_form_entry = entry = FormCache.of(self)  # one look-up per render
+        return entry.visible_to(self.hx_groups())
 
     def hx_verify_build(self, image: str, signature: str) -> bool:
         """Is `image` a build result signed for the server's owner, or for the user who starts
@@ -266,7 +270,7 @@ async def _render_options_form(spawner) -> str:
     if not profiles:
         return ""
     # profiles, prices and build options: the same for every render of this list and day
-    cache = None if callable(spawner.profile_list) else FormCache.of(spawner)
+    cache = None if callable(spawner.profile_list) else spawner.hx_form_entry
     static = FormCache.static_for(cache, spawner, profiles, _static_data)
     last = without_signatures(link) if link else spawner.user_options or None
     data = {**static["data"], "selected": selected_for(profiles, last)}
