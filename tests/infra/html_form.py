@@ -10,12 +10,15 @@ one). The submission is urlencoded and parsed back with tornado's own parser, as
 spawn handler reads `request.body_arguments`.
 
 What is not modelled: CSS (only the `hidden`/`d-none` classes and the `hidden` attribute count
-as invisible), <datalist>, file inputs, `form=` attributes, multi-selects' keyboard behaviour.
+as invisible; a `<noscript><style>` rule `.cls[hidden]{display:block}` makes the attribute not
+count on elements of that class, as such a browser applies <noscript> content), <datalist>,
+file inputs, `form=` attributes, multi-selects' keyboard behaviour.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode
@@ -25,6 +28,8 @@ from tornado.httputil import parse_body_arguments
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
 HIDDEN_CLASSES = {"hidden", "d-none"}
+# `.cls[hidden]{... display: <not none> ...}` in a <noscript> style: shown without JavaScript
+_NOSCRIPT_SHOWN = re.compile(r"\.([\w-]+)\[hidden\]\s*\{[^}]*display\s*:\s*(?!none)[\w-]+")
 _ids = itertools.count()
 
 
@@ -87,10 +92,14 @@ class Control:
             return True
         return any(a.tag == "fieldset" and "disabled" in a.attrs for a in self.element.ancestors())
 
+    shown_without_js: frozenset[str] = frozenset()  # classes a <noscript> style un-hides
+
     def visible(self) -> bool:
         nodes = [self.element, *self.element.ancestors()]
         return self.type != "hidden" and not any(
-            "hidden" in n.attrs or n.classes() & HIDDEN_CLASSES for n in nodes
+            ("hidden" in n.attrs and not n.classes() & self.shown_without_js)
+            or n.classes() & HIDDEN_CLASSES
+            for n in nodes
         )
 
     def selected_values(self) -> list[str]:
@@ -107,6 +116,7 @@ class _Parser(HTMLParser):
         self.node = self.root
         self.controls: list[Control] = []
         self.scripts: list[str] = []
+        self.noscript_styles: list[str] = []
         self._select: Control | None = None
         self._text: list[str] | None = None  # text of the open <option>/<textarea>/<script>
         self._text_owner: object = None
@@ -131,6 +141,8 @@ class _Parser(HTMLParser):
             self._open_text(option)
         elif tag == "script":
             self._open_text("script")
+        elif tag == "style" and any(a.tag == "noscript" for a in element.ancestors()):
+            self._open_text("noscript-style")
         if tag not in VOID:
             self.node = element
 
@@ -140,7 +152,7 @@ class _Parser(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
-        if tag in ("option", "select", "textarea", "script"):
+        if tag in ("option", "select", "textarea", "script", "style"):
             self._close_text()
         if tag == "select":
             self._select = None
@@ -169,6 +181,8 @@ class _Parser(HTMLParser):
             owner.value = text
         elif owner == "script":
             self.scripts.append(text)
+        elif owner == "noscript-style":
+            self.noscript_styles.append(text)
 
 
 class HtmlForm:
@@ -181,6 +195,9 @@ class HtmlForm:
         parser._close_text()
         self.controls = parser.controls
         self.scripts = parser.scripts
+        shown = frozenset(m for css in parser.noscript_styles for m in _NOSCRIPT_SHOWN.findall(css))
+        for control in self.controls:
+            control.shown_without_js = shown
         last: dict[str | None, Control] = {}  # parsing leaves one checked radio per group, the last
         for control in self.controls:
             if control.type == "radio" and control.checked:
