@@ -35,6 +35,24 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+# pytest-timeout counts a session fixture's set-up toward the first test that uses it. Building
+# the base image from nothing (mmdebstrap, a venv with JupyterHub) takes minutes on a loaded
+# machine; later tests find it cached. That first test gets this long instead of the default.
+FIRST_USE_TIMEOUTS = {"base_image": 900}
+_first_uses_seen: set[str] = set()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # before pytest-timeout starts its timer
+def pytest_runtest_protocol(item, nextitem):
+    for fixture, seconds in FIRST_USE_TIMEOUTS.items():
+        if fixture in getattr(item, "fixturenames", ()) and fixture not in _first_uses_seen:
+            _first_uses_seen.add(fixture)
+            marker = item.get_closest_marker("timeout")
+            if marker is None or (marker.args and 0 < marker.args[0] < seconds):
+                item.add_marker(pytest.mark.timeout(seconds), append=False)
+    return (yield)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_demo_outlives_the_session() -> Iterator[None]:
     from .infra.hub import stop_all_demos
