@@ -4,14 +4,9 @@ import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default defineConfig(
-  { ignores: ["node_modules/"] },
-  js.configs.recommended,
-  tseslint.configs.recommended,
-  {
-    rules: {
-      // `_name` marks a parameter kept for its position (tsc's noUnusedParameters agrees)
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-    },
+export default defineConfig({ ignores: ["node_modules/"] }, js.configs.recommended, tseslint.configs.recommended, {
+  rules: {
+    // `_name` marks a parameter kept for its position (tsc's noUnusedParameters agrees)
+    "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
   },
-);
+});

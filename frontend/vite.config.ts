@@ -34,8 +34,7 @@ function sizeBudget(limit: number): Plugin {
         const gz = gzipSync(file.code, { level: 9 }).length;
         if (gz > limit) {
           this.error(
-            `${file.fileName} is ${gz} bytes gzipped, over the ${limit}-byte budget ` +
-              "(see frontend/README.md)",
+            `${file.fileName} is ${gz} bytes gzipped, over the ${limit}-byte budget ` + "(see frontend/README.md)",
           );
         }
       }

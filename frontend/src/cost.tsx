@@ -144,8 +144,12 @@ function ReportBody({ report, csv }: { report: Report; csv: string }) {
             <thead>
               <tr>
                 <th scope="col">User</th>
-                <th scope="col" class="text-end">Hours</th>
-                <th scope="col" class="text-end">Cost</th>
+                <th scope="col" class="text-end">
+                  Hours
+                </th>
+                <th scope="col" class="text-end">
+                  Cost
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -170,8 +174,12 @@ function ReportBody({ report, csv }: { report: Report; csv: string }) {
               <thead>
                 <tr>
                   <th scope="col">Group</th>
-                  <th scope="col" class="text-end">Hours</th>
-                  <th scope="col" class="text-end">Cost</th>
+                  <th scope="col" class="text-end">
+                    Hours
+                  </th>
+                  <th scope="col" class="text-end">
+                    Cost
+                  </th>
                 </tr>
               </thead>
               <tbody>

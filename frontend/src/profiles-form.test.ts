@@ -134,11 +134,7 @@ const tojson = (v: unknown): string =>
  */
 function renderPage(
   data: Data,
-  {
-    json = tojson(data) as string | null,
-    spawnUrl = "/prefix/hub/spawn",
-    total = null as string | null,
-  } = {},
+  { json = tojson(data) as string | null, spawnUrl = "/prefix/hub/spawn", total = null as string | null } = {},
 ): string {
   const cards = data.profiles.map((p) => {
     const selected = data.selected.profile === p.slug;
@@ -460,7 +456,10 @@ describe("unlisted entry", () => {
     const data = pageData();
     data.selected = {
       profile: "medium",
-      options: { ...data.selected.options, medium: { image: { choice: null, unlisted: "aa:b" }, size: { choice: "l", unlisted: null } } },
+      options: {
+        ...data.selected.options,
+        medium: { image: { choice: null, unlisted: "aa:b" }, size: { choice: "l", unlisted: null } },
+      },
     };
     setup(data);
     expect(customInput().value).toBe("aa:b"); // the last start, shown again
@@ -533,9 +532,7 @@ describe("copy link", () => {
     choose(SIZE, "l");
     button("Copy link").click();
     await vi.waitFor(() => expect(status().textContent).toMatch(/^Link copied/));
-    expect(writeText).toHaveBeenCalledWith(
-      `${location.origin}/prefix/hub/spawn#profile=medium&${IMAGE}=gpu&${SIZE}=l`,
-    );
+    expect(writeText).toHaveBeenCalledWith(`${location.origin}/prefix/hub/spawn#profile=medium&${IMAGE}=gpu&${SIZE}=l`);
   });
 
   it("copies an auto-start link with the typed value and without the select field", async () => {
@@ -544,7 +541,9 @@ describe("copy link", () => {
     choose(IMAGE, "unlisted-choice");
     type(customInput(), "aa:b");
     button("Copy start link").click();
-    await vi.waitFor(() => expect(status().textContent).toBe("Link copied: it fills in this form; one press of Start starts."));
+    await vi.waitFor(() =>
+      expect(status().textContent).toBe("Link copied: it fills in this form; one press of Start starts."),
+    );
     expect(writeText).toHaveBeenCalledWith(
       `${location.origin}/prefix/hub/spawn?profile=medium&${CUSTOM}=aa%3Ab&${SIZE}=s`,
     );
@@ -635,7 +634,13 @@ describe("selection in the fragment", () => {
     location.hash = link.hash;
     setup(); // a fresh page, the server preselecting "small"
     expect(selection()).toEqual(before);
-    expect(before).toEqual({ profile: "medium", image: "unlisted-choice", custom: "aa:b", customShown: true, size: "l" });
+    expect(before).toEqual({
+      profile: "medium",
+      image: "unlisted-choice",
+      custom: "aa:b",
+      customShown: true,
+      size: "l",
+    });
     expect(card("medium").classList.contains("border-primary")).toBe(true);
     expect(card("small").classList.contains("border-primary")).toBe(false);
     expect(customInput().required).toBe(true);
@@ -672,10 +677,22 @@ describe("selection in the fragment", () => {
   });
 
   it("applies a link made by jupyterhub-fancy-profiles", () => {
-    const config = { profile: "medium", image: "unlisted_choice", "image:unlisted_choice": "aa:b", size: "l", "size:unlisted_choice": "" };
+    const config = {
+      profile: "medium",
+      image: "unlisted_choice",
+      "image:unlisted_choice": "aa:b",
+      size: "l",
+      "size:unlisted_choice": "",
+    };
     location.hash = "#" + new URLSearchParams([["fancy-forms-config", JSON.stringify(config)]]).toString();
     setup();
-    expect(selection()).toEqual({ profile: "medium", image: "unlisted-choice", custom: "aa:b", customShown: true, size: "l" });
+    expect(selection()).toEqual({
+      profile: "medium",
+      image: "unlisted-choice",
+      custom: "aa:b",
+      customShown: true,
+      size: "l",
+    });
     expect(submitted).toHaveLength(0);
   });
 
@@ -785,7 +802,13 @@ describe("build from a repository", () => {
           { phase: "building", message: "Step 2/2 : COPY . .\n" },
           { phase: "built", message: "Built image\n" },
         ]),
-    { phase: "ready", message: cacheHit ? "Found built image (cache hit)\n" : "Ready\n", imageName: IMAGE_NAME, cacheHit, signature: "sig-123" },
+    {
+      phase: "ready",
+      message: cacheHit ? "Found built image (cache hit)\n" : "Ready\n",
+      imageName: IMAGE_NAME,
+      cacheHit,
+      signature: "sig-123",
+    },
   ];
 
   beforeEach(() => {
@@ -799,10 +822,14 @@ describe("build from a repository", () => {
       sent.push({ url, method, auth: headers.get("Authorization") });
       if (url.endsWith("/tokens")) {
         // the hub's token API: only with the page's XSRF token, for the page's own user
-        const ok = method === "POST" && headers.get("X-XSRFToken") === "xsrf-ada" && url === "/prefix/hub/api/users/ada/tokens";
+        const ok =
+          method === "POST" && headers.get("X-XSRFToken") === "xsrf-ada" && url === "/prefix/hub/api/users/ada/tokens";
         if (!ok || !minted) return Response.json({ status: 403, message: "Forbidden" }, { status: 403 });
         expect(JSON.parse(String(init.body))).toEqual(TOKEN_REQUEST);
-        return Response.json({ token: minted, expires_at: new Date(Date.now() + 3600_000).toISOString() }, { status: 201 });
+        return Response.json(
+          { token: minted, expires_at: new Date(Date.now() + 3600_000).toISOString() },
+          { status: 201 },
+        );
       }
       if (url.includes("/api/builds")) {
         if (method === "DELETE") return new Response(null, { status: 204 });
@@ -1022,11 +1049,18 @@ describe("build from a repository", () => {
     expect(buildRequests().map((r) => r.auth)).toEqual(Array(4).fill("token form-token")); // 3 + re-attach
     // the service refuses it (revoked): dropped, a new one minted, the build asked again
     let refusals = 1;
-    answer = () => (refusals-- > 0 ? { events: [{ phase: "failed", status_code: 403, message: "Forbidden\n" }] } : { events: builtEvents(true) });
+    answer = () =>
+      refusals-- > 0
+        ? { events: [{ phase: "failed", status_code: 403, message: "Forbidden\n" }] }
+        : { events: builtEvents(true) };
     button("Build").click();
     await settle();
     expect(tokenRequests()).toHaveLength(2);
-    expect(buildRequests().slice(-2).map((r) => r.auth)).toEqual(["token form-token", "token second-token"]);
+    expect(
+      buildRequests()
+        .slice(-2)
+        .map((r) => r.auth),
+    ).toEqual(["token form-token", "token second-token"]);
     expect(buildStatus()).toMatch(/^Ready/);
   });
 

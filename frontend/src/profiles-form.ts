@@ -26,7 +26,9 @@ type PanelModule = typeof import("./builds/panel");
  * file and imported by URL on first use (tests point this at the source module). */
 export const panelModule = {
   load: (): Promise<PanelModule> =>
-    import(/* @vite-ignore */ new URL(/* @vite-ignore */ "./build-panel.js", import.meta.url).href) as Promise<PanelModule>,
+    import(
+      /* @vite-ignore */ new URL(/* @vite-ignore */ "./build-panel.js", import.meta.url).href
+    ) as Promise<PanelModule>,
 };
 import { readPageData, UNLISTED, type BuildsData, type OptionData, type ProfileData } from "./profiles/data";
 import { hourlyRate, merge, money, type Pricing } from "./profiles/price";
@@ -306,7 +308,9 @@ export function init(doc: Document = document): boolean {
   const price = (): void => {
     const card = current;
     if (!pricing || !total || !card?.profile.price) return;
-    const parts = card.fields.map((f) => f.option.choices.find((c) => c.key === f.select.value && !building(f))?.price?.footprint);
+    const parts = card.fields.map(
+      (f) => f.option.choices.find((c) => c.key === f.select.value && !building(f))?.price?.footprint,
+    );
     const rate = hourlyRate(pricing, merge(card.profile.price.footprint, ...parts), card.slug);
     const text = `${money(rate, pricing.currency)} per hour`;
     if (total.textContent !== text) total.textContent = text;
@@ -351,11 +355,7 @@ export function init(doc: Document = document): boolean {
     for (const f of card?.fields ?? []) {
       if (building(f)) {
         const panel = f.build?.panel;
-        const message = !panel
-          ? "The build panel is still loading."
-          : forLink
-            ? panel.linkProblem()
-            : panel.problem();
+        const message = !panel ? "The build panel is still loading." : forLink ? panel.linkProblem() : panel.problem();
         if (message) return { message, focus: () => panel?.tell(message) };
       } else if (card && f.input && isActive(card, f) && !f.input.validity.valid) {
         const input = f.input;
@@ -399,7 +399,8 @@ export function init(doc: Document = document): boolean {
       if (e.defaultPrevented) return;
       // Forget a stored build once the user starts with something else for that option.
       for (const card of cards) {
-        for (const f of card.fields) if (f.build && !(card.radio.checked && building(f))) storage()?.removeItem(STORE + f.select.name);
+        for (const f of card.fields)
+          if (f.build && !(card.radio.checked && building(f))) storage()?.removeItem(STORE + f.select.name);
       }
     });
   }

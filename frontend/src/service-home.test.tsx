@@ -30,8 +30,7 @@ function field(root: HTMLElement, label: string): string | undefined {
   return dt?.nextElementSibling?.textContent?.trim();
 }
 
-const byRole = (root: HTMLElement, role: string) =>
-  root.querySelector<HTMLElement>(`[role="${role}"]`);
+const byRole = (root: HTMLElement, role: string) => root.querySelector<HTMLElement>(`[role="${role}"]`);
 
 let container: HTMLElement;
 
@@ -49,9 +48,7 @@ afterEach(() => {
 describe("ServiceHome", () => {
   it("shows a loading status, then the health fields", async () => {
     let resolve!: (r: Response) => void;
-    const fetchMock = vi.fn<typeof fetch>(
-      () => new Promise<Response>((r) => (resolve = r)),
-    );
+    const fetchMock = vi.fn<typeof fetch>(() => new Promise<Response>((r) => (resolve = r)));
     vi.stubGlobal("fetch", fetchMock);
 
     render(<ServiceHome config={CONFIG} />, container);
@@ -79,9 +76,9 @@ describe("ServiceHome", () => {
   it("says when the hub is unreachable and marks admins", async () => {
     vi.stubGlobal(
       "fetch",
-      vi.fn<typeof fetch>().mockResolvedValue(
-        jsonResponse({ ...HEALTH, hub: { reachable: false }, user: { name: "bob", admin: true } }),
-      ),
+      vi
+        .fn<typeof fetch>()
+        .mockResolvedValue(jsonResponse({ ...HEALTH, hub: { reachable: false }, user: { name: "bob", admin: true } })),
     );
     render(<ServiceHome config={CONFIG} />, container);
 
@@ -93,9 +90,9 @@ describe("ServiceHome", () => {
   it("shows an alert with the server's message when the request fails", async () => {
     vi.stubGlobal(
       "fetch",
-      vi.fn<typeof fetch>().mockResolvedValue(
-        jsonResponse({ status: 503, message: "Hub API unavailable" }, 503, "Service Unavailable"),
-      ),
+      vi
+        .fn<typeof fetch>()
+        .mockResolvedValue(jsonResponse({ status: 503, message: "Hub API unavailable" }, 503, "Service Unavailable")),
     );
     render(<ServiceHome config={CONFIG} />, container);
 
@@ -181,9 +178,7 @@ describe("Configuration section", () => {
   it("says when there is nothing to fix", async () => {
     vi.stubGlobal("fetch", routes({ available: true, warnings: [], runtime: [] }, admin));
     render(<ServiceHome config={CONFIG} />, container);
-    await vi.waitFor(() =>
-      expect(container.textContent).toContain("No configuration warnings."),
-    );
+    await vi.waitFor(() => expect(container.textContent).toContain("No configuration warnings."));
   });
 
   it("is not shown to users, nor asked for", async () => {

@@ -33,10 +33,7 @@ export interface ConfigProblemsResponse {
   runtime: { message: string; refused: boolean; seen: string }[];
 }
 
-type State =
-  | { kind: "loading" }
-  | { kind: "error"; message: string }
-  | { kind: "ready"; health: HealthResponse };
+type State = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; health: HealthResponse };
 
 function errorText(err: unknown): string {
   return err instanceof Error && err.message ? err.message : String(err);
@@ -66,11 +63,7 @@ function ErrorAlert({ message }: { message: string }) {
 }
 
 function YesNo({ value }: { value: boolean }) {
-  return (
-    <span class={`badge ${value ? "text-bg-success" : "text-bg-danger"}`}>
-      {value ? "yes" : "no"}
-    </span>
-  );
+  return <span class={`badge ${value ? "text-bg-success" : "text-bg-danger"}`}>{value ? "yes" : "no"}</span>;
 }
 
 function HealthDetails({ health, hubPrefix }: { health: HealthResponse; hubPrefix: string }) {
@@ -80,9 +73,7 @@ function HealthDetails({ health, hubPrefix }: { health: HealthResponse; hubPrefi
       <dl class="row mb-0">
         <dt class="col-sm-4">Service status</dt>
         <dd class="col-sm-8">
-          <span class={`badge ${ok ? "text-bg-success" : "text-bg-warning"}`}>
-            {health.status || "unknown"}
-          </span>
+          <span class={`badge ${ok ? "text-bg-success" : "text-bg-warning"}`}>{health.status || "unknown"}</span>
         </dd>
         <dt class="col-sm-4">Version</dt>
         <dd class="col-sm-8">
@@ -117,9 +108,7 @@ function HealthDetails({ health, hubPrefix }: { health: HealthResponse; hubPrefi
 }
 
 type ProblemsState =
-  | { kind: "loading" }
-  | { kind: "error"; message: string }
-  | { kind: "ready"; problems: ConfigProblemsResponse };
+  { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; problems: ConfigProblemsResponse };
 
 function ProblemList({ items }: { items: { text: string; refused?: boolean }[] }) {
   return (
@@ -170,9 +159,7 @@ export function ConfigurationSection({ config }: { config: PageConfig }) {
     const { warnings, runtime } = state.problems;
     body = (
       <>
-        {warnings.length === 0 && runtime.length === 0 ? (
-          <p class="mb-0">No configuration warnings.</p>
-        ) : null}
+        {warnings.length === 0 && runtime.length === 0 ? <p class="mb-0">No configuration warnings.</p> : null}
         {warnings.length > 0 ? (
           <>
             <h4 class="h6">Warnings at hub start ({warnings.length})</h4>
@@ -186,8 +173,7 @@ export function ConfigurationSection({ config }: { config: PageConfig }) {
           </>
         ) : null}
         <p class="small text-body-secondary mb-0">
-          Each line names the setting and its fix. <code>hub-extensions check-config --strict</code>{" "}
-          fails on warnings.
+          Each line names the setting and its fix. <code>hub-extensions check-config --strict</code> fails on warnings.
         </p>
       </>
     );

@@ -119,10 +119,7 @@ function DailyCharts({ config, start }: { config: UsageConfig; start: string }) 
         title="Hours by profile"
         summary={today.summary(chartSummary("Hours by profile", days, totals, h))}
         columns={["Day", ...names]}
-        rows={days.map((d, i) => [
-          today.label(d),
-          ...series.map((s) => formatDuration(s.values[i] ?? 0)),
-        ])}
+        rows={days.map((d, i) => [today.label(d), ...series.map((s) => formatDuration(s.values[i] ?? 0))])}
         legend={names}
         partial={partial}
       >
@@ -131,18 +128,12 @@ function DailyCharts({ config, start }: { config: UsageConfig; start: string }) 
       <ChartFigure
         id="usage-chart-sessions"
         title="Sessions per day"
-        summary={today.summary(
-          chartSummary("Sessions per day", days, sessions, (v) => `${v} sessions`),
-        )}
+        summary={today.summary(chartSummary("Sessions per day", days, sessions, (v) => `${v} sessions`))}
         columns={["Day", "Sessions"]}
         rows={days.map((d, i) => [today.label(d), sessions[i] ?? 0])}
         partial={partial}
       >
-        <StackedBars
-          days={days}
-          series={[{ name: "Sessions", values: sessions }]}
-          partial={today.index}
-        />
+        <StackedBars days={days} series={[{ name: "Sessions", values: sessions }]} partial={today.index} />
       </ChartFigure>
     </>
   );

@@ -19,7 +19,9 @@ function serve(body: string, status = 200, contentType = "text/event-stream") {
         controller.close();
       },
     });
-  const fetch = vi.fn(async (..._args: unknown[]) => new Response(stream(), { status, headers: { "Content-Type": contentType } }));
+  const fetch = vi.fn(
+    async (..._args: unknown[]) => new Response(stream(), { status, headers: { "Content-Type": contentType } }),
+  );
   vi.stubGlobal("fetch", fetch);
   return fetch;
 }
@@ -52,13 +54,16 @@ describe("BuildClient.stream", () => {
   });
 
   it("reads a lone ready as a cache hit", async () => {
-    serve(data({ phase: "ready", imageName: "x:1", message: "Done! Found built image\n", cacheHit: true, buildId: "b2" }));
+    serve(
+      data({ phase: "ready", imageName: "x:1", message: "Done! Found built image\n", cacheHit: true, buildId: "b2" }),
+    );
     const last = await client.stream(request, () => {});
     expect(last.cacheHit).toBe(true);
   });
 
   it("turns an error sent as HTTP 200 + failed into a BuildError naming the field", async () => {
-    const message = "Could not resolve ref for git:x/no-such-branch. Double check your URL and that your repo is public.\n";
+    const message =
+      "Could not resolve ref for git:x/no-such-branch. Double check your URL and that your repo is public.\n";
     serve(data({ phase: "failed", message, field: "ref" }));
     const onEvent = vi.fn();
     const err = await client.stream(request, onEvent).catch((e: unknown) => e);
@@ -124,7 +129,10 @@ describe("BuildClient.stream when keepalives stop", () => {
     });
     const headers: Record<string, string> = { "Content-Type": "text/event-stream" };
     if (keepaliveSeconds !== null) headers["X-Keepalive-Interval"] = keepaliveSeconds;
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(stream, { headers })));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(stream, { headers })),
+    );
   }
 
   it("ends a stream after three announced keepalive intervals without a chunk", async () => {

@@ -121,7 +121,12 @@ async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number)
   const idle = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       // rejected before the cancel, which ends the pending read() as a normal end of stream
-      reject(new BuildError(0, `The build service stopped answering (nothing for ${Math.round(ms / 1000)} s). Press Build to attach again.`));
+      reject(
+        new BuildError(
+          0,
+          `The build service stopped answering (nothing for ${Math.round(ms / 1000)} s). Press Build to attach again.`,
+        ),
+      );
       void reader.cancel().catch(() => undefined);
     }, ms);
   });
@@ -192,7 +197,12 @@ export class BuildClient {
    * `failed` event, as BinderHub sends errors, or an HTTP error from a proxy), or the
    * AbortError when `signal` aborts.
    */
-  async stream(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal, retry = true): Promise<BuildEvent> {
+  async stream(
+    request: BuildRequest,
+    onEvent: (e: BuildEvent) => void,
+    signal?: AbortSignal,
+    retry = true,
+  ): Promise<BuildEvent> {
     const url = joinUrl(this.servicePrefix, "build", specFor(request));
     const response = await this.send(url, { signal: signal ?? null }, "text/event-stream");
     if (!response.ok || !response.body) throw await failure(response);

@@ -22,12 +22,7 @@ describe("parseEventStream on BinderHub's protocol", () => {
   }
 
   it("splits the recording into its four responses, each ending ready or failed", () => {
-    expect(responses.map((r) => r[r.length - 1]!.phase)).toEqual([
-      "ready",
-      "ready",
-      "failed",
-      "failed",
-    ]);
+    expect(responses.map((r) => r[r.length - 1]!.phase)).toEqual(["ready", "ready", "failed", "failed"]);
   });
 
   it("keeps the phase order of a full build and the launch fields", () => {
@@ -49,12 +44,8 @@ describe("parseEventStream on BinderHub's protocol", () => {
 
   it("skips keep-alive comments and survives lines that are not JSON", () => {
     expect(events.some((e) => e.message.startsWith(":keepalive"))).toBe(false);
-    expect(parseEventStream(":keepalive\n\ndata: not json\n\n")).toEqual([
-      { phase: "unknown", message: "not json" },
-    ]);
-    expect(parseEventStream('data: {"phase": "READY", "imageName": "x:1"}\n\n')[0]!.phase).toBe(
-      "ready",
-    );
+    expect(parseEventStream(":keepalive\n\ndata: not json\n\n")).toEqual([{ phase: "unknown", message: "not json" }]);
+    expect(parseEventStream('data: {"phase": "READY", "imageName": "x:1"}\n\n')[0]!.phase).toBe("ready");
   });
 });
 

@@ -4,15 +4,7 @@
  * `data:` lines are joined; phases are lowercased, as binderhub-client does.
  */
 
-export type Phase =
-  | "waiting"
-  | "fetching"
-  | "building"
-  | "pushing"
-  | "built"
-  | "ready"
-  | "failed"
-  | "unknown";
+export type Phase = "waiting" | "fetching" | "building" | "pushing" | "built" | "ready" | "failed" | "unknown";
 
 export interface BuildEvent {
   phase: Phase | string;

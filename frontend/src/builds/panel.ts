@@ -111,7 +111,12 @@ export class BuildPanel {
     this.hint = el(d, "div", { className: "form-text", id: `${id}-repo-help` });
     this.repo.setAttribute("aria-describedby", this.hint.id);
     this.buildButton = el(d, "button", { type: "button", className: "btn btn-primary btn-sm" }, "Build");
-    this.cancelButton = el(d, "button", { type: "button", className: "btn btn-outline-danger btn-sm", hidden: true }, "Cancel");
+    this.cancelButton = el(
+      d,
+      "button",
+      { type: "button", className: "btn btn-outline-danger btn-sm", hidden: true },
+      "Cancel",
+    );
     this.status = el(d, "div", { className: "small hx-build-status", id: `${id}-status` });
     this.status.setAttribute("role", "status");
     this.status.setAttribute("aria-live", "polite");
@@ -119,12 +124,25 @@ export class BuildPanel {
     this.logText = el(d, "pre", { className: "hx-build-log-text small border rounded p-2 mb-0", tabIndex: 0 });
     this.logText.style.cssText = "max-height:18rem;overflow:auto;white-space:pre-wrap";
     this.logText.setAttribute("aria-label", "Build log");
-    this.log = el(d, "details", { className: "mt-2 hx-build-log", hidden: true }, el(d, "summary", {}, "Build log"), this.logText);
+    this.log = el(
+      d,
+      "details",
+      { className: "mt-2 hx-build-log", hidden: true },
+      el(d, "summary", {}, "Build log"),
+      this.logText,
+    );
     this.imageInput = el(d, "input", { type: "hidden", name: `${options.field}--unlisted-choice`, disabled: true });
     this.signatureInput = el(d, "input", { type: "hidden", name: `${options.field}--build-signature`, disabled: true });
 
     const col = (size: string, label: string, control: HTMLElement, ...more: Node[]) =>
-      el(d, "div", { className: size }, el(d, "label", { className: "form-label small mb-1", htmlFor: control.id }, label), control, ...more);
+      el(
+        d,
+        "div",
+        { className: size },
+        el(d, "label", { className: "form-label small mb-1", htmlFor: control.id }, label),
+        control,
+        ...more,
+      );
     this.el = el(
       d,
       "div",
@@ -137,7 +155,14 @@ export class BuildPanel {
         col("col-md-6", "Repository", this.repo, this.hint),
         col("col-md-3", "Git ref", this.ref),
       ),
-      el(d, "div", { className: "d-flex flex-wrap align-items-center gap-2 mt-2" }, this.buildButton, this.cancelButton, this.status),
+      el(
+        d,
+        "div",
+        { className: "d-flex flex-wrap align-items-center gap-2 mt-2" },
+        this.buildButton,
+        this.cancelButton,
+        this.status,
+      ),
       this.commit,
       this.log,
       this.imageInput,
@@ -428,7 +453,10 @@ export function makePanel(
 }
 
 /** The status of build `id` among mine, or null when unknown (for re-attaching on reload). */
-export async function statusOf(page: { servicePrefix: string; token: TokenSource | null }, id: string): Promise<string | null> {
+export async function statusOf(
+  page: { servicePrefix: string; token: TokenSource | null },
+  id: string,
+): Promise<string | null> {
   if (!page.token) return null;
   try {
     const builds = await new BuildClient(page.servicePrefix, page.token).mine();

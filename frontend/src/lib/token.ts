@@ -107,8 +107,12 @@ export class FormToken {
       // not JSON: the status says enough
     }
     if (!response.ok || typeof body.token !== "string") {
-      const message = typeof body.message === "string" ? body.message : response.statusText || `HTTP ${response.status}`;
-      throw new TokenError(response.status, `The hub gave no build token (${message}). Reload the page, or ask the hub's admin.`);
+      const message =
+        typeof body.message === "string" ? body.message : response.statusText || `HTTP ${response.status}`;
+      throw new TokenError(
+        response.status,
+        `The hub gave no build token (${message}). Reload the page, or ask the hub's admin.`,
+      );
     }
     const expiresAt = typeof body.expires_at === "string" ? Date.parse(body.expires_at) : NaN;
     const expires = Number.isFinite(expiresAt) ? expiresAt : this.now() + this.request.expires_in * 1000;

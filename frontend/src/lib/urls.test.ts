@@ -72,8 +72,6 @@ describe("readPageConfig", () => {
   });
 
   it("treats an empty attribute as missing", () => {
-    expect(() => readPageConfig(element({ ...FULL, "data-hub-prefix": "  " }))).toThrow(
-      /data-hub-prefix/,
-    );
+    expect(() => readPageConfig(element({ ...FULL, "data-hub-prefix": "  " }))).toThrow(/data-hub-prefix/);
   });
 });

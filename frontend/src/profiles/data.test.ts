@@ -40,7 +40,9 @@ describe("readPageData", () => {
 
   it("drops malformed entries instead of failing", () => {
     const data = readPageData(
-      page('{"profiles": [null, {"display_name": "no slug"}, {"slug": "s", "options": [1, {"key": "k", "unlisted": null}]}]}'),
+      page(
+        '{"profiles": [null, {"display_name": "no slug"}, {"slug": "s", "options": [1, {"key": "k", "unlisted": null}]}]}',
+      ),
     );
     expect(data.profiles.map((p) => p.slug)).toEqual(["s"]);
     expect(data.profiles[0]?.options).toEqual([{ key: "k", choices: [], unlisted: null }]);

@@ -69,13 +69,16 @@ export interface PageData {
   link: boolean;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const isTokenRequest = (v: unknown): v is TokenRequest =>
-  isObject(v) && Array.isArray(v.scopes) && v.scopes.every((x) => typeof x === "string") && typeof v.expires_in === "number" && typeof v.note === "string";
+  isObject(v) &&
+  Array.isArray(v.scopes) &&
+  v.scopes.every((x) => typeof x === "string") &&
+  typeof v.expires_in === "number" &&
+  typeof v.note === "string";
 
 /**
  * Parse the page data out of `doc`. Throws an Error saying what is wrong when the

@@ -30,7 +30,17 @@ describe("selectionLink", () => {
 
 describe("fragmentFields", () => {
   it("reads back what selectionLink wrote", () => {
-    const link = new URL(selectionLink("/hub/spawn", BASE, [["profile", "a b"], ["k", "x:y&z"]], false));
+    const link = new URL(
+      selectionLink(
+        "/hub/spawn",
+        BASE,
+        [
+          ["profile", "a b"],
+          ["k", "x:y&z"],
+        ],
+        false,
+      ),
+    );
     const params = fragmentFields(link.hash);
     expect(params.get("profile")).toBe("a b");
     expect(params.get("k")).toBe("x:y&z");
@@ -44,7 +54,8 @@ describe("fragmentFields", () => {
 
 describe("links made by jupyterhub-fancy-profiles", () => {
   /** A permalink as fancy-profiles 0.5 writes it: `#fancy-forms-config=` + URL-encoded JSON. */
-  const fancyHash = (config: unknown): string => "#" + new URLSearchParams([["fancy-forms-config", JSON.stringify(config)]]).toString();
+  const fancyHash = (config: unknown): string =>
+    "#" + new URLSearchParams([["fancy-forms-config", JSON.stringify(config)]]).toString();
   const fields = (hash: string) => [...fragmentFields(hash)];
 
   it("turns a listed choice into our field names, dropping the empty unlisted values it writes", () => {
@@ -63,7 +74,11 @@ describe("links made by jupyterhub-fancy-profiles", () => {
   });
 
   it("carries an Other... value", () => {
-    const hash = fancyHash({ profile: "custom", image: "unlisted_choice", "image:unlisted_choice": "quay.io/org/img:1" });
+    const hash = fancyHash({
+      profile: "custom",
+      image: "unlisted_choice",
+      "image:unlisted_choice": "quay.io/org/img:1",
+    });
     expect(fields(hash)).toEqual([
       ["profile", "custom"],
       ["profile-option-custom--image", "unlisted-choice"],

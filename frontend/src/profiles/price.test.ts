@@ -13,9 +13,9 @@ interface Case {
   rate: number;
   text: string;
 }
-const { cases } = JSON.parse(
-  readFileSync(join(process.cwd(), "..", "tests", "data", "price-cases.json"), "utf8"),
-) as { cases: Case[] };
+const { cases } = JSON.parse(readFileSync(join(process.cwd(), "..", "tests", "data", "price-cases.json"), "utf8")) as {
+  cases: Case[];
+};
 
 describe("the form's rate formula, against the hub's", () => {
   it("has cases for both modes", () => {

@@ -47,11 +47,7 @@ describe("ChartFigure", () => {
     expect(svg.getAttribute("aria-label")).toContain("6 h in total");
     const table = root.querySelector("details table")!;
     expect(table.querySelector("caption")!.textContent).toBe("Hours by profile");
-    expect([...table.querySelectorAll("thead th")].map((th) => th.textContent)).toEqual([
-      "Day",
-      "gpu",
-      "cpu",
-    ]);
+    expect([...table.querySelectorAll("thead th")].map((th) => th.textContent)).toEqual(["Day", "gpu", "cpu"]);
     const firstRow = table.querySelector("tbody tr")!;
     expect(firstRow.querySelector("th")!.getAttribute("scope")).toBe("row");
     expect(firstRow.textContent).toBe("2026-03-0102");
@@ -106,12 +102,7 @@ function tickLabels(root: HTMLElement): string[] {
 describe("a day still under way", () => {
   it("is a lighter bar, 'today' under the axis and a legend entry", () => {
     const root = figure(
-      <StackedBars
-        days={DAYS}
-        series={[{ name: "gpu", values: [0.5, 0.25, 0.05] }]}
-        scale={hoursAxis}
-        partial={2}
-      />,
+      <StackedBars days={DAYS} series={[{ name: "gpu", values: [0.5, 0.25, 0.05] }]} scale={hoursAxis} partial={2} />,
       ["gpu"],
       true,
     );

@@ -110,9 +110,7 @@ export function ChartFigure(props: FigureProps) {
               <tbody>
                 {rows.map((row) => (
                   <tr key={String(row[0])}>
-                    {row.map((cell, i) =>
-                      i === 0 ? <th scope="row">{cell}</th> : <td>{cell}</td>,
-                    )}
+                    {row.map((cell, i) => (i === 0 ? <th scope="row">{cell}</th> : <td>{cell}</td>))}
                   </tr>
                 ))}
               </tbody>

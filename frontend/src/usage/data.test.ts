@@ -108,8 +108,7 @@ describe("stackTotals and chartSummary", () => {
 
   it("says the range, the total and the highest day", () => {
     expect(chartSummary("Sessions per day", days, [1, 4, 2], (v) => `${v} sessions`)).toBe(
-      "Sessions per day from 2026-03-01 to 2026-03-03: 7 sessions in total, " +
-        "highest 4 sessions on 2026-03-02.",
+      "Sessions per day from 2026-03-01 to 2026-03-03: 7 sessions in total, " + "highest 4 sessions on 2026-03-02.",
     );
   });
 

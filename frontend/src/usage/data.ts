@@ -63,11 +63,7 @@ export function query(params: Record<string, string | number>): string {
 }
 
 /** URL of an API endpoint of the service with its query. */
-export function apiUrl(
-  servicePrefix: string,
-  endpoint: string,
-  params: Record<string, string | number> = {},
-): string {
+export function apiUrl(servicePrefix: string, endpoint: string, params: Record<string, string | number> = {}): string {
   return joinUrl(servicePrefix, "api/usage", endpoint) + query(params);
 }
 
@@ -159,16 +155,7 @@ export function chartSummary(
 }
 
 /** Categorical colours that read on light and dark backgrounds (Okabe-Ito). */
-export const PALETTE = [
-  "#0072b2",
-  "#e69f00",
-  "#009e73",
-  "#cc79a7",
-  "#56b4e9",
-  "#d55e00",
-  "#f0e442",
-  "#999999",
-];
+export const PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999"];
 
 export function colour(index: number): string {
   return PALETTE[index % PALETTE.length] ?? "#999999";

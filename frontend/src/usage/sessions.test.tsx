@@ -42,11 +42,12 @@ let fetchMock: ReturnType<typeof vi.fn<typeof fetch>>;
 beforeEach(() => {
   container = document.createElement("div");
   document.body.appendChild(container);
-  fetchMock = vi.fn<typeof fetch>(async (input) =>
-    new Response(JSON.stringify(respond(String(input))), {
-      status: 200,
-      headers: { "Content-Type": "application/json" },
-    }),
+  fetchMock = vi.fn<typeof fetch>(
+    async (input) =>
+      new Response(JSON.stringify(respond(String(input))), {
+        status: 200,
+        headers: { "Content-Type": "application/json" },
+      }),
   );
   vi.stubGlobal("fetch", fetchMock);
 });
@@ -58,8 +59,7 @@ afterEach(() => {
 });
 
 const urls = () => fetchMock.mock.calls.map(([u]) => String(u));
-const settle = () =>
-  vi.waitFor(() => expect(container.querySelector("#usage-sessions tbody tr")).not.toBeNull());
+const settle = () => vi.waitFor(() => expect(container.querySelector("#usage-sessions tbody tr")).not.toBeNull());
 
 describe("the usage page", () => {
   it("shows a plain user their own sessions, without charts or a user filter", async () => {
@@ -103,8 +103,7 @@ describe("the usage page", () => {
     set("start", "2026-03-01");
     set("reason", "cull");
     container.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
-    const filtered =
-      `${PREFIX}api/usage/sessions?user=bob&start=2026-03-01&reason=cull&limit=50&offset=0`;
+    const filtered = `${PREFIX}api/usage/sessions?user=bob&start=2026-03-01&reason=cull&limit=50&offset=0`;
     await vi.waitFor(() => expect(urls()).toContain(filtered));
     expect(container.querySelector("#usage-csv")!.getAttribute("href")).toBe(
       `${PREFIX}api/usage/sessions.csv?user=bob&start=2026-03-01&reason=cull`,

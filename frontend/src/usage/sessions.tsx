@@ -4,15 +4,7 @@
  * hides the user field from those who may read nobody else's.
  */
 import { useState } from "preact/hooks";
-import {
-  apiUrl,
-  formatHours,
-  NO_FILTERS,
-  profileName,
-  shortTime,
-  type Filters,
-  type SessionsResponse,
-} from "./data";
+import { apiUrl, formatHours, NO_FILTERS, profileName, shortTime, type Filters, type SessionsResponse } from "./data";
 import { useApi, type Loaded } from "./use-api";
 
 export const PAGE_SIZE = 50;
@@ -112,11 +104,7 @@ export function SessionsPanel({ servicePrefix, xsrfToken, canReadAll, reasons, t
             <button class="btn btn-sm btn-primary me-2" type="submit">
               Apply
             </button>
-            <button
-              class="btn btn-sm btn-outline-contrast"
-              type="button"
-              onClick={() => apply(NO_FILTERS)}
-            >
+            <button class="btn btn-sm btn-outline-contrast" type="button" onClick={() => apply(NO_FILTERS)}>
               Reset
             </button>
           </div>

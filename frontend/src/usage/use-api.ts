@@ -2,10 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { fetchJson } from "../lib/api";
 
-export type Loaded<T> =
-  | { kind: "loading" }
-  | { kind: "error"; message: string }
-  | { kind: "ready"; data: T };
+export type Loaded<T> = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; data: T };
 
 export function errorText(err: unknown): string {
   return err instanceof Error && err.message ? err.message : String(err);
