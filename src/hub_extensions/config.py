@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from traitlets import Dict, Enum, TraitError, Unicode, validate
 from traitlets.config import Config, Configurable
 
+from .config_values import option_value
+
 log = logging.getLogger("hub_extensions")
 SERVICE_NAME_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])\Z")
 
@@ -186,6 +188,9 @@ def check_config(config: Config, warnings: list[str] | None = None) -> list[str]
                 problems.append(f"{cls.__name__}.{key}: unknown option.{hint}")
                 continue
             try:
+                # checked as the object will get it (a `.append(...)` edit applied), without
+                # resolving the admin's lazy value in place
+                value = option_value(config, cls, key)
                 cls(config=Config({cls.__name__: {key: value}}))
             except TraitError as err:
                 problems.append(_describe(cls, key, err))

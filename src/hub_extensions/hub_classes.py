@@ -7,6 +7,8 @@ from importlib.metadata import entry_points
 from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
+from .config_values import option_value
+
 
 def configured_class(config: Config, trait: str, group: str) -> type | None:
     """`JupyterHub.<trait>` as a class: an entry point name of `group`, a dotted path or a class.
@@ -31,10 +33,5 @@ def configured_class(config: Config, trait: str, group: str) -> type | None:
 
 
 def configured_value(config: Config, cls: type, name: str):
-    """The value `name` gets from config on an instance of `cls` (most specific section wins)."""
-    value = None
-    for klass in reversed(cls.__mro__):
-        section = klass.__name__
-        if section in config and name in config[section]:
-            value = config[section][name]
-    return value
+    """The value `name` gets from config on an instance of `cls`, None when unset."""
+    return option_value(config, cls, name, default=None)

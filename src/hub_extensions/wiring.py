@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from traitlets.config import Config
-from traitlets.config.loader import LazyConfigValue
 
 from .config import CONFIG_PROBLEMS, CONFIGURABLES, check_config, load, problems_path
+from .config_values import option_value
 from .requirements_check import version_problems
 from .usage.config import default_db_url
 
@@ -94,8 +94,7 @@ def finalize(app, config: Config) -> None:
         app.exit(1)
     if warnings:
         app.log.warning(format_warnings(warnings))
-    hub = config.JupyterHub if "JupyterHub" in config else Config()
-    hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
+    hub_db_url = _hub_option(config, "db_url")
     CONFIG_PROBLEMS.start(problems_path(hub_db_url), warnings)
     assert additions is not None  # app.exit() above did not return
     additions.JupyterHub.services[-1]["environment"][HUB_PID_ENV] = str(os.getpid())
@@ -147,17 +146,29 @@ def _hub_version() -> tuple[int, ...]:
     return tuple(int(p) for p in jupyterhub.__version__.split(".")[:2] if p.isdigit())
 
 
-def _resolved(section: Config, key: str, default):
-    """The admin's value, with `c.X.y.append(...)`-style lazy edits applied."""
-    value = section.get(key, default)
-    return value.get_value(default) if isinstance(value, LazyConfigValue) else value
+#: The JupyterHub options the wiring reads, with JupyterHub's defaults (jupyterhub.app is not
+#: imported for them: `check-config` runs without a hub).
+HUB_DEFAULTS: dict = {
+    "base_url": "/",
+    "custom_scopes": {},
+    "db_url": "sqlite:///jupyterhub.sqlite",
+    "extra_user_scopes": set(),
+    "load_roles": [],
+    "services": [],
+    "template_paths": [],
+    "template_vars": {},
+}
+
+
+def _hub_option(config: Config, name: str):
+    """`JupyterHub.<name>` as the hub gets it (`c.JupyterHub.services.append(...)` included)."""
+    return option_value(config, ["JupyterHub"], name, HUB_DEFAULTS[name])
 
 
 def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
     """The additions to `config` that wire the suite in; the admin's own values are kept."""
     options = load(config)
-    hub = config.JupyterHub if "JupyterHub" in config else Config()
-    services = list(_resolved(hub, "services", []))
+    services = list(_hub_option(config, "services"))
     if any(s.get("name") == options.service_name for s in services):
         raise ValueError(
             f"JupyterHub.services already has a service named {options.service_name!r}; "
@@ -180,9 +191,9 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
         }
     )
     additions = Config()
-    wire_usage_access(hub, services[-1], additions)
+    wire_usage_access(config, services[-1], additions)
     access = f"access:services!service={options.service_name}"
-    roles = [dict(r) for r in _resolved(hub, "load_roles", [])]
+    roles = [dict(r) for r in _hub_option(config, "load_roles")]
     roles.append(
         {
             "name": SERVICE_ROLE,
@@ -197,21 +208,21 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
         user_role["scopes"] = [*user_role.get("scopes", ["self"]), access]
     elif hub_version >= (6, 0):
         additions.JupyterHub.extra_user_scopes = {
-            *_resolved(hub, "extra_user_scopes", set()),
+            *_hub_option(config, "extra_user_scopes"),
             access,
         }
     else:
         roles.append({"name": "user", "scopes": ["self", access]})
     additions.JupyterHub.services = services
     additions.JupyterHub.load_roles = roles
-    paths = list(_resolved(hub, "template_paths", []))
+    paths = list(_hub_option(config, "template_paths"))
     if str(HUB_TEMPLATES) not in paths:
         paths.append(str(HUB_TEMPLATES))
     additions.JupyterHub.template_paths = paths
-    stripped = hub.get("base_url", "/").strip("/")
+    stripped = _hub_option(config, "base_url").strip("/")
     base_url = f"/{stripped}/" if stripped else "/"
     additions.JupyterHub.template_vars = {
-        **_resolved(hub, "template_vars", {}),
+        **_hub_option(config, "template_vars"),
         "hub_extensions": {"service_prefix": f"{base_url}services/{options.service_name}/"},
     }
     wire_usage_capture(config, additions)
@@ -235,7 +246,7 @@ def wire_usage_capture(config: Config, additions: Config) -> None:
         }
 
 
-def wire_usage_access(hub: Config, service: dict, additions: Config) -> None:
+def wire_usage_access(config: Config, service: dict, additions: Config) -> None:
     """Define the usage-read scope, let the service's OAuth tokens carry it, share the ledger.
 
     JupyterHub refuses to change the scopes of its `admin` role, so admins cannot be given the
@@ -244,13 +255,13 @@ def wire_usage_access(hub: Config, service: dict, additions: Config) -> None:
     directory but does not know the hub's db_url, so the default ledger URL is computed here.
     """
     additions.JupyterHub.custom_scopes = {
-        **_resolved(hub, "custom_scopes", {}),
+        **_hub_option(config, "custom_scopes"),
         USAGE_READ_SCOPE: {
             "description": "Read every user's server sessions and usage in hub-extensions",
         },
     }
     # tokens issued to the service carry each scope when (and only when) the user holds it
     service["oauth_client_allowed_scopes"] = [USAGE_READ_SCOPE, ADMIN_MARKER_SCOPE]
-    hub_db_url = _resolved(hub, "db_url", "sqlite:///jupyterhub.sqlite")
+    hub_db_url = _hub_option(config, "db_url")
     service["environment"][USAGE_DB_URL_ENV] = default_db_url(hub_db_url)
     service["environment"][CONFIG_PROBLEMS_ENV] = str(problems_path(hub_db_url))

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from traitlets.config import Config
-from traitlets.config.loader import LazyConfigValue
 
+from ..config_values import option_value, section_names
 from ..hub_classes import configured_class
 from .checks import listed_problems, open_collisions
 from .idp_snapshot import (
@@ -313,13 +313,9 @@ def is_presets_class(cls: object) -> bool:
 
 
 def configured(config: Config, sections: Iterable[str], name: str, default=None):
-    """The value `name` gets from `config` (the most specific section wins)."""
-    value = default
-    for section in sections:
-        if section in config and name in config[section]:
-            found = config[section][name]
-            value = found.get_value(value) if isinstance(found, LazyConfigValue) else found
-    return value
+    """The value `name` gets from `config` in `sections`, least specific first (the most
+    specific wins; `.append(...)`-style edits apply to `default`), as the authenticator gets it."""
+    return option_value(config, list(sections), name, default)
 
 
 def idps_set_too(config: Config, sections: Iterable[str]) -> list[str]:
@@ -335,7 +331,7 @@ def idps_set_too(config: Config, sections: Iterable[str]) -> list[str]:
 
 def compile_config(config: Config, cls: type | None = None) -> Compiled:
     """Compile the providers a (presets) authenticator class reads from `config`."""
-    sections = [k.__name__ for k in reversed(cls.__mro__)] if cls else list(SECTIONS)
+    sections = section_names(cls) if cls else list(SECTIONS)
     problems = idps_set_too(config, sections)
     list_path = configured(config, sections, "idp_list_path", DEFAULT_LIST_PATH)
     try:

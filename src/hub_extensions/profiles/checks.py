@@ -25,7 +25,8 @@ from typing import Any
 
 from traitlets.config import Config
 
-from ..hub_classes import configured_class, configured_value
+from ..config_values import option_is_set, option_value
+from ..hub_classes import configured_class
 from .model import (
     CHOICE_KEYS,
     OPTION_KEYS,
@@ -434,12 +435,15 @@ def check_profiles(config: Config, warnings: list[str] | None = None) -> list[st
     if cls is None or not issubclass(cls, ProfilesMixin):
         return []
     problems = []
-    if configured_value(config, cls, "apply_user_options") is not None:
+    if option_value(config, cls, "apply_user_options", default=None) is not None:
         problems.append(
             f"{cls.__name__}.apply_user_options: the profiles form applies user options itself. "
             "Remove this setting; use Spawner.pre_spawn_hook for extra logic."
         )
-    value = configured_value(config, cls, "profile_list")
+    if not option_is_set(config, cls, "profile_list"):
+        return problems
+    # as the spawner will get it: `c.X.profile_list.append({...})` applies to the default
+    value = option_value(config, cls, "profile_list")
     if value is None or callable(value):
         return problems  # a callable is read the first time it is evaluated for a user
     try:
