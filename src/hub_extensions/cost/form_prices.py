@@ -167,7 +167,11 @@ def add_prices(
 
 
 def money(amount: float, currency: str) -> str:
-    """'0.12 USD': 2 decimals (3 under 0.1), halves rounded up as the script's toFixed does."""
+    """'0.12 USD': 2 decimals (3 under 0.1), halves rounded up as the script's toFixed does.
+
+    The cases every copy must pass, here and in the browser: tests/data/money_cases.json.
+    """
     digits = 2 if amount >= 0.1 or amount == 0 else 3
-    exact = Decimal(amount).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    # + 0.0: a negative zero is written "0.00", as the script's toFixed writes it
+    exact = Decimal(amount + 0.0).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     return f"{exact} {currency}"
