@@ -16,8 +16,9 @@ from collections.abc import Callable
 import pytest
 from jupyterhub.auth import Authenticator
 from jupyterhub.spawner import Spawner
-from traitlets import Dict, List, Set
+from traitlets import Dict, Integer, List, Set
 from traitlets.config import Config, Configurable
+from traitlets.config.loader import DeferredConfigString
 
 from hub_extensions.auth.presets import SECTIONS, configured
 from hub_extensions.config import check_config
@@ -76,32 +77,40 @@ def test_profile_list_edits_read_as_the_spawner_gets_them(build):
     assert all(isinstance(p, dict) for p in value)
 
 
-class Base(Configurable):
+class LazyEditsBase(Configurable):
     """Container options with non-empty defaults: a lazy edit must keep them."""
 
     labels = Dict({"team": "hub"}).tag(config=True)
     admins = Set({"root"}).tag(config=True)
     steps = List(["build"]).tag(config=True)
+    retries = Integer(1).tag(config=True)
 
 
-class Child(Base):
+class LazyEditsChild(LazyEditsBase):
     pass
 
 
 CONTAINER_EDITS = {
-    "dict update": ("labels", lambda c: c.Child.labels.update({"cost": "a1"})),
+    "dict update": ("labels", lambda c: c.LazyEditsChild.labels.update({"cost": "a1"})),
     "dict update on parent and child": (
         "labels",
-        lambda c: (c.Base.labels.update({"cost": "a1"}), c.Child.labels.update({"x": "1"})),
+        lambda c: (
+            c.LazyEditsBase.labels.update({"cost": "a1"}),
+            c.LazyEditsChild.labels.update({"x": "1"}),
+        ),
     ),
-    "set add": ("admins", lambda c: c.Child.admins.add("ann")),
-    "set update on the parent": ("admins", lambda c: c.Base.admins.update({"ann", "bob"})),
-    "list append to a default": ("steps", lambda c: c.Child.steps.append("push")),
+    "set add": ("admins", lambda c: c.LazyEditsChild.admins.add("ann")),
+    "set update on the parent": ("admins", lambda c: c.LazyEditsBase.admins.update({"ann", "bob"})),
+    "list append to a default": ("steps", lambda c: c.LazyEditsChild.steps.append("push")),
     "list prepend, parent's plain value": (
         "steps",
-        lambda c: (setattr(c.Base, "steps", ["a"]), c.Child.steps.prepend(["z"])),
+        lambda c: (setattr(c.LazyEditsBase, "steps", ["a"]), c.LazyEditsChild.steps.prepend(["z"])),
     ),
     "unset: the default": ("steps", lambda c: None),
+    "a command-line string, parsed by the trait": (
+        "retries",
+        lambda c: setattr(c.LazyEditsChild, "retries", DeferredConfigString("3")),
+    ),
 }
 
 
@@ -110,7 +119,7 @@ CONTAINER_EDITS = {
     ("name", "build"), CONTAINER_EDITS.values(), ids=list(CONTAINER_EDITS.keys())
 )
 def test_dict_and_set_edits_keep_the_default_as_traitlets_does(name, build):
-    same_as_traitlets(Child, name, build)
+    same_as_traitlets(LazyEditsChild, name, build)
 
 
 @pytest.mark.unit
