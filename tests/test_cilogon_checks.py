@@ -17,14 +17,22 @@ import pytest
 from tornado import web
 from traitlets.config import Config
 
-from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
 from hub_extensions.auth.idp_snapshot import load_idp_list
 from hub_extensions.auth.presets import PresetConfigError, check_cilogon_presets, compile_providers
+
+# hub_extensions.auth.cilogon (oauthenticator, which imports jsonschema and compiles its format
+# grammars: over a second of every collection of the suite) is imported where it is used.
 
 pytestmark = pytest.mark.unit
 
 ROOT = "CILogonPresetsAuthenticator.providers"
 UCMERCED = "urn:mace:incommon:ucmerced.edu"
+
+
+def presets_authenticator(c: Config):
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
+    return CILogonPresetsAuthenticator(config=c)
 
 
 def problems(providers, **kwargs) -> list[str]:
@@ -92,7 +100,7 @@ def test_a_listed_address_of_another_providers_domain_is_refused_at_login():
     c.CILogonPresetsAuthenticator.shared_namespace = True
     c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0
     c.Authenticator.admin_users = {"boss@a.edu"}
-    auth = CILogonPresetsAuthenticator(config=c)
+    auth = presets_authenticator(c)
 
     def login(idp):
         user = {"idp": idp, "idp_name": "X", "email": "boss@a.edu"}
@@ -212,7 +220,7 @@ def test_the_authenticator_refreshes_the_list_in_the_background_and_judges_entit
     caplog.set_level(logging.INFO)
 
     async def start_and_wait():
-        auth = CILogonPresetsAuthenticator(config=c)  # returns at once: nothing fetched yet
+        auth = presets_authenticator(c)  # returns at once: nothing fetched yet
         assert not path.exists()
         for _ in range(100):
             await asyncio.sleep(0.05)
@@ -247,7 +255,7 @@ def test_a_failed_refresh_is_one_info_line_and_never_blocks(tmp_path, caplog):
     caplog.set_level(logging.INFO)
 
     async def start():
-        auth = CILogonPresetsAuthenticator(config=c)
+        auth = presets_authenticator(c)
         await asyncio.sleep(0.5)
         auth._refresher.stop()
 

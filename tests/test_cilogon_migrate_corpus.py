@@ -20,15 +20,16 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from oauthenticator.cilogon import CILogonOAuthenticator
 from tornado import web
 from traitlets.config import Config
 
-from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
 from hub_extensions.auth.migrate import as_python, migrate_config
 from hub_extensions.auth.render import load_config_file
 from hub_extensions.auth.validation import SOCIAL_ENTITY_IDS, social_alias_for
 from hub_extensions.config import check_config
+
+# hub_extensions.auth.cilogon (oauthenticator, which imports jsonschema and compiles its format
+# grammars: over a second of every collection of the suite) is imported where it is used.
 
 pytestmark = pytest.mark.unit
 
@@ -124,6 +125,10 @@ def compare(path: Path) -> tuple[list, list]:
     source = normalised(load_config_file(path))
     c, text, _ = migrated_config(path)
     report = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    from oauthenticator.cilogon import CILogonOAuthenticator
+
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
     raw = CILogonOAuthenticator(config=source)
     presets = CILogonPresetsAuthenticator(config=c)
     named, unnamed = [], []
@@ -143,6 +148,8 @@ def compare(path: Path) -> tuple[list, list]:
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
 def test_migrated_config_starts_and_keeps_every_identity(path):
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
     c, report, out = migrated_config(path)
     assert not out.incomplete, report
     assert check_config(c) == [], report  # the check hub_extensions.setup(c) runs at start

@@ -6,20 +6,25 @@ import asyncio
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jsonschema
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from oauthenticator import cilogon as oauth_cilogon
 from tornado import web
 from traitlets import TraitError
 from traitlets.config import Config
 
-from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator, bare_orcid_id
 from hub_extensions.auth.idp_snapshot import load_idp_list
 from hub_extensions.auth.presets import PresetConfigError, check_cilogon_presets, compile_providers
+
+if TYPE_CHECKING:
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
+# oauthenticator (hub_extensions.auth.cilogon) and jsonschema are imported in the tests that
+# use them: their import compiles jsonschema's format grammars, over a second of every
+# collection of the suite.
 
 pytestmark = pytest.mark.unit
 
@@ -29,9 +34,26 @@ MICROSOFT = "http://login.microsoftonline.com/common/oauth2/v2.0/authorize"
 ORCID = "http://orcid.org/oauth/authorize"
 UNI = "https://idp.uni.edu/idp/shibboleth"
 ROOT = "CILogonPresetsAuthenticator.providers"
-SCHEMA = yaml.safe_load(
-    (Path(oauth_cilogon.__file__).parent / "schemas" / "cilogon-schema.yaml").read_text()
-)
+
+
+# Module fixtures, so the @given tests below import before their first example (an import
+# inside an example would exceed hypothesis' deadline once, then pass: "flaky").
+@pytest.fixture(scope="module")
+def check_idp_schema():
+    """jsonschema's check of one entry of CILogonOAuthenticator.idps with its own schema."""
+    import jsonschema
+    from oauthenticator import cilogon as oauth_cilogon
+
+    path = Path(oauth_cilogon.__file__).parent / "schemas" / "cilogon-schema.yaml"
+    schema = yaml.safe_load(path.read_text())
+    return lambda idp: jsonschema.validate(idp, schema)
+
+
+@pytest.fixture(scope="module")
+def bare_orcid_id():
+    from hub_extensions.auth.cilogon import bare_orcid_id
+
+    return bare_orcid_id
 
 
 def problems(providers, **kwargs) -> list[str]:
@@ -157,7 +179,7 @@ def test_without_a_current_idp_list_institutions_get_one_info_line_not_warnings(
     st.lists(st.sampled_from(["google", "microsoft", "github", "orcid"]), min_size=1, unique=True),
     st.booleans(),
 )
-def test_every_compiled_idp_passes_oauthenticators_schema(names, shared):
+def test_every_compiled_idp_passes_oauthenticators_schema(check_idp_schema, names, shared):
     providers = [
         {"preset": n, **({"domains": [f"{n}.example.org"]} if n in ("google", "microsoft") else {})}
         for n in names
@@ -172,14 +194,14 @@ def test_every_compiled_idp_passes_oauthenticators_schema(names, shared):
         return
     compiled = compile_providers(providers, shared_namespace=shared, allowed_users=listed)
     for idp in compiled.idps.values():
-        jsonschema.validate(idp, SCHEMA)
+        check_idp_schema(idp)
 
 
 # --- ORCID iDs -------------------------------------------------------------------------
 
 
 @given(st.from_regex(r"\A\d{4}-\d{4}-\d{4}-\d{3}[\dX]\Z", fullmatch=True))
-def test_the_bare_orcid_id_is_taken_from_the_oidc_url(orcid_id):
+def test_the_bare_orcid_id_is_taken_from_the_oidc_url(bare_orcid_id, orcid_id):
     assert bare_orcid_id(f"http://orcid.org/{orcid_id}") == orcid_id
     assert bare_orcid_id(f"https://orcid.org/{orcid_id}") == orcid_id
 
@@ -194,7 +216,7 @@ def test_the_bare_orcid_id_is_taken_from_the_oidc_url(orcid_id):
         "",
     ],
 )
-def test_anything_but_an_orcid_id_is_refused(value):
+def test_anything_but_an_orcid_id_is_refused(bare_orcid_id, value):
     assert bare_orcid_id(value) is None
 
 
@@ -446,6 +468,8 @@ def presets_config(
 
 
 def test_check_reports_problems_of_the_configured_presets_authenticator():
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
     assert check_cilogon_presets(presets_config([])) == [
         f"{ROOT}: the provider list is empty. List at least one, e.g. "
         "[{'preset': 'institution', 'entity_id': 'https://idp.example.edu/idp/shibboleth'}]."
@@ -468,6 +492,8 @@ def test_check_resolves_the_entry_point_name():
 
 
 def test_check_reads_a_subclass_section_and_refuses_idps_set_too():
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
     class Mine(CILogonPresetsAuthenticator):
         pass
 
@@ -489,6 +515,8 @@ def test_check_ignores_other_authenticators():
 
 
 def authenticator(providers, **options) -> CILogonPresetsAuthenticator:
+    from hub_extensions.auth.cilogon import CILogonPresetsAuthenticator
+
     c = Config()
     c.CILogonPresetsAuthenticator.providers = providers
     c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0

@@ -12,11 +12,11 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from jsonschema import Draft7Validator
 from traitlets.config import Config
 
 from hub_extensions import wiring
@@ -24,6 +24,9 @@ from hub_extensions.config import check_config
 
 from .conftest import need
 from .infra.z2jh import chart_path, deep_merge, load_yaml
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator  # imported where used: over a second to import
 
 pytestmark = pytest.mark.unit
 
@@ -48,6 +51,8 @@ def chart_defaults() -> dict:
 
 @pytest.fixture(scope="module")
 def validator() -> Draft7Validator:
+    from jsonschema import Draft7Validator
+
     schema = _z2jh_file("values.schema.yaml")
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema)
@@ -91,6 +96,8 @@ def test_snippet_is_valid_chart_values(path, chart_defaults, validator):
 @pytest.mark.parametrize("path", SNIPPET_FILES, ids=lambda p: p.name)
 def test_snippet_is_valid_for_chart_4_3_2(path):
     """The oldest chart whose data is at hand of the supported range (4.2.0 to 4.3.x)."""
+    from jsonschema import Draft7Validator
+
     defaults = _z2jh_file("chart-4.3.2", "values.yaml")
     schema = Draft7Validator(_z2jh_file("chart-4.3.2", "values.schema.yaml"))
     values = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -21,7 +21,6 @@ import functools
 import json
 import re
 
-import kubernetes_validate
 import pytest
 import yaml
 from kubespawner import KubeSpawner
@@ -48,7 +47,6 @@ pytestmark = pytest.mark.unit
 in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 CASES = load_corpus()
-K8S_VERSION = kubernetes_validate.latest_version()
 REPORT: dict = {"lists": {}, "compared": 0, "second_visits": 0, "refusals_checked": 0}
 
 
@@ -72,13 +70,15 @@ def _no_cluster(kubeconfig):  # every KubeSpawner here points at no cluster (see
 
 @pytest.fixture(scope="module", autouse=True)
 def _summary(request, artifacts):
+    import kubernetes_validate  # here, not at the top: kubernetes_validate imports jsonschema, over a second
+
     original = kubernetes_validate.utils.schema_contents
     # the schemas are read from disk on every call; they never change during the run
     kubernetes_validate.utils.schema_contents = functools.cache(original)
     yield
     kubernetes_validate.utils.schema_contents = original
     REPORT["corpus_size"] = len(CASES)
-    REPORT["kubernetes_version"] = K8S_VERSION
+    REPORT["kubernetes_version"] = kubernetes_validate.latest_version()
     classes: dict[str, int] = {}
     for entry in REPORT["lists"].values():
         for warning in entry.get("warnings", []):
@@ -231,6 +231,8 @@ async def both(case: Case, user: str, choice: UserChoice, last=(None, None)):
 
 
 def check_pod(ours: Launch, reference: Launch, what: str) -> None:
+    import kubernetes_validate
+
     assert reference.pod is not None, f"KubeSpawner cannot launch {what}: {reference.describe()}"
     assert ours.failure is None, f"{what}: {ours.describe()}"
     assert ours.refused is None, f"{what} is refused, KubeSpawner launches it: {ours.describe()}"
@@ -241,7 +243,7 @@ def check_pod(ours: Launch, reference: Launch, what: str) -> None:
             difflib.unified_diff(a, b, "kubespawner", "profiles-kubernetes", lineterm="")
         )
         pytest.fail(f"{what}: the pod differs from KubeSpawner's:\n{diff}")
-    kubernetes_validate.validate(ours.pod, K8S_VERSION, strict=True)
+    kubernetes_validate.validate(ours.pod, kubernetes_validate.latest_version(), strict=True)
 
 
 @pytest.mark.parametrize(

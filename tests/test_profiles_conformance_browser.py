@@ -21,7 +21,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import kubernetes_validate
 import pytest
 from kubespawner import KubeSpawner
 
@@ -193,6 +192,8 @@ def our_launch(hub_name: str, sent: tuple[bytes, str]):
 
 
 def same_pod(ours, reference, what: str) -> None:
+    import kubernetes_validate  # here, not at the top: kubernetes_validate imports jsonschema, over a second
+
     assert reference.pod is not None, f"KubeSpawner: {reference.describe()}"
     assert ours.pod is not None, f"{what}: {ours.describe()}"
     assert json.dumps(ours.pod, sort_keys=True) == json.dumps(reference.pod, sort_keys=True), what

@@ -15,7 +15,6 @@ import logging
 import pytest
 from jupyterhub import orm
 from jupyterhub.user import User
-from oauthenticator import github
 from tornado import web
 
 from hub_extensions.config import CONFIG_PROBLEMS
@@ -99,6 +98,8 @@ async def test_github_teams_from_auth_state_count_as_groups():
 def test_the_team_shape_is_oauthenticators():
     # GitHubOAuthenticator stores the items of GET /user/teams under "teams", and spells
     # allowed teams "org:team-slug" from the same fields
+    from oauthenticator import github  # here: oauthenticator's import takes over a second
+
     source = inspect.getsource(github)
     assert 'auth_model["auth_state"]["teams"] = user_teams' in source
     assert "/user/teams" in source

@@ -23,7 +23,6 @@ import re
 import sys
 from types import SimpleNamespace
 
-import kubernetes_validate
 import pytest
 import requests
 from traitlets.config import Config
@@ -235,6 +234,8 @@ def chart_kubespawner_config(hub, kubeconfig):
 async def test_the_chosen_profile_gives_a_valid_pod(hub, chart_kubespawner_config):
     """The form as posted from the hub's page, through KubeSpawner 7.1's own
     load_user_options and get_pod_manifest with the chart's KubeSpawner settings."""
+    import kubernetes_validate  # here, not at the top: kubernetes_validate imports jsonschema, over a second
+
     form = spawn_form(hub, hub.login("quentin"))
     form.check_radio("profile", "gpu")
     form.choose(form.by_id("profile-option-gpu--image"), "tf")

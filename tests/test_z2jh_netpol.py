@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import kubernetes_validate
 import pytest
 
 from .conftest import need
@@ -160,6 +159,8 @@ def test_proxy_egress_reaches_the_hub_pod_on_the_service_port(snippet):
 def test_the_hub_pod_spec_and_network_policy_are_valid_kubernetes(chart_defaults, snippet):
     """The snippet's extraPodSpec in a hub pod, and the hub NetworkPolicy as the chart renders
     it, pass Kubernetes' own schemas (kubernetes-validate, strict)."""
+    import kubernetes_validate  # here, not at the top: kubernetes_validate imports jsonschema, over a second
+
     merged = deep_merge(chart_defaults, snippet)
     version = kubernetes_validate.latest_version()
     pod = {
