@@ -67,7 +67,10 @@ export default defineConfig({
       output: {
         format: "es",
         entryFileNames: "[name].js",
-        chunkFileNames: "chunks/[name].js",
+        // rollup names a chunk after one of its modules; the one with the shared components
+        // gets its folder's name, whichever module that is
+        chunkFileNames: (chunk) =>
+          chunk.moduleIds.some((id) => id.includes("/src/components/")) ? "chunks/components.js" : "chunks/[name].js",
         assetFileNames: "[name][extname]",
       },
     },

@@ -9,10 +9,11 @@
  */
 import { useState } from "preact/hooks";
 import { joinUrl, readPageConfig, type PageConfig } from "./lib/urls";
-import { ChartFigure, StackedBars } from "./usage/charts";
-import { chartSummary, query } from "./usage/data";
-import { mountPage, Status } from "./usage/status";
-import { useApi } from "./usage/use-api";
+import { ChartFigure, StackedBars } from "./components/charts";
+import { chartSummary } from "./components/chart-data";
+import { mountPage, Status } from "./components/status";
+import { query } from "./lib/query";
+import { useApi } from "./lib/use-api";
 
 /** "12.34 EUR", as profiles/price.ts writes it; kept here, not imported, so that the spawn
  * form's script stays one file (a shared module would become a chunk it must also fetch). */

@@ -10,24 +10,23 @@
 import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { readPageConfig, type PageConfig } from "./lib/urls";
-import { ChartFigure, Line, StackedBars } from "./usage/charts";
+import { chartSummary, stackTotals } from "./components/chart-data";
+import { ChartFigure, Line, StackedBars } from "./components/charts";
 import {
   addDays,
   apiUrl,
-  chartSummary,
   formatDuration,
   partialDay,
   profileName,
-  stackTotals,
   WINDOWS,
   type ActiveUsersResponse,
   type DailyResponse,
   type Window,
 } from "./usage/data";
-import { hoursAxis } from "./usage/ticks";
+import { hoursAxis } from "./components/ticks";
 import { SessionsPanel } from "./usage/sessions";
-import { mountPage, Status } from "./usage/status";
-import { useApi } from "./usage/use-api";
+import { mountPage, Status } from "./components/status";
+import { useApi } from "./lib/use-api";
 
 export const MOUNT_ID = "hub-extensions-usage";
 const PERIODS = [30, 90, 365];

@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChartFigure, HEIGHT, Line, PARTIAL_LABEL, StackedBars } from "./charts";
-import { PALETTE } from "./data";
+import { PALETTE } from "./chart-data";
 import { hoursAxis } from "./ticks";
 
 let container: HTMLElement;

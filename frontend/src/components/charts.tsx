@@ -6,7 +6,7 @@
  * use currentColor, so the charts follow JupyterHub's light/dark theme.
  */
 import type { ComponentChildren } from "preact";
-import { colour, labelIndexes, stackTotals, type Series } from "./data";
+import { colour, labelIndexes, stackTotals, type Series } from "./chart-data";
 import { countAxis, valueAxis, type Axis } from "./ticks";
 
 export const WIDTH = 640;

@@ -1,6 +1,6 @@
 /** What a panel shows while its data loads, or why it could not load. */
 import { render, type VNode } from "preact";
-import { errorText, type Loaded } from "./use-api";
+import { errorText, type Loaded } from "../lib/use-api";
 
 /** Render a service page into `el`; a misconfigured page shows the error, not a blank. */
 export function mountPage(el: HTMLElement, page: () => VNode): void {

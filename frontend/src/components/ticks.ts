@@ -1,5 +1,5 @@
 /**
- * Value axes of the usage charts: round steps, and labels that read at any magnitude.
+ * Value axes of the charts (usage and cost pages): round steps, and labels that read at any magnitude.
  * Pure functions (no DOM), tested on their own.
  */
 

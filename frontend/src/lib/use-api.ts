@@ -1,6 +1,6 @@
 /** Load JSON from the service when `url` changes; the previous request is aborted. */
 import { useEffect, useState } from "preact/hooks";
-import { fetchJson } from "../lib/api";
+import { fetchJson } from "./api";
 
 export type Loaded<T> = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; data: T };
 

@@ -5,7 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { apiUrl, formatHours, NO_FILTERS, profileName, shortTime, type Filters, type SessionsResponse } from "./data";
-import { useApi, type Loaded } from "./use-api";
+import { useApi, type Loaded } from "../lib/use-api";
 
 export const PAGE_SIZE = 50;
 
