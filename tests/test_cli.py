@@ -80,6 +80,25 @@ def test_demo_rejects_a_relative_base_url():
     assert "--base-url: must start with '/', e.g. /jupyter/" in result.stderr
 
 
+def test_demo_refuses_a_missing_config_file_before_starting_anything(tmp_path):
+    result = cli("demo", "--config", str(tmp_path / "my_profiles.py"), "--port", "1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"hub-extensions demo: --config {tmp_path / 'my_profiles.py'}: no such file. Give the "
+        "path of a Python file of c.… settings, e.g. hub-extensions demo --config my_profiles.py"
+    )
+    assert result.stdout == ""  # not even the port check ran (port 1 would need root)
+    result = cli("demo", "--config", str(tmp_path))
+    assert result.returncode == 2
+    assert f"--config {tmp_path}: not a file." in result.stderr
+
+
+def test_demo_help_documents_the_config_option():
+    result = cli("demo", "--help")
+    assert "--config FILE" in result.stdout
+    assert "loaded after the demo's own configuration" in " ".join(result.stdout.split())
+
+
 def test_port_check_message_names_the_port_and_the_fix():
     import socket
 

@@ -175,6 +175,20 @@ def test_bad_option_stops_the_hub_with_the_option_and_fix(tmp_path):
     assert marked_processes(demo.run_id) == []  # no proxy or service left behind
 
 
+def test_a_mistake_in_the_admins_config_file_is_one_line_naming_it(tmp_path):
+    """`hub-extensions demo --config FILE` as an admin runs it: an error raised by their file
+    stops the hub at once with the file, the line and the error, and no traceback."""
+    mine = tmp_path / "mine.py"
+    mine.write_text("c.Cost.currency = 'USD'\nc.Cost.prices = price_list\n")
+    result = run_demo_expecting_failure(tmp_path, "--config", str(mine))
+    assert result.returncode == 2
+    assert (
+        f"hub-extensions demo: --config {mine}, line 2: NameError: name 'price_list' is not defined"
+        in result.stderr
+    )
+    assert not NO_TRACEBACK.search(result.stdout + result.stderr)
+
+
 def test_busy_port_gives_a_clear_message(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

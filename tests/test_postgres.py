@@ -12,8 +12,9 @@ pytestmark = pytest.mark.postgres
 
 def test_hub_state_lives_in_postgres_and_survives_a_restart(postgres, tmp_path):
     url = postgres.create_database("jupyterhub")
-    env = {"HUB_EXTENSIONS_DEMO_DB_URL": url}
-    first = DemoHub(tmp_path / "first", env=env).start()
+    config = tmp_path / "postgres.py"
+    config.write_text(f"c.JupyterHub.db_url = {url!r}\n")
+    first = DemoHub(tmp_path / "first", extra_config=str(config)).start()
     try:
         token = first.token(first.login("alice"), "alice")
         api = first.api(token)
@@ -28,7 +29,7 @@ def test_hub_state_lives_in_postgres_and_survives_a_restart(postgres, tmp_path):
         cur.execute("select name from services")
         assert [row[0] for row in cur.fetchall()] == ["hub-extensions"]
 
-    second = DemoHub(tmp_path / "second", env=env).start()
+    second = DemoHub(tmp_path / "second", extra_config=str(config)).start()
     try:
         r = requests.get(
             second.hub_url("api/user"), headers={"Authorization": f"token {token}"}, timeout=10

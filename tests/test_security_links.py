@@ -36,7 +36,7 @@ def demo_pattern(monkeypatch, tmp_path) -> str:
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("HUB_EXTENSIONS_DEMO_EXTRA_CONFIG", raising=False)
+    monkeypatch.delenv("HUB_EXTENSIONS_DEMO_CONFIG", raising=False)
     monkeypatch.setattr(hub_extensions, "setup", lambda c: None)
     config = PyFileConfigLoader(DEMO_CONFIG.name, str(DEMO_CONFIG.parent)).load_config()
     [_, medium] = config.ProfilesLoopbackDockerSpawner.profile_list

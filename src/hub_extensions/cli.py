@@ -23,7 +23,7 @@ def _demo(args: argparse.Namespace) -> int:
         spawner=args.spawner,
         image=args.image,
         state_dir=Path(args.state_dir),
-        extra_config=args.extra_config,
+        config=Path(args.config) if args.config else None,
     )
     try:
         return run(opts)
@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         default=".hub-extensions-demo",
         help="where the demo keeps its SQLite database and secrets",
     )
-    demo.add_argument("--extra-config", help=argparse.SUPPRESS)
+    demo.add_argument(
+        "--config",
+        metavar="FILE",
+        help="a jupyterhub_config.py loaded after the demo's own configuration, to try your "
+        "own settings on the demo (profile_list, c.Cost prices, an authenticator, ...)",
+    )
     demo.set_defaults(func=_demo)
 
     check = sub.add_parser("check-config", help="check the hub-extensions options of a config file")

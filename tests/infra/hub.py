@@ -51,8 +51,8 @@ class DemoHub:
         ]
         if image:
             self.cmd += ["--image", image]
-        if extra_config:
-            self.cmd += ["--extra-config", extra_config]
+        if extra_config:  # a config file, as an admin trying settings on the demo gives it
+            self.cmd += ["--config", extra_config]
         self.env = {**os.environ, "HUB_EXTENSIONS_DEMO_PASSWORD": PASSWORD, **(env or {})}
         self.log_dir = tmpdir
         self.proc: ManagedProcess | None = None

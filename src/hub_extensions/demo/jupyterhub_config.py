@@ -16,9 +16,7 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(env["HUB_EXTENSIONS_DEMO_HUB_PORT"])
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_PROXY_API_PORT']}"
 c.ConfigurableHTTPProxy.pid_file = os.path.join(state, "jupyterhub-proxy.pid")
-c.JupyterHub.db_url = (
-    env.get("HUB_EXTENSIONS_DEMO_DB_URL") or f"sqlite:///{state}/jupyterhub.sqlite"
-)
+c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = os.path.join(state, "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = os.path.join(state, "jupyterhub.pid")
 c.JupyterHub.cleanup_servers = True
@@ -135,8 +133,14 @@ c.Usage.heartbeat_interval = 30
 
 c.HubExtensions.service_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_SERVICE_PORT']}"
 c.HubExtensions.service_environment = run_marker
-extra = env.get("HUB_EXTENSIONS_DEMO_EXTRA_CONFIG")
-if extra:  # tests add settings (e.g. a deliberately bad option) through this file
-    load_subconfig(extra)  # type: ignore[name-defined]  # noqa: F821 - JupyterHub provides it
+admin_config = env.get("HUB_EXTENSIONS_DEMO_CONFIG")
+if admin_config:  # hub-extensions demo --config FILE: your settings win over the demo's above
+    try:
+        load_subconfig(admin_config)  # type: ignore[name-defined]  # noqa: F821 - from JupyterHub
+    except Exception as err:  # a mistake in that file: one line saying where, no traceback
+        from hub_extensions.demo.runner import config_file_problem
+
+        print(config_file_problem(admin_config, err), file=sys.stderr)
+        raise SystemExit(2) from None
 
 hub_extensions.setup(c)

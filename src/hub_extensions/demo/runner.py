@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ CONFIG = HERE / "jupyterhub_config.py"
 RUN_ENV = "HUB_EXTENSIONS_DEMO_RUN"
 RUN_LABEL = "org.hub-extensions.demo-run"
 PASSWORD_ENV = "HUB_EXTENSIONS_DEMO_PASSWORD"  # noqa: S105 - the variable's name
+CONFIG_ENV = "HUB_EXTENSIONS_DEMO_CONFIG"  # the admin's own file, loaded after the demo's
 
 
 class DemoError(Exception):
@@ -35,7 +37,33 @@ class DemoOptions:
     image: str | None = None
     state_dir: Path = Path(".hub-extensions-demo")
     password: str | None = None
-    extra_config: str | None = None
+    config: Path | None = None  # `--config FILE`: loaded after the demo's own configuration
+
+
+def checked_config_file(path: Path) -> Path:
+    """The absolute path of `--config FILE` (the hub runs in the state directory, and
+    traitlets skips a missing sub-config file without a word, so it is checked here)."""
+    if not path.exists():
+        raise DemoError(
+            f"--config {path}: no such file. Give the path of a Python file of c.… settings, "
+            "e.g. hub-extensions demo --config my_profiles.py"
+        )
+    if not path.is_file():
+        raise DemoError(f"--config {path}: not a file. Give the path of a Python file.")
+    return path.resolve()
+
+
+def config_file_problem(path: str, err: BaseException) -> str:
+    """One line for an error raised by the admin's `--config` file: where, and what."""
+    line = getattr(err, "lineno", None) if isinstance(err, SyntaxError) else None
+    tb = err.__traceback__
+    while tb is not None:  # the innermost frame of their file
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    where = f"{path}, line {line}" if line else path
+    what = "".join(traceback.format_exception_only(type(err), err)).strip().splitlines()[-1]
+    return f"hub-extensions demo: --config {where}: {what}"
 
 
 def check_port_free(ip: str, port: int) -> None:
@@ -158,6 +186,7 @@ def _base_image(client, say, required: bool) -> str | None:
 
 
 def run(opts: DemoOptions, say=print) -> int:
+    config = checked_config_file(opts.config) if opts.config else None
     check_port_free(opts.ip, opts.port)
     proxy = find_proxy()
     kind, image = choose_spawner(opts, say)
@@ -183,7 +212,7 @@ def run(opts: DemoOptions, say=print) -> int:
             "HUB_EXTENSIONS_DEMO_PASSWORD": password,
             "HUB_EXTENSIONS_DEMO_SPAWNER": kind,
             "HUB_EXTENSIONS_DEMO_IMAGE": image or "",
-            "HUB_EXTENSIONS_DEMO_EXTRA_CONFIG": opts.extra_config or "",
+            CONFIG_ENV: str(config or ""),
         }
     )
     url = f"http://{opts.ip}:{opts.port}{opts.base_url}"
