@@ -48,6 +48,8 @@ def hub(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("security-ledger")
     (tmp / "ledger.py").write_text(CONFIG)
     demo = DemoHub(tmp, spawner="local", extra_config=str(tmp / "ledger.py")).start()
+    # budgets fail closed here: until the hub's ledger is migrated a start is a 503, by design
+    wait_until(lambda: "usage ledger recording" in demo.log(), 60, "the hub's ledger")
     yield demo
     demo.stop()
 
@@ -74,8 +76,9 @@ def test_named_servers_started_together_cannot_overrun_a_tiny_budget(hub):
     with ThreadPoolExecutor(3) as pool:
         replies = list(pool.map(start, ["one", "two", "three"]))
     statuses = sorted(r.status_code for r in replies)
-    assert statuses[0] in (201, 202), [r.text for r in replies]
-    assert statuses[1:] == [403, 403], [r.text for r in replies]
+    seen = [(r.status_code, r.text) for r in replies]
+    assert statuses[0] in (201, 202), seen
+    assert statuses[1:] == [403, 403], seen
     [started] = [n for n, r in zip(["one", "two", "three"], replies, strict=True)
                  if r.status_code < 400]  # fmt: skip
     refused = [r.json()["message"] for r in replies if r.status_code == 403]
