@@ -3,9 +3,11 @@ list full of warnings is still read the way KubeSpawner reads it. Not covered he
 manifests for every choice (the conformance corpus does that)."""
 
 import pytest
-from kubespawner import KubeSpawner
 
 from hub_extensions.profiles import read
+
+# kubespawner is imported where it is used: its import (kubernetes_asyncio, kubernetes_validate,
+# jsonschema's format grammars) takes over two seconds of every collection of the suite.
 
 pytestmark = pytest.mark.unit
 
@@ -30,6 +32,8 @@ TWO_DEFAULTS = [
 
 def kubespawner_defaults(profile_list):
     """What KubeSpawner's server starts when no choice is posted (REST, a bare POST)."""
+    from kubespawner import KubeSpawner
+
     initialized = KubeSpawner._get_initialized_profile_list(None, profile_list)
     profile = KubeSpawner._get_profile(None, None, initialized)
     options = profile.get("profile_options", {})
@@ -58,6 +62,8 @@ def test_the_first_default_wins_as_on_kubespawners_server_and_both_are_named():
 
 
 def test_a_list_with_only_warnings_keeps_every_profile_and_choice():
+    from kubespawner import KubeSpawner
+
     z2jh = [
         {
             "display_name": "Pangeo",

@@ -23,10 +23,8 @@ import re
 
 import pytest
 import yaml
-from kubespawner import KubeSpawner
 
 from hub_extensions.profiles import checks
-from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
 
 from .infra.kubespawner_form import KubeSpawnerPage
 from .infra.kubespawner_launch import Launch, hub_user, launch, new_spawner, spawner_config
@@ -41,6 +39,8 @@ from .infra.profile_corpus import (
 )
 from .infra.profile_form_actions import PlainPage, act, displayed_choice
 
+# KubeSpawner and ProfilesKubeSpawner are imported where they are used: kubespawner's import
+# (kubernetes_asyncio, kubernetes_validate, jsonschema) takes over two seconds of every collection.
 pytestmark = pytest.mark.unit
 # one event loop for the module: KubeSpawner's API client (and its TLS context, ~40 ms to make)
 # is shared per loop, and nothing here depends on a fresh loop
@@ -110,6 +110,8 @@ def start_check(config) -> tuple[list[str], list[str]]:
 
 async def first_evaluation(case: Case, user: str) -> tuple[list[str], list[str]]:
     """(refusals, warnings) when a callable list is first evaluated for `user`'s spawner."""
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
     config = spawner_config("profiles-kubernetes", case.profile_list(), case.kubespawner)
     spawner = new_spawner(hub_user(user, case.users[user], ProfilesKubeSpawner, config), None)
     checked = await checks.evaluate(spawner.profile_list, spawner)
@@ -201,6 +203,8 @@ _KUBESPAWNER_PAGES: dict[str, str] = {}
 
 
 async def kubespawner_side(case: Case, user: str, choice: UserChoice, last=None):
+    from kubespawner import KubeSpawner
+
     config = spawner_config("kubespawner.KubeSpawner", case.profile_list(), case.kubespawner)
     spawner = new_spawner(hub_user(user, case.users[user], KubeSpawner, config), last)
     # KubeSpawner compiles its template on every render (~40 ms); its page depends only on
@@ -213,6 +217,8 @@ async def kubespawner_side(case: Case, user: str, choice: UserChoice, last=None)
 
 
 async def our_side(case: Case, user: str, choice: UserChoice, last=None):
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
     config = spawner_config("profiles-kubernetes", case.profile_list(), case.kubespawner)
     spawner = new_spawner(hub_user(user, case.users[user], ProfilesKubeSpawner, config), last)
     page = PlainPage(await spawner.get_options_form())
@@ -251,6 +257,8 @@ def check_pod(ours: Launch, reference: Launch, what: str) -> None:
 )
 @in_module_loop
 async def test_a_choice_launches_kubespawners_pod(case: Case, user: str, choice: UserChoice):
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
     ours, reference, shown = await both(case, user, choice)
     what = f"{case.name}, {user} choosing {shown.label()}"
     empty = [p for p in shown.picks if p.kind == UNLISTED and not p.value]

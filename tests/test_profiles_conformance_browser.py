@@ -22,9 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from kubespawner import KubeSpawner
-
-from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
 
 from .infra.browser import sign_in
 from .infra.common import wait_until
@@ -35,6 +32,8 @@ from .infra.kubespawner_launch import hub_user, launch_body, new_spawner, spawne
 from .infra.profile_corpus import UNLISTED, Pick, UserChoice, load_corpus
 from .infra.profile_form_actions import act
 
+# KubeSpawner and ProfilesKubeSpawner are imported where they are used: kubespawner's import
+# (kubernetes_asyncio, kubernetes_validate, jsonschema) takes over two seconds of every collection.
 pytestmark = pytest.mark.browser
 # Playwright's sync API owns the main thread's event loop: the spawners run in one worker
 # thread (its own loop each time; the in-memory hub database stays in that thread)
@@ -161,6 +160,8 @@ def kubespawner_page(browser, html: str):
 
 
 async def kubespawner_spawner(hub_name: str, last):
+    from kubespawner import KubeSpawner
+
     name, user = USERS[hub_name]
     case = CASES[name]
     config = spawner_config("kubespawner.KubeSpawner", case.profile_list(), case.kubespawner)
@@ -180,6 +181,8 @@ def kubespawner_launch(browser, hub_name: str, choice: UserChoice, last=None):
 
 
 async def _our_launch(hub_name: str, sent: tuple[bytes, str]):
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
+
     name, user = USERS[hub_name]
     case = CASES[name]
     config = spawner_config("profiles-kubernetes", case.profile_list(), case.kubespawner)

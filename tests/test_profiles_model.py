@@ -3,10 +3,11 @@
 import copy
 
 import pytest
-from kubespawner import KubeSpawner
-from kubespawner import spawner as kubespawner_module
 
 from hub_extensions.profiles import ProfileListError, evaluate, model, normalize, resolve, visible
+
+# kubespawner is imported where it is used: its import (kubernetes_asyncio, kubernetes_validate,
+# jsonschema's format grammars) takes over two seconds of every collection of the suite.
 
 pytestmark = pytest.mark.unit
 
@@ -32,6 +33,8 @@ PROFILES = [
 
 def kubespawner_initialized(profile_list):
     """KubeSpawner's own normalisation; neither helper uses the spawner instance."""
+    from kubespawner import KubeSpawner
+
     return KubeSpawner._get_initialized_profile_list(
         None, KubeSpawner._sorted_dict_values(None, profile_list)
     )
@@ -103,6 +106,8 @@ def test_slugs_defaults_and_order_are_kubespawners(profile_list):
 
 
 def test_slugs_are_made_by_the_same_function_as_kubespawners():
+    from kubespawner import spawner as kubespawner_module
+
     assert model.slugify is kubespawner_module.slugify
     examples = [
         "Small (2 GB)",

@@ -4,7 +4,6 @@ import logging
 
 import pytest
 from dockerspawner import DockerSpawner
-from kubespawner import KubeSpawner
 from traitlets import Dict, Float, HasTraits, List, TraitError, Unicode, default
 
 from hub_extensions.profiles import (
@@ -16,6 +15,11 @@ from hub_extensions.profiles import (
     read,
     select,
 )
+
+from .infra.kubespawner_methods import KubeSpawnerMethod
+
+# kubespawner is imported where it is used: its import (kubernetes_asyncio, kubernetes_validate,
+# jsonschema's format grammars) takes over two seconds of every collection of the suite.
 
 pytestmark = pytest.mark.unit
 
@@ -34,10 +38,10 @@ class Target(HasTraits):
 
     log = logging.getLogger("test")
     user_options: dict = {}  # read by KubeSpawner's methods
-    _get_profile = KubeSpawner._get_profile
-    _apply_overrides = KubeSpawner._apply_overrides
-    _load_profile = KubeSpawner._load_profile
-    _validate_user_options = KubeSpawner._validate_user_options
+    _get_profile = KubeSpawnerMethod()
+    _apply_overrides = KubeSpawnerMethod()
+    _load_profile = KubeSpawnerMethod()
+    _validate_user_options = KubeSpawnerMethod()
 
     # fresh nested dicts for each instance: KubeSpawner's in-place merge would change a shared one
     @default("environment")
@@ -112,6 +116,8 @@ PROFILE_LIST = [
 
 
 def kubespawner_result(user_options):
+    from kubespawner import KubeSpawner
+
     target = Target()
     target.user_options = user_options
     profile_list = KubeSpawner._get_initialized_profile_list(None, PROFILE_LIST)
@@ -229,6 +235,8 @@ def test_a_key_that_is_no_option_has_no_effect_and_spawner_parts_are_refused():
 
 
 async def test_a_deprecated_kubespawner_name_sets_its_new_option(kubeconfig):
+    from kubespawner import KubeSpawner
+
     spawner = KubeSpawner(_mock=True)
     apply_overrides(spawner, [{"image_spec": "jupyter/old-name:1"}])
     assert spawner.image == "jupyter/old-name:1"
@@ -281,6 +289,8 @@ def test_override_keys_are_checked_against_the_spawner_class():
 
 
 def test_an_async_override_callable_is_refused_when_the_list_is_read():
+    from kubespawner import KubeSpawner
+
     async def image(spawner):
         return "x"
 
@@ -301,6 +311,8 @@ async def test_values_kubespawner_would_refuse_at_spawn_are_refused_when_the_lis
     """The values are those that make KubeSpawner 7.1's load_user_options raise a TraitError
     (checked below on a real KubeSpawner); values an unlisted choice fills in are left to the
     spawn, where the form's validation_regex guards them."""
+    from kubespawner import KubeSpawner
+
     overrides = {
         "mem_limit": "1.5Gi",  # KubeSpawner reads K, M, G, T only
         "cpu_limit": "2",  # a string where a number is needed

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kubespawner import KubeSpawner
 
 from hub_extensions.profiles import (
     Selection,
@@ -20,6 +19,11 @@ from hub_extensions.profiles import (
     unlisted_field,
     user_options_from_form,
 )
+
+from .infra.kubespawner_methods import KubeSpawnerMethod
+
+# kubespawner is imported where it is used: its import (kubernetes_asyncio, kubernetes_validate,
+# jsonschema's format grammars) takes over two seconds of every collection of the suite.
 
 pytestmark = pytest.mark.unit
 
@@ -226,8 +230,8 @@ def test_each_refusal_names_the_field_and_the_fix(user_options, message):
 
 
 class KubeSpawnerValidation:
-    _get_profile = KubeSpawner._get_profile
-    _validate_user_options = KubeSpawner._validate_user_options
+    _get_profile = KubeSpawnerMethod()
+    _validate_user_options = KubeSpawnerMethod()
 
     def __init__(self, user_options):
         self.user_options = user_options
@@ -242,6 +246,8 @@ class KubeSpawnerValidation:
     ],
 )
 def test_what_kubespawner_refuses_is_refused(user_options):
+    from kubespawner import KubeSpawner
+
     profile_list = KubeSpawner._get_initialized_profile_list(None, PROFILE_LIST)
     with pytest.raises(ValueError):  # noqa: PT011  (KubeSpawner raises a bare ValueError)
         KubeSpawnerValidation(user_options)._validate_user_options(profile_list)
@@ -314,6 +320,8 @@ def test_any_json_gets_a_selection_or_a_selection_error(user_options, groups):
 
 
 def kubespawner_options_from_form(formdata):
+    from kubespawner import KubeSpawner
+
     return KubeSpawner._options_from_form(SimpleNamespace(log=logging.getLogger("test")), formdata)
 
 

@@ -27,8 +27,6 @@ import pytest
 import requests
 from traitlets.config import Config
 
-from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
-
 from .conftest import need
 from .infra.common import ROOT
 from .infra.html_form import HtmlForm
@@ -235,6 +233,8 @@ async def test_the_chosen_profile_gives_a_valid_pod(hub, chart_kubespawner_confi
     """The form as posted from the hub's page, through KubeSpawner 7.1's own
     load_user_options and get_pod_manifest with the chart's KubeSpawner settings."""
     import kubernetes_validate  # here, not at the top: kubernetes_validate imports jsonschema, over a second
+
+    from hub_extensions.spawners.profiles_kubernetes import ProfilesKubeSpawner
 
     form = spawn_form(hub, hub.login("quentin"))
     form.check_radio("profile", "gpu")
