@@ -44,6 +44,8 @@ _first_uses_seen: set[str] = set()
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)  # before pytest-timeout starts its timer
 def pytest_runtest_protocol(item, nextitem):
+    if not item.config.pluginmanager.hasplugin("timeout"):  # pytest-timeout not installed
+        return (yield)
     for fixture, seconds in FIRST_USE_TIMEOUTS.items():
         if fixture in getattr(item, "fixturenames", ()) and fixture not in _first_uses_seen:
             _first_uses_seen.add(fixture)
