@@ -1,7 +1,7 @@
 """The hub refuses to start on a JupyterHub or oauthenticator older than the suite needs.
 
 Zero to JupyterHub images of charts 4.0.0-4.1.0 ship JupyterHub 5.2 (below the suite's floor),
-and those of charts up to 4.3.x ship oauthenticator 17.3, whose CILogonOAuthenticator reads
+and those of charts 4.2.0 to 4.3.2 ship oauthenticator 17.3, whose CILogonOAuthenticator reads
 `allowed_idps` where the presets set `idps` (17.4's name): without this check such a hub
 starts silently and every CILogon login answers 500. Versions are faked through the check's
 parameters or its lookup of the installed version: nothing is installed. Not covered: a hub

@@ -1,5 +1,6 @@
 # The Zero to JupyterHub hub image with hub-extensions, for charts 4.2.0 to 4.3.x
-# (their hub images have JupyterHub 5.3 to 5.4, KubeSpawner 7.0 and oauthenticator 17.3).
+# (their hub images have JupyterHub 5.3 to 5.4, KubeSpawner 7.0, and oauthenticator 17.3 up to
+# 4.3.2, 17.4 from 4.3.3).
 #
 #   docker build -f images/hub/chart-4.2-4.3.Dockerfile --build-arg CHART_VERSION=4.3.2 \
 #     -t registry.example.org/jupyterhub/k8s-hub-extensions:4.3.2-1 .

@@ -1,6 +1,6 @@
-# The Zero to JupyterHub hub image with hub-extensions, for the charts after 4.3.x, built from
-# the chart's main branch (JupyterHub 5.5, KubeSpawner 7.1, oauthenticator 17.4); until a
-# release is tagged, their versions are development ones such as 4.3.2-0.dev.git.<n>.h<commit>.
+# The Zero to JupyterHub hub image with hub-extensions, for chart 4.4.0 and the charts after it
+# (JupyterHub 5.5, KubeSpawner 7.0 at 4.4.0 and 7.1 on the main branch, oauthenticator 17.4);
+# the main branch's versions are development ones such as 4.3.2-0.dev.git.<n>.h<commit>.
 #
 #   docker build -f images/hub/chart-after-4.3.Dockerfile --build-arg CHART_VERSION=<chart version> \
 #     -t registry.example.org/jupyterhub/k8s-hub-extensions:<chart version>-1 .

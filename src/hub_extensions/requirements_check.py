@@ -2,7 +2,7 @@
 
 pip normally enforces these floors, but a hub image can end up below them: an image built with
 `pip install --no-deps`, a constraints file that pins the image's older JupyterHub, or a
-Zero to JupyterHub image of chart 4.3.x (oauthenticator 17.3) with `hub-extensions` installed
+Zero to JupyterHub image of charts 4.2.0-4.3.2 (oauthenticator 17.3) with `hub-extensions` installed
 without its `[cilogon]` extra. On oauthenticator 17.3 the CILogon presets would set `idps`, a
 name that version does not read (it reads `allowed_idps`): the hub starts silently and every
 login answers 500. This module turns that into a refusal at start that says what to install.
