@@ -36,7 +36,16 @@ def open_form(browser, hub: DemoHub, user: str, **context):
     return sign_in(browser, hub, user, "**/jh/hub/spawn", **context)
 
 
+# the form's script enhances it (and applies a link's fragment) after the first frame
+ENHANCED = """() => {
+  const root = document.getElementById("hub-extensions-profiles");
+  return !root || root.dataset.hxReady !== undefined;
+}"""
+
+
 def form_value(page, name: str):
+    """What the form would submit for `name`, once the script has run on this page."""
+    page.wait_for_function(ENHANCED, timeout=10_000)
     return page.evaluate(f"() => new FormData(document.querySelector('#spawn_form')).get({name!r})")
 
 
