@@ -38,7 +38,7 @@ from hub_extensions.cost.prices import Footprint, hourly_rate  # noqa: E402
 from hub_extensions.cost.pricing import Pricing  # noqa: E402
 from hub_extensions.cost.widget import WidgetVar, widget_data  # noqa: E402
 from hub_extensions.usage import Ledger  # noqa: E402
-from hub_extensions.usage.models import UsageSession  # noqa: E402
+from hub_extensions.store.models import UsageSession  # noqa: E402
 from tests.infra.postgres import PostgresServer  # noqa: E402
 
 PRICES = [

@@ -33,7 +33,7 @@ from sqlalchemy import text  # noqa: E402
 from hub_extensions.cost.config import Cost  # noqa: E402
 from hub_extensions.cost.pricing import Pricing  # noqa: E402
 from hub_extensions.usage import Ledger  # noqa: E402
-from hub_extensions.usage.models import ActiveDay, DailyUsage, UsageSession  # noqa: E402
+from hub_extensions.store.models import ActiveDay, DailyUsage, UsageSession  # noqa: E402
 from hub_extensions.usage.timeutil import UTC, accrue_days, local_day  # noqa: E402
 from tests.infra.jupyterhub_objects import jupyterhub_spawners  # noqa: E402
 from tests.infra.postgres import PostgresServer  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
-from hub_extensions import config as suite_config
+from hub_extensions import checks as suite_config
 from hub_extensions.builds import signing
 from hub_extensions.builds.config import Builds, check_builds
 from hub_extensions.builds.events import KEEPALIVE, BuildEvent, format_sse, parse_sse

@@ -5,7 +5,7 @@ import json
 import pytest
 from traitlets.config import Config
 
-from hub_extensions.config import check_config
+from hub_extensions.checks import check_config
 from hub_extensions.service.app import read_config
 from hub_extensions.wiring import SERVICE_CONFIG_ENV, SERVICE_ROLE, wire
 

@@ -21,7 +21,7 @@ from traitlets.config import Config, Configurable
 from traitlets.config.loader import DeferredConfigString
 
 from hub_extensions.auth.presets import SECTIONS, configured
-from hub_extensions.config import check_config
+from hub_extensions.checks import check_config
 from hub_extensions.config_values import option_is_set, option_value
 from hub_extensions.spawners.profiles_local import ProfilesLocalProcessSpawner
 from hub_extensions.wiring import HUB_DEFAULTS, wire

@@ -162,7 +162,7 @@ def test_projected_date_the_budget_runs_out():
 
 
 def test_budget_options_are_checked():
-    from hub_extensions.config import check_config
+    from hub_extensions.checks import check_config
 
     c = Config()
     c.Cost.user_budgets = {"ann": -1}

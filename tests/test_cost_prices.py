@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-from hub_extensions.config import check_config
+from hub_extensions.checks import check_config
 from hub_extensions.cost import Footprint, hourly_rate, parse_prices, version_on
 from hub_extensions.cost.config import Cost
-from hub_extensions.cost.form_prices import add_prices, money, partial_footprint
+from hub_extensions.cost.prices import money
+from hub_extensions.profiles.prices import add_prices, partial_footprint
 from hub_extensions.profiles import normalize, page_data
 from hub_extensions.profiles.form import render_form
 
@@ -205,7 +206,7 @@ def price_cases() -> dict:
     cases = []
     for mode in ("resources", "share_of_node"):
         version = version_on(parse_prices(TABLE, mode), date(2026, 6, 1))
-        from hub_extensions.cost.form_prices import version_payload
+        from hub_extensions.profiles.prices import version_payload
 
         pricing = {"currency": "USD", "mode": mode, "overhead": 1.15,
                    "version": version_payload(version)}  # fmt: skip

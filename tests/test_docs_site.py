@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from hub_extensions._version import __version__
-from hub_extensions.config import CONFIGURABLES
+from hub_extensions.checks import CONFIGURABLES
 
 pytestmark = pytest.mark.unit
 

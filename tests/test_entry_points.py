@@ -184,7 +184,7 @@ def test_a_missing_backend_stops_the_hub_at_start_with_the_extra_to_install():
     there, as the backend's own ImportError did, with what to install."""
     from jupyterhub.spawner import Spawner
 
-    from hub_extensions.spawners.lazy_backend import LazyBackend
+    from hub_extensions.lazy_backend import LazyBackend
 
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'hub-extensions\[nowhere\]'"):
 

@@ -20,7 +20,7 @@ import yaml
 from traitlets.config import Config
 
 from hub_extensions import wiring
-from hub_extensions.config import check_config
+from hub_extensions.checks import check_config
 
 from .conftest import need
 from .infra.z2jh import chart_path, deep_merge, load_yaml

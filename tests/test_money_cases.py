@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_extensions.cost import form_prices, widget
+from hub_extensions.cost import prices, widget
 from hub_extensions.profiles.form import _env
 
 pytestmark = pytest.mark.unit
@@ -32,7 +32,7 @@ def test_cases_cover_both_precisions_and_rounding() -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_cost_money(case: dict) -> None:
     """The function behind the cost widget's amounts and the form's prices."""
-    assert form_prices.money(case["amount"], case["currency"]) == case["text"]
+    assert prices.money(case["amount"], case["currency"]) == case["text"]
     assert widget.money(case["amount"], case["currency"]) == case["text"]
 
 

@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from hub_extensions.profiles import checks
+from hub_extensions.profiles.config_check import check_profiles
 
 from .infra.kubespawner_form import KubeSpawnerPage
 from .infra.kubespawner_launch import Launch, hub_user, launch, new_spawner, spawner_config
@@ -104,7 +105,7 @@ def _summary(request, artifacts):
 def start_check(config) -> tuple[list[str], list[str]]:
     """(refusals, warnings) of the hub's start check for `config`."""
     warnings: list[str] = []
-    refusals = checks.check_profiles(config, warnings)
+    refusals = check_profiles(config, warnings)
     return refusals, warnings
 
 

@@ -17,7 +17,7 @@ from jupyterhub import orm
 from jupyterhub.user import User
 from tornado import web
 
-from hub_extensions.config import CONFIG_PROBLEMS
+from hub_extensions.problems import CONFIG_PROBLEMS
 from hub_extensions.profiles import github_teams, select
 from hub_extensions.spawners.profiles_local import ProfilesSimpleLocalProcessSpawner
 

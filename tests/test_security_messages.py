@@ -7,7 +7,7 @@ import pytest
 from jupyterhub.services.auth import HubOAuth
 from tornado.testing import AsyncHTTPTestCase
 
-from hub_extensions.config import HubExtensions
+from hub_extensions.options import HubExtensions
 from hub_extensions.service.app import make_app
 from hub_extensions.service.context import HubURLs, ServiceContext
 

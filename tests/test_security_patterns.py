@@ -16,7 +16,7 @@ import time
 import pytest
 from traitlets.config import Config
 
-from hub_extensions.config import check_config
+from hub_extensions.checks import check_config
 from hub_extensions.profiles import SelectionError, normalize, select
 from hub_extensions.profiles.patterns import (
     MATCH_TIMEOUT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from traitlets.config import Config
 
-from hub_extensions.config import check_config
+from hub_extensions.checks import check_config
 from hub_extensions.usage import Ledger, Usage, default_db_url
 
 pytestmark = pytest.mark.unit

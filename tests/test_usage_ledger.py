@@ -15,9 +15,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from hub_extensions.usage import EndReason, FailOpenLedger, Ledger
-from hub_extensions.usage.db import alembic_config, migrate
-from hub_extensions.usage.migrations.env_constants import VERSION_TABLE
-from hub_extensions.usage.models import ActiveDay, Base, DailyUsage, UsageSession
+from hub_extensions.store.db import alembic_config, migrate
+from hub_extensions.store.migrations.env_constants import VERSION_TABLE
+from hub_extensions.store.models import ActiveDay, Base, DailyUsage, UsageSession
 
 pytestmark = pytest.mark.unit
 

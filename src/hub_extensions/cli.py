@@ -9,8 +9,9 @@ from pathlib import Path
 from traitlets.config import PyFileConfigLoader
 
 from ._version import __version__
+from .checks import CONFIGURABLES, check_config
 from .cli_cilogon import add_cilogon_parser
-from .config import CONFIGURABLES, check_config, reference_markdown
+from .reference import reference_markdown
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -8,13 +8,17 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from .auth.idp_snapshot import DEFAULT_LIST_PATH, DEFAULT_URL, SnapshotError, refresh
+from .auth.migrate import as_python as migration_as_python
+from .auth.migrate_resolve import migrate_config
+from .auth.presets import SECTIONS, PresetConfigError, configured
+from .auth.render import as_python, as_z2jh_yaml, compile_file_config, load_config_file
+
 PROG = "hub-extensions cilogon"
 
 
 def _load(file: str, command: str) -> Config | None:
     """The config file's Config, or None after printing why it cannot be read."""
-    from .auth.render import load_config_file
-
     path = Path(file).resolve()
     if not path.is_file():
         print(f"{PROG} {command}: {path} does not exist", file=sys.stderr)
@@ -27,9 +31,6 @@ def _load(file: str, command: str) -> Config | None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from .auth.presets import PresetConfigError
-    from .auth.render import as_python, as_z2jh_yaml, compile_file_config
-
     config = _load(args.file, "render")
     if config is None:
         return 2
@@ -50,20 +51,15 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .auth.migrate import as_python, migrate_config
-
     config = _load(args.file, "migrate")
     if config is None:
         return 2
     out = migrate_config(config)
-    print(as_python(out), end="")
+    print(migration_as_python(out), end="")
     return 1 if out.incomplete else 0
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from .auth.idp_snapshot import DEFAULT_LIST_PATH, DEFAULT_URL, SnapshotError, refresh
-    from .auth.presets import SECTIONS, configured
-
     url, output = args.url, args.output
     if args.config:
         config = _load(args.config, "refresh-idps")
@@ -83,8 +79,6 @@ def _refresh(args: argparse.Namespace) -> int:
 
 def add_cilogon_parser(sub: argparse._SubParsersAction) -> None:
     """Add `cilogon` and its subcommands to the `hub-extensions` parser's subparsers."""
-    from .auth.idp_snapshot import DEFAULT_LIST_PATH, DEFAULT_URL
-
     cilogon = sub.add_parser("cilogon", help="CILogon presets: render, migrate, refresh-idps")
     commands = cilogon.add_subparsers(dest="cilogon_command", required=True)
 

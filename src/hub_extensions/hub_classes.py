@@ -8,6 +8,7 @@ from traitlets.config import Config
 from traitlets.utils.importstring import import_item
 
 from .config_values import option_value
+from .lazy_backend import real_class
 
 
 def configured_class(config: Config, trait: str, group: str) -> type | None:
@@ -16,8 +17,6 @@ def configured_class(config: Config, trait: str, group: str) -> type | None:
     None when unset or not loadable (JupyterHub itself reports a class it cannot load). A
     spawner whose backend is imported at first use is returned as the real (backend) class.
     """
-    from .spawners.lazy_backend import real_class
-
     hub = config.JupyterHub if "JupyterHub" in config else Config()
     value = hub.get(trait)
     if value is None or isinstance(value, type):

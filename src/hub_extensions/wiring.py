@@ -10,32 +10,32 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from .config import CONFIG_PROBLEMS, CONFIGURABLES, check_config, load, problems_path
+from .checks import CONFIGURABLES, check_config
 from .config_values import option_value
+from .contract import (
+    ADMIN_MARKER_SCOPE,
+    CONFIG_PROBLEMS_ENV,
+    HUB_PID_ENV,
+    SERVICE_CONFIG_ENV,
+    SERVICE_ROLE,
+    SERVICE_SCOPES,
+    USAGE_DB_URL_ENV,
+    USAGE_READ_SCOPE,
+    format_problems,
+    format_warnings,
+)
+from .cost.config import Cost
+from .cost.hub import CostHooks
+from .cost.widget import WidgetVar
+from .options import load
+from .problems import CONFIG_PROBLEMS, problems_path
 from .requirements_check import version_problems
-from .usage.config import default_db_url
+from .store.db import default_db_url
+from .usage.capture import install
+from .usage.config import Usage
 
 HERE = Path(__file__).resolve().parent
 HUB_TEMPLATES = HERE / "templates"
-SERVICE_ROLE = "hub-extensions-service"
-#: What the service's own token may do at the hub: identify users and read their servers;
-#: `read:tokens` shows tokens' metadata (never their secrets): the service reads a token's
-#: expiry so that it never honours it longer (service/token_cache.py).
-SERVICE_SCOPES = ["list:users", "read:users", "read:groups", "read:servers", "read:tokens"]
-#: The service's options travel from the hub to the service process as JSON in this variable.
-SERVICE_CONFIG_ENV = "HUB_EXTENSIONS_SERVICE_CONFIG"
-#: Custom scope to read every user's usage in the service; grant it with a role in load_roles.
-USAGE_READ_SCOPE = "custom:hub-extensions:usage:read"
-#: Asked for at an admin's login to the service, so that its token shows admin powers (the
-#: hub's admin flag is the user's, whatever the token). It opens the hub's admin page and
-#: nothing else there (its actions need their own scopes), and users who lack it don't get it.
-ADMIN_MARKER_SCOPE = "admin-ui"
-#: The ledger URL the hub uses when Usage.db_url is empty, computed in the hub (its db_url, cwd).
-USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
-#: The file through which the hub shares configuration warnings with the service's admin page.
-CONFIG_PROBLEMS_ENV = "HUB_EXTENSIONS_CONFIG_PROBLEMS_FILE"
-#: The hub's process id: the service stops when that process is gone (service/app.py).
-HUB_PID_ENV = "HUB_EXTENSIONS_HUB_PID"
 
 log = logging.getLogger("hub_extensions")
 
@@ -123,21 +123,6 @@ def service_config(config: Config) -> dict:
             section[key] = value
         out[cls.__name__] = section
     return out
-
-
-def format_problems(problems: list[str], warnings: list[str] | None = None) -> str:
-    lines = "\n".join(f"  - {p}" for p in problems)
-    text = f"hub-extensions: invalid configuration, the hub will not start:\n{lines}"
-    return text + ("\n" + format_warnings(warnings) if warnings else "")
-
-
-def format_warnings(warnings: list[str]) -> str:
-    lines = "\n".join(f"  - {w}" for w in warnings)
-    return (
-        f"hub-extensions: {len(warnings)} configuration warning(s); the hub starts, these have "
-        "no effect or a better spelling (`hub-extensions check-config --strict` fails on them; "
-        f"admins also see them on the service's home page):\n{lines}"
-    )
 
 
 def _hub_version() -> tuple[int, ...]:
@@ -231,14 +216,15 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
 
 def wire_usage_capture(config: Config, additions: Config) -> None:
     """Record sessions in the ledger (Usage.enabled): spawner hooks, and in a starting hub,
-    its events, heartbeat and reconciliation (see usage/capture.py)."""
-    from .usage.capture import install
-
-    capture = install(config, additions, app=_initializing_hub())
-    if capture is not None and capture.cost_hooks is not None:
-        from .cost.widget import WidgetVar
-
-        hooks = capture.cost_hooks
+    its events, heartbeat and reconciliation (see usage/capture.py). With prices
+    (Cost.enabled), the cost hooks ride on it and the hub's pages get the cost widget."""
+    usage = Usage(config=config)
+    cost = Cost(config=config)
+    hooks = None
+    if usage.enabled and cost.enabled:
+        hooks = CostHooks(cost, usage.timezone, per_user=usage.per_user_metrics)
+    capture = install(config, additions, app=_initializing_hub(), cost_hooks=hooks)
+    if capture is not None and hooks is not None:
         widget = WidgetVar(capture.engine, hooks.cost, hooks.tz, hooks.stop_deadline)
         additions.JupyterHub.template_vars = {
             **additions.JupyterHub.template_vars,

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from traitlets.config import Config
-
-from .presets import SOCIAL_CLAIMS, configured
+from .presets import SOCIAL_CLAIMS
 from .render import py_literal
 from .validation import SOCIAL_ENTITY_IDS, SOCIAL_NAMES, STABLE_CLAIMS, social_alias_for
 
@@ -193,26 +191,6 @@ def _pick_default(out: Migration, marked: list[str], first: str) -> None:
     else:
         why = "the first one migrated; the marked or first one could not be"
     out.default_note = f"default: {out.sources[index]}: {why}."
-
-
-def migrate_config(config: Config) -> Migration:
-    """Migrate the idps of a loaded jupyterhub_config.py and check the result."""
-    from .migrate_resolve import resolve
-
-    idps = configured(config, IDP_SECTIONS, "idps")
-    if not idps:
-        idps = configured(config, IDP_SECTIONS, "allowed_idps")
-    out = migrate_idps(idps)
-    out.admin_users = {
-        str(n).lower() for n in configured(config, USER_SECTIONS, "admin_users", set()) or ()
-    }
-    out.allowed_users = {
-        str(n).lower() for n in configured(config, USER_SECTIONS, "allowed_users", set()) or ()
-    }
-    _rename_orcid(out)
-    if out.providers:
-        resolve(out)
-    return out
 
 
 def _rename_orcid(out: Migration) -> None:

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from .migrate import Migration, _pick_default
+from traitlets.config import Config
+
+from .migrate import (
+    IDP_SECTIONS,
+    USER_SECTIONS,
+    Migration,
+    _pick_default,
+    _rename_orcid,
+    migrate_idps,
+)
 from .namespaces import Namespace, producers
-from .presets import PRESETS, ROOT, PresetConfigError, compile_providers, namespaces_of
+from .presets import PRESETS, ROOT, PresetConfigError, compile_providers, configured, namespaces_of
 from .validation import check_entry
 
 
@@ -211,3 +220,21 @@ def _note_owned(out: Migration, namespaces: list[Namespace]) -> None:
                     f"{', '.join(shared)} is now refused, even when listed or already a user: "
                     f"those names belong to {out.sources[i]}'s users, who keep them."
                 )
+
+
+def migrate_config(config: Config) -> Migration:
+    """Migrate the idps of a loaded jupyterhub_config.py and check the result."""
+    idps = configured(config, IDP_SECTIONS, "idps")
+    if not idps:
+        idps = configured(config, IDP_SECTIONS, "allowed_idps")
+    out = migrate_idps(idps)
+    out.admin_users = {
+        str(n).lower() for n in configured(config, USER_SECTIONS, "admin_users", set()) or ()
+    }
+    out.allowed_users = {
+        str(n).lower() for n in configured(config, USER_SECTIONS, "allowed_users", set()) or ()
+    }
+    _rename_orcid(out)
+    if out.providers:
+        resolve(out)
+    return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -300,6 +301,4 @@ class BuildBroker:
                 if asyncio.iscoroutine(result):
                     await result
             except Exception:  # a history that cannot be written must not break builds
-                import logging
-
                 logging.getLogger(__name__).exception("build %s not recorded", build.id)

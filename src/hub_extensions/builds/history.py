@@ -13,6 +13,7 @@ nobody waits for them.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timezone
 from typing import Any, cast
@@ -20,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, Text, or_, select
 from sqlalchemy.engine import Engine
 
-from ..usage.models import BuildRecord
+from ..store.models import BuildRecord
 from .broker import last_line
 
 BUILDS = cast(Table, BuildRecord.__table__)
@@ -113,8 +114,6 @@ def sweep_once(engine: Engine) -> None:
         failed = fail_interrupted(engine)
         _swept.add(id(engine))
     if failed:
-        import logging
-
         logging.getLogger(__name__).warning(
             "builds interrupted by a restart of the service, marked failed: %s", ", ".join(failed)
         )

@@ -26,6 +26,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 # What a user learns when a repository cannot be read, whatever git said or why the host was
 # refused: git's own lines tell a closed port from a web server, which would make the build
@@ -122,8 +123,6 @@ def curl_resolve(url_host: str, port: int, addresses: list[IPAddress] | None) ->
 
 async def pin_for(url: str, allowed: Iterable[str]) -> str | None:
     """check_host() for an http(s) or git URL's host; the curl pin for http(s) URLs."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     addresses = await check_host(parts.hostname or "", allowed, parts.port)

@@ -9,6 +9,7 @@ from typing import Any
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
 from traitlets.config import Config, Configurable
 
+from ..usage.config import Usage, timezone_problem
 from .prices import PriceError, PriceVersion, parse_prices
 
 CURRENCY_RE = re.compile(r"\A[A-Z]{3}\Z")
@@ -229,8 +230,6 @@ class Cost(Configurable):
 
     @validate("timezone")
     def _check_timezone(self, proposal):
-        from ..usage.config import timezone_problem
-
         if proposal.value and (problem := timezone_problem(proposal.value)):
             raise TraitError(f"Cost.timezone: {problem}.")
         return proposal.value
@@ -270,8 +269,6 @@ def check_cost(config: Config) -> list[str]:
         parse_prices(cost.prices, cost.mode)
     except PriceError as err:
         problems.append(str(err))
-    from ..usage.config import Usage
-
     try:
         usage = Usage(config=config)
     except TraitError:

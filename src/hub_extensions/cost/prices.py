@@ -10,10 +10,12 @@ time it accrues, and the spawn form shows the rates, all with these functions.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 VERSION_KEYS = (
@@ -95,8 +97,6 @@ def _mapping(value: Any, path: str, keys: tuple[str, ...] | None, what: str) -> 
     if keys is not None:
         for key in value:
             if key not in keys:
-                import difflib
-
                 close = difflib.get_close_matches(str(key), keys, n=1)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise PriceError(
@@ -237,3 +237,14 @@ def hourly_rate(
         + usage.gpu * gpu_price
     )
     return rate * overhead
+
+
+def money(amount: float, currency: str) -> str:
+    """'0.12 USD': 2 decimals (3 under 0.1), halves rounded up as the script's toFixed does.
+
+    The cases every copy must pass, here and in the browser: tests/data/money_cases.json.
+    """
+    digits = 2 if amount >= 0.1 or amount == 0 else 3
+    # + 0.0: a negative zero is written "0.00", as the script's toFixed writes it
+    exact = Decimal(amount + 0.0).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{exact} {currency}"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from ..usage.models import DailyUsage, GroupDailyUsage, UsageSession
+from ..store.models import DailyUsage, GroupDailyUsage, UsageSession
 
 DAILY = DailyUsage.__table__
 Bind = Engine | Connection

@@ -22,14 +22,17 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..store.models import DailyUsage
 from ..usage.timeutil import month_end
 from .budget import budget_status, projected_exhaustion
 from .config import Cost
-from .form_prices import money
+from .prices import money
 from .pricing import Pricing
 from .spend import connected, running_session, user_daily_costs
 
@@ -125,10 +128,6 @@ def _widget(conn, cost, pricing, tz, user, groups, now, today, first) -> dict[st
 
 
 def _by_profile(engine: Engine, user: str, first, last) -> list[dict[str, Any]]:
-    from sqlalchemy import func, select
-
-    from ..usage.models import DailyUsage
-
     t = DailyUsage.__table__
     query = (
         select(t.c.profile_slug, func.sum(t.c.cost), func.sum(t.c.seconds))
@@ -166,8 +165,6 @@ class CostWidget(dict):
 def _macro() -> Callable[[dict], str]:
     """The `cost_widget` macro, compiled once per process (the suite's templates directory,
     autoescaped like JupyterHub's own environment)."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(default=True),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
+from ..cost.prices import money
 from .selection import MAX_UNLISTED_LENGTH
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -23,7 +24,7 @@ def _env() -> Environment:
         auto_reload=False,  # compiled once per process, not checked on disk per render
     )
     env.globals["resources_text"] = resources_text
-    env.globals["money"] = _money
+    env.globals["money"] = money
     env.globals["max_unlisted"] = MAX_UNLISTED_LENGTH
     return env
 
@@ -31,12 +32,6 @@ def _env() -> Environment:
 @cache
 def _form_template() -> Template:
     return _env().get_template("profiles/form.html")
-
-
-def _money(amount: float, currency: str) -> str:
-    from ..cost.form_prices import money
-
-    return money(amount, currency)
 
 
 def resources_text(resources: dict) -> str:

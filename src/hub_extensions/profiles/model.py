@@ -210,15 +210,6 @@ def visible(profiles: list[Profile], groups: Iterable[str]) -> list[Profile]:
     return list(with_one_default(shown))
 
 
-def __getattr__(name: str):
-    # normalize and resolve moved to checks.py with the rules they apply
-    if name in ("normalize", "resolve", "read"):
-        from . import checks
-
-        return getattr(checks, name)
-    raise AttributeError(name)
-
-
 def github_teams(spawner: Any, auth_state: dict | None) -> list[str]:
     """GitHub teams as `org:team-slug` names, from oauthenticator's GitHubOAuthenticator
     auth_state (`teams`, filled when `populate_teams_in_auth_state` is on): a ready-made

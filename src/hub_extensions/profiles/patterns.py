@@ -15,6 +15,8 @@ from typing import Any
 
 import regex
 
+from .ambiguity import exponentially_ambiguous
+
 # the regex parser of Python's own `re` (a private module, stable in practice)
 _sre: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 
@@ -116,8 +118,6 @@ def pattern_problem(pattern: str) -> str | None:
 
 
 def _ambiguous(translated: str) -> bool:
-    from .ambiguity import exponentially_ambiguous  # it uses this module's character sets
-
     return bool(exponentially_ambiguous(translated, _item_chars))
 
 

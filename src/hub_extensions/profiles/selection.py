@@ -29,6 +29,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..fields import (
+    FANCY_UNLISTED,
+    FORM_PROFILE,
+    SIGNATURE_SUFFIX,
+    UNLISTED_SUFFIX,
+    option_field,
+    unlisted_field,
+)
 from .model import (
     OUR_PREFIX,
     UNLISTED_CHOICE,
@@ -41,21 +49,9 @@ from .model import (
 )
 from .patterns import PatternTooSlow, full_match
 
-FORM_PROFILE = "profile"
-#: What jupyterhub-fancy-profiles' select posts for "Other..." and for "Build your own image".
-FANCY_UNLISTED = ("unlisted_choice", "--extra-selectable-item")
-UNLISTED_SUFFIX = "--unlisted-choice"
 #: Longest value of one's own (an image reference is at most a few hundred characters): a
 #: longer one is refused before the regex runs, and never stored with the user's options.
 MAX_UNLISTED_LENGTH = 1024
-
-
-def option_field(slug: str, key: str) -> str:
-    return f"profile-option-{slug}--{key}"
-
-
-def unlisted_field(slug: str, key: str) -> str:
-    return f"profile-option-{slug}--{key}{UNLISTED_SUFFIX}"
 
 
 def user_options_from_form(formdata: dict[str, list[str]]) -> dict:
@@ -108,7 +104,6 @@ def _one_of(names: list[str]) -> str:
 
 #: `verify_build(image, signature) -> bool`: is `image` a build result signed for this user?
 VerifyBuild = Callable[[str, str], bool]
-SIGNATURE_SUFFIX = "--build-signature"
 
 
 def select(

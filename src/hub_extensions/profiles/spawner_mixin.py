@@ -8,16 +8,23 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from jupyterhub.user import User
 from tornado import web
 from traitlets import Bool, Callable, Dict, HasTraits, List, Union, default
 
-from ..config import CONFIG_PROBLEMS
-from ..config import load as load_options
+from ..builds.catalog import providers_for
+from ..builds.config import Builds
+from ..builds.signing import SigningKeyError, load_key, verify
+from ..cost.config import Cost
+from ..options import load as load_options
+from ..problems import CONFIG_PROBLEMS
+from ..usage.config import Usage
 from .checks import callable_root, evaluate
 from .form import render_form, script_version
 from .model import Groups, Problem, ProfileListError, visible
 from .overrides import apply_overrides, overrides_for
 from .page_data import FormCache, link_summary, profiles_data, selected_for, without_signatures
+from .prices import add_prices
 from .selection import (
     SIGNATURE_SUFFIX,
     UNLISTED_SUFFIX,
@@ -72,6 +79,8 @@ class ProfilesMixin(HasTraits):
 
     #: The `user_options` this spawner last normalised (see `remember`).
     hx_normalised: dict | None = None
+    #: The slug of the profile the last spawn's options chose (read by the usage ledger).
+    hx_chosen_profile: str = ""
 
     profile_list = Union(
         [List(), Dict(), Callable()], default_value=[], help=PROFILE_LIST_HELP
@@ -172,8 +181,6 @@ class ProfilesMixin(HasTraits):
         it now? The service signs for whoever asked for the build (the form's token is the
         requester's); JupyterHub has already checked that the requester may start this
         server, so their own build may launch in it, and nobody else's."""
-        from ..builds.config import Builds
-        from ..builds.signing import SigningKeyError, load_key, verify
 
         try:
             key = load_key(Builds(config=self.config))
@@ -242,8 +249,6 @@ def _link_trusted(handler, hub_prefix: str) -> bool:
 
 def _requester_names(spawner) -> list[str]:
     """The user who makes the current request (form POST, REST call, spawn link), if any."""
-    from jupyterhub.user import User
-
     handler = getattr(spawner, "handler", None)
     current = getattr(handler, "current_user", None) if handler is not None else None
     return [current.name] if isinstance(current, User) else []
@@ -306,9 +311,6 @@ def _static_data(spawner, profiles) -> dict:
 
 def _add_prices(spawner, data: dict, profiles) -> None:
     """Hourly prices per profile and choice, when the hub has a price table (issue #7)."""
-    from ..cost.config import Cost
-    from ..cost.form_prices import add_prices
-    from ..usage.config import Usage
 
     cost = Cost(config=spawner.config)
     usage = Usage(config=spawner.config)
@@ -325,8 +327,6 @@ def _builds_for_form(spawner) -> dict:
     owner, with only the service's access scope, expiring after `Builds.form_token_lifetime`.
     It keeps it in the tab's sessionStorage and reuses it while it is valid (docs/builds.md).
     """
-    from ..builds.catalog import providers_for
-    from ..builds.config import Builds
 
     builds = Builds(config=spawner.config)
     service = load_options(spawner.config).service_name
@@ -360,6 +360,7 @@ async def _apply_user_options(spawner, user_options: dict) -> None:
         )
     except SelectionError as err:
         raise web.HTTPError(400, err.message) from None
+    spawner.hx_chosen_profile = selection.profile.slug
     spawner.hx_apply(selection)
     remember(spawner, as_user_options(selection, user_options or {}))
 

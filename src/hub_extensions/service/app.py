@@ -22,17 +22,24 @@ from tornado.log import enable_pretty_logging
 from traitlets.config import Config, PyFileConfigLoader
 
 from .._version import __version__
-from ..config import HubExtensions, check_config, load
-from ..wiring import (
+from ..builds import history
+from ..builds.config import Builds
+from ..checks import check_config
+from ..contract import (
     CONFIG_PROBLEMS_ENV,
     HUB_PID_ENV,
     SERVICE_CONFIG_ENV,
     USAGE_DB_URL_ENV,
     format_problems,
 )
+from ..cost.config import Cost
+from ..options import HubExtensions, load
+from ..usage.config import Usage, default_db_url
 from . import builds_handlers, cost_handlers, handlers, usage_handlers
+from .builds_context import make_builds_context
 from .context import HubURLs, ServiceContext, ServiceEnvironmentError
 from .token_cache import ExpiryAwareHubOAuth
+from .usage_context import LedgerNotReady, UsageStore
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TOKEN_CACHE_SECONDS = 5
@@ -109,8 +116,6 @@ def build_context(options: HubExtensions, config: Config, env=os.environ) -> Ser
     ctx.usage = _usage(config, env)
     if ctx.builds is not None and ctx.usage is not None:
         ctx.builds.broker.on_finish = partial(_record_build, ctx.usage)
-    from ..cost.config import Cost
-
     ctx.cost = Cost(config=config)
     problems_file = env.get(CONFIG_PROBLEMS_ENV)
     ctx.config_problems_path = Path(problems_file) if problems_file else None
@@ -119,8 +124,6 @@ def build_context(options: HubExtensions, config: Config, env=os.environ) -> Ser
 
 async def _record_build(store, build) -> None:
     """Keep a finished build (and its log) in the suite's database, beyond this process."""
-    from ..builds import history
-    from .usage_context import LedgerNotReady
 
     try:
         await store.run(lambda ledger: history.record(ledger.engine, build))
@@ -130,8 +133,6 @@ async def _record_build(store, build) -> None:
 
 def _usage(config: Config, env=os.environ):
     """Read access to the ledger the hub writes: the configured URL, else the hub's default."""
-    from ..usage.config import Usage, default_db_url
-    from .usage_context import UsageStore
 
     usage = Usage(config=config)
     return UsageStore(usage, usage.db_url or env.get(USAGE_DB_URL_ENV) or default_db_url())
@@ -140,9 +141,6 @@ def _usage(config: Config, env=os.environ):
 def _builds(config: Config):
     """The build machinery, or None (with the reason logged) when it cannot run here."""
     try:
-        from ..builds.config import Builds
-        from .builds_context import make_builds_context
-
         return make_builds_context(Builds(config=config))
     except (ImportError, NotImplementedError) as err:
         log.warning("builds disabled: %s", err)

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..builds import history
 from ..builds.broker import TERMINAL
 from ..builds.catalog import providers_for
 from ..builds.events import KEEPALIVE, format_sse
@@ -26,6 +27,7 @@ from ..builds.providers import SpecError, parse_spec, resolve_ref_shared
 from ..builds.signing import sign
 from ..usage.fail_open import UNAVAILABLE
 from .handlers import APIHandler, user_message
+from .usage_context import LedgerNotReady
 from .usage_handlers import RETRY_AFTER_OUTAGE, unavailable
 
 log = logging.getLogger(__name__)
@@ -246,9 +248,6 @@ class BuildsHandler(APIHandler):
         self.finish({"builds": builds})
 
     async def _history(self, user: str | None) -> list[dict]:
-        from ..builds import history
-        from .usage_context import LedgerNotReady
-
         store = getattr(self.ctx, "usage", None)
         if store is None:
             return []
@@ -283,8 +282,6 @@ class OneBuildHandler(APIHandler):
 
     async def _past(self, build_id: str) -> dict | None:
         """A build of an earlier service run, from the database, if it is the caller's."""
-        from ..builds import history
-        from .usage_context import LedgerNotReady
 
         store = getattr(self.ctx, "usage", None)
         if store is None:

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from ..config import HubExtensions
+from ..options import HubExtensions
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

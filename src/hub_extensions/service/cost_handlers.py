@@ -6,16 +6,16 @@ time accrued (hub_extensions.cost), so a report of a past month never changes.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tornado import web
 
+from ..contract import USAGE_READ_SCOPE
 from ..cost import spend
 from ..cost.budget import budget_status
 from ..cost.config import Cost
 from ..usage.timeutil import month_end
-from ..wiring import USAGE_READ_SCOPE
 from .handlers import BaseHandler
 from .usage_handlers import UsageAPIHandler, _csv_lines, holds_usage_scope
 from .usage_params import csv_cell
@@ -123,8 +123,6 @@ class MyCostHandler(CostAPIHandler):
         groups = list(me.get("groups") or [])
 
         def read(ledger) -> dict[str, Any]:
-            from datetime import datetime, timezone
-
             daily = spend.user_daily_costs(ledger.engine, name, first, last)
             status = budget_status(
                 ledger.engine, cost, name, groups, datetime.now(timezone.utc), ledger.tz

@@ -9,7 +9,7 @@ from http import HTTPStatus
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
-from ..config import ConfigProblems
+from ..problems import ConfigProblems
 from .context import ServiceContext
 
 #: A token gives admin powers in the service (everyone's builds, usage, cost, the config

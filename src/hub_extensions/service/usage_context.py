@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..store.db import alembic_config, current_revision, file_guard
 from ..usage.config import Usage
-from ..usage.db import alembic_config, current_revision, file_guard
 from ..usage.ledger import Ledger
 
 log = logging.getLogger("hub_extensions.service.usage")
@@ -36,8 +37,6 @@ class LedgerNotReady(RuntimeError):
 
 
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 

@@ -15,10 +15,10 @@ from typing import Any
 from jupyterhub.services.auth import check_scopes
 from tornado import web
 
+from ..contract import USAGE_READ_SCOPE
 from ..usage import charts
 from ..usage.fail_open import UNAVAILABLE
 from ..usage.reports import MAX_LIMIT
-from ..wiring import USAGE_READ_SCOPE
 from . import usage_params as params
 from .handlers import APIHandler, BaseHandler, has_admin_powers
 from .usage_context import LedgerNotReady, UsageStore

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..usage.models import EndReason
+from ..store.models import EndReason
 from ..usage.reports import MAX_LIMIT, WINDOWS
 
 #: Query arguments as tornado holds them, decoded: name -> every value given.

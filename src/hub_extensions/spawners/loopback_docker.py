@@ -9,7 +9,7 @@ from jupyterhub.spawner import Spawner
 from jupyterhub.utils import random_port
 from traitlets import Unicode, default
 
-from .lazy_backend import LazyBackend
+from ..lazy_backend import LazyBackend
 
 
 class LoopbackDockerSpawner(LazyBackend, Spawner):

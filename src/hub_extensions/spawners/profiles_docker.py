@@ -5,8 +5,8 @@ dockerspawner is imported when the first spawner is made (see `lazy_backend`).
 
 from jupyterhub.spawner import Spawner
 
+from ..lazy_backend import LazyBackend
 from ..profiles.spawner_mixin import ProfilesMixin
-from .lazy_backend import LazyBackend
 from .loopback_docker import LoopbackDockerSpawner
 
 

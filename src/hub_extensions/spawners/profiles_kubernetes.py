@@ -13,8 +13,8 @@ point (see `lazy_backend`): by then `jupyterhub_config.py` has set `KUBECONFIG` 
 
 from jupyterhub.spawner import Spawner
 
+from ..lazy_backend import LazyBackend
 from ..profiles.spawner_mixin import ProfilesMixin, _apply_user_options
-from .lazy_backend import LazyBackend
 
 
 class ProfilesKubeSpawner(LazyBackend, ProfilesMixin, Spawner):

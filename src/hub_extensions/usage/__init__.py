@@ -5,10 +5,10 @@ database outage never blocks a spawn. Capture (hooks, heartbeat loop) lives else
 these classes.
 """
 
+from ..store.models import EndReason
 from .config import Usage, check_usage, default_db_url
 from .fail_open import FailOpenLedger
 from .ledger import Ledger, ReconcileResult
-from .models import EndReason
 
 __all__ = [
     "EndReason",

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .models import ActiveDay, DailyUsage, UsageSession
+from ..store.models import ActiveDay, DailyUsage, UsageSession
 
 SESSIONS = UsageSession.__table__
 DAILY = DailyUsage.__table__

@@ -24,14 +24,19 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jupyterhub import orm
+from jupyterhub.spawner import LocalProcessSpawner
 from prometheus_client import REGISTRY, CollectorRegistry
+from tornado.ioloop import PeriodicCallback
 from traitlets.config import Config
 
+from ..hub_classes import configured_class, configured_value
+from ..store.models import EndReason
 from .config import Usage
 from .fail_open import FailOpenLedger
+from .hooks import chain_post_stop, chain_pre_spawn
 from .ledger import Ledger, new_session_id
 from .metrics import UsageMetrics
-from .models import EndReason
 from .reports import WINDOWS
 from .spawner_details import chosen_profile, ready_details, session_fields
 from .stop_reasons import AT_START, classify, current_frames
@@ -150,7 +155,7 @@ class UsageCapture:
             if old is not None:  # its stop went unseen: it ended by now at the latest
                 self._close(old, now, EndReason.found_dead, inferred=True)
             fields = session_fields(spawner)
-            fields["profile_slug"] = await chosen_profile(spawner)
+            fields["profile_slug"] = chosen_profile(spawner)
             sid = new_session_id()
             self.submit("open_session", requested_at=now, session_id=sid, **fields)
             self.sessions[key] = Tracked(sid, spawner, fields["profile_slug"], now)
@@ -239,8 +244,6 @@ class UsageCapture:
         await self.reconcile()
         self.started = True
         await self.refresh_active_users()
-        from tornado.ioloop import PeriodicCallback
-
         for callback, seconds in (
             (self.heartbeat, self.usage.heartbeat_interval),
             (self.refresh_active_users, self.usage.active_users_refresh_interval),
@@ -281,7 +284,7 @@ class UsageCapture:
             spawner = running[key]
             at = _aware(spawner.orm_spawner.started) or self.clock()
             fields = session_fields(spawner)
-            fields["profile_slug"] = await chosen_profile(spawner)
+            fields["profile_slug"] = chosen_profile(spawner)
             sid = new_session_id()
             self.submit("open_session", requested_at=at, session_id=sid, **fields)
             self.sessions[key] = Tracked(sid, spawner, fields["profile_slug"], at)
@@ -352,8 +355,6 @@ class UsageCapture:
 
     async def refresh_active_users(self) -> None:
         """Active users per window, overall and per JupyterHub group, from the ledger."""
-        from jupyterhub import orm
-
         groups = [g.name for g in self.app.db.query(orm.Group.name)] if self.app else []
         today = local_day(self.clock(), ZoneInfo(self.usage.timezone))
         counts = await asyncio.get_running_loop().run_in_executor(
@@ -393,30 +394,23 @@ async def _wait_briefly(future: asyncio.Future) -> None:
         log.warning("hub-extensions: the usage ledger is slow; the stop is recorded later")
 
 
-def install(config: Config, additions: Config, app: Any = None) -> UsageCapture | None:
+def install(
+    config: Config, additions: Config, app: Any = None, cost_hooks: Any = None
+) -> UsageCapture | None:
     """Chain the capture hooks onto the configured spawner class; start it in `app` if given.
 
     The hooks go to the section of the spawner class JupyterHub will create (the most
     specific), wrapping whatever hook that class would get from the admin's config.
+    `cost_hooks` (built by the wiring when prices are set: hub_extensions.cost.hub.CostHooks)
+    prices accrued time, checks budgets at spawn and stops servers over budget.
     """
-    from jupyterhub.spawner import LocalProcessSpawner
-
-    from ..hub_classes import configured_class, configured_value
-    from .hooks import chain_post_stop, chain_pre_spawn
-
     usage = Usage(config=config)
     if not usage.enabled:
         return None
     spawner_cls = configured_class(config, "spawner_class", "jupyterhub.spawners")
     spawner_cls = spawner_cls or LocalProcessSpawner
     capture = UsageCapture(usage)
-    from ..cost.config import Cost
-
-    cost = Cost(config=config)
-    if cost.enabled:
-        from ..cost.hub import CostHooks
-
-        capture.cost_hooks = CostHooks(cost, usage.timezone, per_user=usage.per_user_metrics)
+    capture.cost_hooks = cost_hooks
     section = additions[spawner_cls.__name__]
     section.pre_spawn_hook = chain_pre_spawn(
         configured_value(config, spawner_cls, "pre_spawn_hook"), capture.pre_spawn

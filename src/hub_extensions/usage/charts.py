@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .models import DailyUsage
+from ..store.models import DailyUsage
 
 DAILY = DailyUsage.__table__
 

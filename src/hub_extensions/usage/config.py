@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import warnings
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,7 +12,8 @@ from sqlalchemy.exc import ArgumentError
 from traitlets import Bool, Float, TraitError, Unicode, validate
 from traitlets.config import Config, Configurable
 
-DEFAULT_FILENAME = "hub-extensions-usage.sqlite"
+from ..store.db import default_db_url
+
 #: URL schemes (dialect+driver) the ledger is tested with; a bare `postgresql` means psycopg2.
 SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg2")
 
@@ -126,20 +126,6 @@ class Usage(Configurable):
                 f"above 0, e.g. {example}."
             )
         return proposal.value
-
-
-def default_db_url(hub_db_url: str = "", cwd: str | Path | None = None) -> str:
-    """The ledger's SQLite URL next to the hub's SQLite file, else in `cwd` (the hub's)."""
-    base = Path(cwd if cwd is not None else os.getcwd())
-    if hub_db_url:
-        try:
-            url = make_url(hub_db_url)
-        except ArgumentError:
-            url = None
-        if url is not None and url.drivername.startswith("sqlite") and url.database:
-            if url.database != ":memory:":
-                base = (base / url.database).parent
-    return f"sqlite:///{(base / DEFAULT_FILENAME).resolve()}"
 
 
 def resolve_db_url(usage: Usage, hub_db_url: str = "", cwd: str | Path | None = None) -> str:

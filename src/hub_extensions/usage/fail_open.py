@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from .db import file_guard
+from ..store.db import file_guard
 from .ledger import Ledger, ReconcileResult, new_session_id
 
 log = logging.getLogger(__name__)

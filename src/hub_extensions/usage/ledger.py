@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from ..store.db import make_engine, migrate
+from ..store.models import ALL_USERS, EndReason, UsageSession
 from . import bulk, reports
 from .config import Usage, resolve_db_url, timezone_problem
-from .db import make_engine, migrate
-from .models import ALL_USERS, EndReason, UsageSession
 from .timeutil import UTC, Part, accrue_days, as_utc, local_day
 
 SESSIONS = cast(Table, UsageSession.__table__)

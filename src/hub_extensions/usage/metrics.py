@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from .models import EndReason
+from ..store.models import EndReason
 from .reports import WINDOWS
 
 #: From a minute to a week: sessions last minutes (a failed spawn) to days (a forgotten server).

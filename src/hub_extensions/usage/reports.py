@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from .models import ALL_USERS, ActiveDay, DailyUsage, EndReason, UsageSession
+from ..store.models import ALL_USERS, ActiveDay, DailyUsage, EndReason, UsageSession
 from .timeutil import UTC, as_utc, day_start, local_day, month_end, parse_month
 
 SESSIONS = UsageSession.__table__

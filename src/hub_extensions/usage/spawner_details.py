@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ..builds.providers import is_full_sha
-from ..profiles.selection import SIGNATURE_SUFFIX, UNLISTED_SUFFIX
+from ..fields import FORM_PROFILE, SIGNATURE_SUFFIX, UNLISTED_SUFFIX
 
 #: Kubernetes quantity suffixes (kubernetes.io: "Quantity", common definitions)
 _SUFFIXES = {
@@ -134,23 +134,15 @@ def image_of(spawner: Any) -> str | None:
     return image if isinstance(image, str) and image else None
 
 
-async def chosen_profile(spawner: Any) -> str:
-    """The slug of the profile this spawn uses: the one asked for, else the default one."""
+def chosen_profile(spawner: Any) -> str:
+    """The slug of the profile this spawn uses: the one asked for, else the one the profiles
+    spawner chose (`hx_chosen_profile`, set when it applied the user's options), else ''."""
     options = spawner.user_options if isinstance(spawner.user_options, dict) else {}
-    slug = options.get("profile")
+    slug = options.get(FORM_PROFILE)
     if isinstance(slug, str) and slug:
         return slug
-    if not hasattr(spawner, "hx_all_profiles"):  # not a profiles spawner
-        return ""
-    from ..profiles.selection import select
-
-    try:  # the same choice the spawner made before this hook (already validated)
-        profiles = await spawner.hx_all_profiles()
-        if not profiles:
-            return ""
-        return select(profiles, options, spawner.hx_groups(), spawner.hx_verify_build).profile.slug
-    except Exception:
-        return ""
+    chosen = getattr(spawner, "hx_chosen_profile", "")
+    return chosen if isinstance(chosen, str) else ""
 
 
 def session_fields(spawner: Any) -> dict[str, Any]:
@@ -158,7 +150,7 @@ def session_fields(spawner: Any) -> dict[str, Any]:
     options = spawner.user_options if isinstance(spawner.user_options, dict) else {}
     image = image_of(spawner)
     repo, ref = build_info(options, image)
-    profile = options.get("profile")
+    profile = options.get(FORM_PROFILE)
     return {
         "user": spawner.user.name,
         "server_name": spawner.name or "",

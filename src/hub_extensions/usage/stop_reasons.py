@@ -25,7 +25,7 @@ from ..jupyterhub_internals import (
     current_frames,
     frames_of,
 )
-from .models import EndReason
+from ..store.models import EndReason
 
 # Frame, frames_of and current_frames are read from JupyterHub's coroutines in
 # jupyterhub_internals (with the other JupyterHub internals); they are part of this module's API.

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from tornado.httpclient import AsyncHTTPClient
+
 
 def _docker_client(env: Mapping[str, str] | None = None) -> Any:
     import docker  # the [docker] extra; imported late so the module loads without it
@@ -45,8 +47,6 @@ async def image_exists(
     """
     if registry is None:
         return await asyncio.to_thread(_local_image_exists, image_name)
-    from tornado.httpclient import AsyncHTTPClient
-
     base = registry.rstrip("/")
     if "://" not in base:
         loopback = base.startswith(("127.", "localhost"))

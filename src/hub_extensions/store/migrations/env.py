@@ -1,11 +1,11 @@
-"""Alembic environment of the ledger; run by hub_extensions.usage.db.migrate, never by a CLI."""
+"""Alembic environment of the ledger; run by hub_extensions.store.db.migrate, never by a CLI."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from hub_extensions.usage.migrations.env_constants import VERSION_TABLE
-from hub_extensions.usage.models import Base
+from hub_extensions.store.migrations.env_constants import VERSION_TABLE
+from hub_extensions.store.models import Base
 
 config = context.config
 connection = config.attributes["connection"]

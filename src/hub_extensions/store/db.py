@@ -8,10 +8,30 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from .migrations.env_constants import VERSION_TABLE
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The ledger's file name when no URL is configured (next to the hub's SQLite file).
+DEFAULT_FILENAME = "hub-extensions-usage.sqlite"
+
+
+def default_db_url(hub_db_url: str = "", cwd: str | Path | None = None) -> str:
+    """The ledger's SQLite URL next to the hub's SQLite file, else in `cwd` (the hub's)."""
+    base = Path(cwd if cwd is not None else os.getcwd())
+    if hub_db_url:
+        try:
+            url = make_url(hub_db_url)
+        except ArgumentError:
+            url = None
+        if url is not None and url.drivername.startswith("sqlite") and url.database:
+            if url.database != ":memory:":
+                base = (base / url.database).parent
+    return f"sqlite:///{(base / DEFAULT_FILENAME).resolve()}"
 
 
 def make_engine(db_url: str) -> Engine:
@@ -134,10 +154,6 @@ def migrate(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.migration import MigrationContext
-
-    from .migrations.env_constants import VERSION_TABLE
-
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return ctx.get_current_revision()

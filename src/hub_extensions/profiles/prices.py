@@ -12,13 +12,12 @@ version in force today and the footprints, and totals them with the same formula
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..profiles.model import Profile, Resources
-from .config import Cost
-from .prices import Footprint, PriceVersion, hourly_rate, parse_memory, version_on
+from ..cost.config import Cost
+from ..cost.prices import Footprint, PriceVersion, hourly_rate, parse_memory, version_on
+from .model import Profile, Resources
 
 GPU_KEYS = ("nvidia.com/gpu", "amd.com/gpu", "gpu")
 
@@ -164,14 +163,3 @@ def add_prices(
                     "footprint": part,
                     "hour": rate(profile.slug, own, *others, part),
                 }
-
-
-def money(amount: float, currency: str) -> str:
-    """'0.12 USD': 2 decimals (3 under 0.1), halves rounded up as the script's toFixed does.
-
-    The cases every copy must pass, here and in the browser: tests/data/money_cases.json.
-    """
-    digits = 2 if amount >= 0.1 or amount == 0 else 3
-    # + 0.0: a negative zero is written "0.00", as the script's toFixed writes it
-    exact = Decimal(amount + 0.0).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return f"{exact} {currency}"

@@ -1,0 +1,123 @@
+"""The suite's own top-level options (`c.HubExtensions`): where its service runs and how.
+
+A core module: every layer may read these options; it imports nothing of the suite.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from traitlets import Dict, Enum, TraitError, Unicode, validate
+from traitlets.config import Config, Configurable
+
+SERVICE_NAME_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])\Z")
+
+
+class HubExtensions(Configurable):
+    """Where the hub-extensions service runs and how it is named."""
+
+    service_name = Unicode(
+        "hub-extensions",
+        help="""
+        Name of the JupyterHub managed service that serves the suite's pages and APIs.
+
+        It appears in URLs as `{base_url}services/{service_name}/`. Lowercase letters, digits
+        and dashes, 3 to 63 characters. Default: `hub-extensions`.
+        """,
+    ).tag(config=True)
+
+    service_url = Unicode(
+        "http://127.0.0.1:10101",
+        help="""
+        URL at which the hub and the proxy reach the managed service, e.g.
+        `http://127.0.0.1:10101` on one machine (the default) or `http://hub:10101` on
+        Zero to JupyterHub, where the service runs in the hub pod. Scheme, host and port only.
+        """,
+    ).tag(config=True)
+
+    service_bind_ip = Unicode(
+        "",
+        help="""
+        Address the service listens on. Empty (the default) means the host of `service_url`
+        when it is an IP address, else all interfaces (`0.0.0.0`), which is what a Kubernetes
+        pod needs.
+        """,
+    ).tag(config=True)
+
+    service_log_level = Enum(
+        ["DEBUG", "INFO", "WARNING", "ERROR"],
+        "INFO",
+        help="Log level of the managed service process. One of DEBUG, INFO, WARNING, ERROR.",
+    ).tag(config=True)
+
+    service_environment = Dict(
+        value_trait=Unicode(),
+        key_trait=Unicode(),
+        help="""
+        Extra environment variables for the service process, e.g.
+        `{"HTTPS_PROXY": "http://proxy.example.org:3128"}`. The hub passes only a few of its own
+        variables to services, so set here what the service needs. Default: none.
+        """,
+    ).tag(config=True)
+
+    @validate("service_name")
+    def _check_service_name(self, proposal):
+        value = proposal.value
+        if not SERVICE_NAME_RE.match(value):
+            raise TraitError(
+                f"HubExtensions.service_name: {value!r} is not a valid service name. "
+                "Use 3-63 lowercase letters, digits and dashes, e.g. 'hub-extensions'."
+            )
+        return value
+
+    @validate("service_url")
+    def _check_service_url(self, proposal):
+        value = proposal.value
+        fix = "Use scheme, host and port only, e.g. 'http://127.0.0.1:10101'."
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+            raise TraitError(
+                f"HubExtensions.service_url: {value!r} needs a scheme, host and port. {fix}"
+            )
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise TraitError(f"HubExtensions.service_url: {value!r} has a path or query. {fix}")
+        return value.rstrip("/")
+
+    @validate("service_bind_ip")
+    def _check_bind_ip(self, proposal):
+        value = proposal.value
+        if value:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise TraitError(
+                    f"HubExtensions.service_bind_ip: {value!r} is not an IP address. "
+                    "Use e.g. '127.0.0.1' or '0.0.0.0', or leave it empty."
+                ) from None
+        return value
+
+    @property
+    def service_port(self) -> int:
+        return urlsplit(self.service_url).port  # type: ignore[return-value]
+
+    @property
+    def bind_ip(self) -> str:
+        if self.service_bind_ip:
+            return self.service_bind_ip
+        host = urlsplit(self.service_url).hostname or ""
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return "0.0.0.0"
+        return host
+
+
+def load(config: Config) -> HubExtensions:
+    """The suite's options from a checked config."""
+    return HubExtensions(config=config)
