@@ -29,6 +29,7 @@ class DemoHub:
         extra_config: str | None = None,
         env: dict | None = None,
         port: int | None = None,
+        python: str | None = None,  # another environment's (infra/jupyterhub_overlay.py)
     ):
         self.state = tmpdir / "state"
         self.port = port or free_port()
@@ -36,7 +37,7 @@ class DemoHub:
         self.url = f"http://127.0.0.1:{self.port}{base_url}"
         self.service_prefix = f"{base_url}services/hub-extensions/"
         self.cmd = [
-            sys.executable,
+            python or sys.executable,
             "-m",
             "hub_extensions.cli",
             "demo",
