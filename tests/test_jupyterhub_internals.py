@@ -102,9 +102,14 @@ def test_the_installed_jupyterhub_has_every_internal():
     assert check_internals() == []
 
 
-def test_outside_a_hub_there_is_no_initializing_hub():
-    assert not JupyterHub.initialized()
+def test_outside_a_hub_there_is_no_initializing_hub(monkeypatch):
+    monkeypatch.setattr(JupyterHub, "_instance", None)  # whatever another test left
     assert initializing_hub() is None
+    hub = JupyterHub.instance()  # as `jupyterhub` makes it, before it loads the config file
+    try:
+        assert initializing_hub() is hub
+    finally:
+        JupyterHub.clear_instance()
 
 
 def test_a_hub_instance_without_start_future_is_named():
