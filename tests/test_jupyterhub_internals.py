@@ -17,9 +17,6 @@ from types import SimpleNamespace
 
 import jupyterhub
 import pytest
-from jupyterhub.app import JupyterHub
-from jupyterhub.handlers.base import BaseHandler
-from jupyterhub.spawner import LocalProcessSpawner, Spawner
 
 from hub_extensions.jupyterhub_internals import (
     REPORT_URL,
@@ -31,6 +28,7 @@ from hub_extensions.jupyterhub_internals import (
 )
 
 pytestmark = pytest.mark.unit
+# JupyterHub's classes are imported in the tests that use them: seconds, not at collection
 
 CONFIG = """
 import os
@@ -103,6 +101,8 @@ def test_the_installed_jupyterhub_has_every_internal():
 
 
 def test_outside_a_hub_there_is_no_initializing_hub(monkeypatch):
+    from jupyterhub.app import JupyterHub
+
     monkeypatch.setattr(JupyterHub, "_instance", None)  # whatever another test left
     assert initializing_hub() is None
     hub = JupyterHub.instance()  # as `jupyterhub` makes it, before it loads the config file
@@ -113,6 +113,8 @@ def test_outside_a_hub_there_is_no_initializing_hub(monkeypatch):
 
 
 def test_a_hub_instance_without_start_future_is_named():
+    from jupyterhub.app import JupyterHub
+
     class ForkedHub(JupyterHub):
         """As if a JupyterHub release no longer created _start_future in initialize()."""
 
@@ -124,6 +126,8 @@ def test_a_hub_instance_without_start_future_is_named():
 
 
 def test_a_spawner_without_log_name_is_named_and_still_logged(monkeypatch):
+    from jupyterhub.spawner import LocalProcessSpawner, Spawner
+
     spawner = LocalProcessSpawner(user=SimpleNamespace(name="ann"))
     assert spawner_log_name(spawner) == "ann"
     monkeypatch.delattr(Spawner, "_log_name")
@@ -137,6 +141,9 @@ def test_a_spawner_without_log_name_is_named_and_still_logged(monkeypatch):
 
 
 def test_a_spawner_class_of_a_hub_without_log_name_is_named():
+    from jupyterhub.app import JupyterHub
+    from jupyterhub.spawner import LocalProcessSpawner
+
     class OddSpawner(LocalProcessSpawner):
         _log_name = None  # type: ignore[assignment]  # not JupyterHub's property any more
 
@@ -157,6 +164,8 @@ def test_a_spawner_class_of_a_hub_without_log_name_is_named():
     ],
 )
 def test_a_missing_stop_path_is_named_with_what_it_changes(monkeypatch, remove, named, degrades):
+    from jupyterhub.handlers.base import BaseHandler
+
     async def replacement(self, *args, **kwargs):  # the same method, without what we read
         return None
 
@@ -170,6 +179,8 @@ def test_a_missing_stop_path_is_named_with_what_it_changes(monkeypatch, remove, 
 
 
 def test_missing_hub_start_internals_are_named(monkeypatch):
+    from jupyterhub.app import JupyterHub
+
     async def cleanup(self):
         return None
 
@@ -186,6 +197,8 @@ def test_missing_hub_start_internals_are_named(monkeypatch):
 
 
 def test_a_hub_whose_config_loading_cannot_be_hooked_says_so_at_once(caplog):
+    from jupyterhub.app import JupyterHub
+
     class NoUpdateHub(JupyterHub):
         def load_config_file(self, *args, **kwargs):  # never calls update_config
             return None

@@ -19,7 +19,6 @@ import pytest
 import requests
 
 from hub_extensions.requirements_check import MIN_JUPYTERHUB
-from hub_extensions.usage import Ledger
 
 from .conftest import need
 from .infra.common import wait_until
@@ -54,6 +53,8 @@ def oldest(tmp_path_factory):
 
 
 def ledger_sessions(demo: DemoHub, user: str) -> list[dict]:
+    from hub_extensions.usage import Ledger  # SQLAlchemy: imported when used, not at collection
+
     ledger = Ledger(f"sqlite:///{demo.state / 'hub-extensions-usage.sqlite'}")
     try:
         return ledger.sessions(user=user)

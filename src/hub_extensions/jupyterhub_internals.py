@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import jupyterhub
+from tornado.web import RequestHandler
 from traitlets.config import Config
 
 #: Where a warning of check_internals() asks admins to report a missing internal.
@@ -187,8 +189,6 @@ def handler_caller_kind(obj: Any) -> str | None:
     in `get_current_user`, before the handler runs (since 0.9); tornado's own cache
     `_current_user` is the fallback. Without either the caller counts as a user.
     """
-    from tornado.web import RequestHandler
-
     if not isinstance(obj, RequestHandler):
         return None
     caller = getattr(obj, "_jupyterhub_user", None) or getattr(obj, "_current_user", None)
@@ -205,8 +205,6 @@ def check_internals(app: Any = None) -> list[str]:
     `JupyterHub.initialize`); its own class, spawner class and `_start_future` are checked.
     Without it, the installed JupyterHub's classes are. An empty list means all is there.
     """
-    import jupyterhub
-
     version = getattr(jupyterhub, "__version__", "?")
     found = _available(app)
     return [
@@ -218,14 +216,13 @@ def check_internals(app: Any = None) -> list[str]:
 
 def _missing(what: str, consequence: str, version: str | None = None) -> str:
     if version is None:
-        import jupyterhub
-
         version = getattr(jupyterhub, "__version__", "?")
     return f"JupyterHub {version} has no {what}: {consequence}. Report it at {REPORT_URL}"
 
 
 def _available(app: Any) -> dict[str, bool]:
     """For each internal of _INTERNALS_BY_KEY: whether the installed JupyterHub has it."""
+    # imported here: seconds of imports, needed once at hub start (where they are loaded)
     from jupyterhub.app import JupyterHub
     from jupyterhub.handlers.base import BaseHandler
     from jupyterhub.spawner import Spawner
