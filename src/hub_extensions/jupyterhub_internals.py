@@ -229,7 +229,10 @@ def _available(app: Any) -> dict[str, bool]:
     from jupyterhub.user import User
 
     hub_class = type(app) if app is not None else JupyterHub
-    spawner_class = getattr(app, "spawner_class", None) if app is not None else None
+    try:  # resolving the configured class imports it; a bad name is JupyterHub's to report
+        spawner_class = getattr(app, "spawner_class", None) if app is not None else None
+    except Exception:
+        spawner_class = None
     if not isinstance(spawner_class, type):
         spawner_class = Spawner
     if app is not None:
@@ -258,7 +261,7 @@ def _available(app: Any) -> dict[str, bool]:
 #: key: (since, what is missing, what degrades without it).
 _INTERNALS_BY_KEY: dict[str, tuple[str, str, str]] = {
     "singleton": (
-        "0.1",
+        "all versions",
         "JupyterHub.instance() / JupyterHub.initialized() (a traitlets SingletonConfigurable)",
         "hub_extensions.setup(c) cannot find the starting hub, so the suite's service, roles "
         "and option checks are not added",
