@@ -63,6 +63,73 @@ def _no_demo_outlives_the_session() -> Iterator[None]:
     stop_all_demos()
 
 
+_hub_factory: list = []  # the session's one HubFactory, made on first use
+
+
+def _the_hub_factory(config):
+    from .infra.hub import HubFactory
+
+    if not _hub_factory:
+        _hub_factory.append(HubFactory(config._tmp_path_factory.mktemp))
+    return _hub_factory[0]
+
+
+@pytest.fixture(scope="session")
+def hub_factory(pytestconfig, _no_demo_outlives_the_session):
+    """Every demo hub comes from here. A module whose tests only read, or act as users of their
+    own, declares `HUB = {...}` (DemoHub's settings, `config` as text) and gets its hub with
+    `hub_factory.shared(request, **HUB)`: equal settings share one running hub, and it starts
+    while the module before runs. A test that kills, restarts or breaks its hub, or must see it
+    start, uses `make_hub`."""
+    return _the_hub_factory(pytestconfig)
+
+
+_modules_looked_ahead_from: set = set()
+
+
+def pytest_runtest_setup(item):
+    """At a module's first test, start the next module's shared hub (its `HUB`), so that it
+    boots while this module's tests run (they mostly wait on servers)."""
+    module = getattr(item, "module", None)
+    if module is None or module in _modules_looked_ahead_from:
+        return
+    _modules_looked_ahead_from.add(module)
+    items = item.session.items
+    for later in items[items.index(item) + 1 :]:
+        uses_a_hub = "hub" in getattr(later, "fixturenames", ())
+        if uses_a_hub and getattr(later, "module", module) is not module:
+            settings = getattr(later.module, "HUB", None)
+            if isinstance(settings, dict):
+                who = f"{later.module.__name__} (started ahead)"
+                _the_hub_factory(item.config).prefetch(who, **settings)
+            return
+
+
+@pytest.fixture
+def make_hub(hub_factory, tmp_path, request) -> Iterator[Callable]:
+    """`make_hub(config=..., spawner=..., wait=...)`: a hub of this test's own, started in
+    tmp_path (or `tmpdir=`). When the test ends, a hub it has not stopped gets Ctrl-C and
+    stops while the next tests run (the session's end collects it)."""
+    made: list = []
+
+    def make(tmpdir: Path | None = None, **settings):
+        demo = hub_factory.new(
+            tmpdir or tmp_path / f"hub-{len(made)}", who=request.node.nodeid, **settings
+        )
+        made.append(demo)
+        return demo
+
+    yield make
+    for demo in made:
+        demo.begin_stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    for factory in _hub_factory:
+        for line in factory.summary():
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -58,6 +63,9 @@ class DemoHub:
         self.log_dir = tmpdir
         self.proc: ManagedProcess | None = None
         self.crashed_runs: list[str] = []  # run ids left behind by kill_hub_hard()
+        self.ready = False  # wait_ready() saw the hub and its service answer
+        self.waited_seconds = 0.0  # how long tests waited in wait_ready()
+        self.stopping = False  # begin_stop() pressed Ctrl-C
 
     @property
     def run_id(self) -> str:
@@ -71,6 +79,10 @@ class DemoHub:
         return self
 
     def wait_ready(self, timeout: float = 60) -> None:
+        if self.ready:
+            return
+        began = time.monotonic()
+
         def ready() -> bool:
             if not self.proc.alive():
                 raise GiveUp(f"demo exited early:\n{self.proc.log_text()[-4000:]}")
@@ -83,6 +95,9 @@ class DemoHub:
             wait_until(ready, timeout, f"the demo hub at {self.url}", interval=0.2)
         except TimeoutError:
             raise TimeoutError(f"demo not ready:\n{self.proc.log_text()[-4000:]}") from None
+        finally:
+            self.waited_seconds += time.monotonic() - began
+        self.ready = True
 
     def service_url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{self.service_prefix}{path}"
@@ -117,10 +132,19 @@ class DemoHub:
         return self.crashed_runs[-1]
 
     def stop(self) -> None:
-        if self.proc and self.proc.alive():
+        if self.proc and self.proc.alive() and not self.stopping:
             self.interrupt()
         elif self.proc:
+            if self.stopping:  # Ctrl-C was pressed by begin_stop(): wait for it to take effect
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.proc.wait(45)
             self.proc.stop()
+
+    def begin_stop(self) -> None:
+        """Ctrl-C without waiting (stop() waits for it), so that several hubs stop side by side."""
+        if self.proc and self.proc.alive() and not self.stopping:
+            self.proc.proc.send_signal(signal.SIGINT)
+            self.stopping = True
 
     # -- acting as a user ------------------------------------------------------------
     def login(self, name: str, password: str = PASSWORD) -> requests.Session:
@@ -188,10 +212,10 @@ class DemoHub:
 
 def stop_all_demos() -> None:
     """Stop every demo the session started, and anything their runs left (a safety net for
-    fixtures that failed half-way)."""
-    import contextlib
-    import os
-
+    fixtures that failed half-way). Ctrl-C goes to all of them first: they stop side by side."""
+    for demo in DemoHub.started:
+        with contextlib.suppress(Exception):
+            demo.begin_stop()
     for demo in DemoHub.started:
         with contextlib.suppress(Exception):
             demo.stop()
@@ -210,3 +234,105 @@ def marked_processes(run_id: str) -> list[int]:
 
 
 NO_TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
+
+
+# -- the one place tests get hubs from (conftest.py's hub_factory and make_hub) -------------
+Config = str | Callable[[DemoHub], str]  # c.… lines; a callable when they need the hub's port
+
+
+@dataclass(frozen=True)
+class HubSpec:
+    """Everything a demo hub is started with. Tests asking for equal specs may share a hub."""
+
+    spawner: str = "local"
+    base_url: str = "/"
+    image: str | None = None
+    config: str = ""  # loaded after the demo's own settings (`hub-extensions demo --config`)
+    env: tuple[tuple[str, str], ...] = ()
+    python: str | None = None
+
+
+class HubFactory:
+    """Starts every demo hub of a test session.
+
+    `shared()` hands out one running hub per spec: tests that only read, or act as users of
+    their own, share it (a module fixture, or a test). A released hub is kept for a later
+    module with the same spec; beyond `KEEP_IDLE` idle hubs the oldest is stopped (each costs
+    about 400 MB and some CPU). `new()` starts a hub for the caller alone, for tests that kill,
+    restart or break it, or that must see it start."""
+
+    KEEP_IDLE = 3
+
+    def __init__(self, mktemp: Callable[[str], Path]):
+        self._mktemp = mktemp
+        self._shared: dict[HubSpec, DemoHub] = {}
+        self._holders: dict[HubSpec, int] = {}
+        self._idle: list[HubSpec] = []  # released shared hubs, oldest first
+        self.started: list[tuple[str, DemoHub]] = []  # (who asked, hub), for the summary
+        self.shared_starts = 0
+        self.reused = 0  # times a running shared hub was handed out again
+
+    def new(
+        self,
+        tmpdir: Path | None = None,
+        *,
+        config: Config = "",
+        env: dict | None = None,
+        wait: bool = True,
+        who: str = "",
+        **settings,
+    ) -> DemoHub:
+        """A hub of the caller's own, started (ready when `wait`); the caller stops it."""
+        tmpdir = tmpdir or self._mktemp("hub")
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        demo = DemoHub(tmpdir, env=env, **settings)
+        if config:
+            extra = tmpdir / "hub-config.py"
+            extra.write_text(config if isinstance(config, str) else config(demo))
+            demo.cmd += ["--config", str(extra)]
+        self.started.append((who, demo))
+        return demo.start(wait=wait)
+
+    def prefetch(self, who: str = "", *, config: str = "", env: dict | None = None, **settings):
+        """Start the shared hub for these settings now, without waiting for it: it boots while
+        other tests run, and `shared()` waits for what is left (conftest.py calls this for the
+        next module's `HUB`)."""
+        spec = HubSpec(config=config, env=tuple(sorted((env or {}).items())), **settings)
+        if spec not in self._shared:
+            self._shared[spec] = self.new(config=config, env=env, wait=False, who=who, **settings)
+            self.shared_starts += 1
+
+    def shared(self, request, *, config: str = "", env: dict | None = None, **settings) -> DemoHub:
+        """The running hub for these settings, started if there is none; held until
+        `request` (a fixture's or test's) ends."""
+        spec = HubSpec(config=config, env=tuple(sorted((env or {}).items())), **settings)
+        demo = self._shared.get(spec)
+        if demo is not None and demo.proc is not None and (demo.proc.alive() or not demo.ready):
+            if demo.ready:
+                self.reused += 1
+            demo.wait_ready()  # a prefetched hub may still be starting (or have failed: says why)
+        else:
+            demo = self.new(config=config, env=env, who=request.node.nodeid, **settings)
+            self._shared[spec] = demo
+            self.shared_starts += 1
+        if spec in self._idle:
+            self._idle.remove(spec)
+        self._holders[spec] = self._holders.get(spec, 0) + 1
+        request.addfinalizer(lambda: self._release(spec))
+        return demo
+
+    def _release(self, spec: HubSpec) -> None:
+        self._holders[spec] -= 1
+        if self._holders[spec]:
+            return
+        self._idle.append(spec)
+        while len(self._idle) > self.KEEP_IDLE:
+            self._shared.pop(self._idle.pop(0)).begin_stop()  # collected by stop_all_demos()
+
+    def summary(self) -> list[str]:
+        """Lines for the end of the run: how many hubs started, and what their starts took."""
+        total = sum(demo.waited_seconds for _, demo in self.started)
+        return [
+            f"demo hubs: {len(self.started)} started ({self.shared_starts} shared, handed out "
+            f"again {self.reused} times), {total:.0f}s waiting for them to be ready"
+        ]
