@@ -22,7 +22,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub_extensions.builds.config import Builds
+from hub_extensions.builds.config import HubExtensionsBuilds
 from hub_extensions.builds.events import parse_sse
 from hub_extensions.builds.executors import local_repo2docker as r2d
 from hub_extensions.builds.naming import image_name
@@ -36,7 +36,7 @@ from tests.infra.registry import MANIFEST_TYPES, LocalRegistry
 
 FULL = dict(n=100, warmup=5, clients=20, rounds=5, pairs=3, probes=20)
 QUICK = dict(n=20, warmup=3, clients=20, rounds=2, pairs=1, probes=5)
-PREFIX = Builds().image_prefix
+PREFIX = HubExtensionsBuilds().image_prefix
 
 
 def pct(samples: list[float], p: float) -> float:  # nearest rank, seconds -> ms
@@ -171,7 +171,7 @@ def run(cfg: dict, tmp: Path, rows: list) -> dict:
         extra = tmp / "builds.py"
         extra.write_text(
             f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
-            f"c.Builds.registry = {registry.host!r}\n"
+            f"c.HubExtensionsBuilds.registry = {registry.host!r}\n"
         )
         demo = DemoHub(tmp, spawner="docker", image=base, extra_config=str(extra)).start()
         stop.callback(demo.stop)

@@ -33,12 +33,12 @@ from sqlalchemy import text  # noqa: E402
 
 from hub_extensions.cost import widget as widget_module  # noqa: E402
 from hub_extensions.cost.budget import budget_status  # noqa: E402
-from hub_extensions.cost.config import Cost  # noqa: E402
+from hub_extensions.cost.config import HubExtensionsCost  # noqa: E402
 from hub_extensions.cost.prices import Footprint, hourly_rate  # noqa: E402
 from hub_extensions.cost.pricing import Pricing  # noqa: E402
 from hub_extensions.cost.widget import WidgetVar, widget_data  # noqa: E402
-from hub_extensions.usage import Ledger  # noqa: E402
 from hub_extensions.store.models import UsageSession  # noqa: E402
+from hub_extensions.usage import Ledger  # noqa: E402
 from tests.infra.postgres import PostgresServer  # noqa: E402
 
 PRICES = [
@@ -54,20 +54,19 @@ GROUP_BUDGET = 600.0  # a 10,000-user month: some of the 20 groups (about 500 me
 _, NOW = MONTH_TO_DATE  # "now" inside the synthetic year (its days have data)
 
 
-def cost_config(period: str = "monthly") -> Cost:
-    return Cost(
+def cost_config(period: str = "monthly") -> HubExtensionsCost:
+    return HubExtensionsCost(
         prices=PRICES,
         currency="EUR",
         default_user_budget=USER_BUDGET,
         group_budgets={g: GROUP_BUDGET for g in GROUPS},
         budget_period=period,
-        timezone=TZ,
     )
 
 
 def profile_rates() -> dict[str, float]:
     """Hourly rate of each synthetic profile, billed on requests (the default basis)."""
-    version = Cost(prices=PRICES).versions()[0]
+    version = HubExtensionsCost(prices=PRICES).versions()[0]
     rates = {}
     for slug, _, cpu_request, _, mem_gb in PROFILES:
         gpu = 1 if slug == "gpu" else 0

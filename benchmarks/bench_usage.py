@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from hub_extensions.cost.config import Cost  # noqa: E402
+from hub_extensions.cost.config import HubExtensionsCost  # noqa: E402
 from hub_extensions.cost.pricing import Pricing  # noqa: E402
-from hub_extensions.usage import Ledger  # noqa: E402
 from hub_extensions.store.models import ActiveDay, DailyUsage, UsageSession  # noqa: E402
+from hub_extensions.usage import Ledger  # noqa: E402
 from hub_extensions.usage.timeutil import UTC, accrue_days, local_day  # noqa: E402
 from tests.infra.jupyterhub_objects import jupyterhub_spawners  # noqa: E402
 from tests.infra.postgres import PostgresServer  # noqa: E402
@@ -334,7 +334,7 @@ def measure_heartbeat(ledger: Ledger, running: int, ticks: int, priced: bool) ->
     fresh = Ledger(ledger.engine, timezone=TZ)  # empty active-day cache: the worst case
     fresh.started = True
     if priced:
-        fresh.pricing = Pricing.from_config(Cost(prices=PRICES, timezone=TZ))
+        fresh.pricing = Pricing.from_config(HubExtensionsCost(prices=PRICES))
     walls, lags, paused = [], [], []
     gc.collect()
     old_before = len(gc.get_objects(generation=2))
@@ -396,7 +396,7 @@ def measure_hub_tick(ledger: Ledger, running: int, ticks: int) -> dict:
 
     from hub_extensions.cost.hub import CostHooks
     from hub_extensions.usage.capture import Tracked, UsageCapture
-    from hub_extensions.usage.config import Usage
+    from hub_extensions.usage.config import HubExtensionsUsage
     from hub_extensions.usage.fail_open import FailOpenLedger
 
     table = UsageSession.__table__
@@ -416,8 +416,8 @@ def measure_hub_tick(ledger: Ledger, running: int, ticks: int) -> dict:
             conn.execute(table.insert(), row)
         ids.append(row["id"])
     registry = CollectorRegistry()
-    capture = UsageCapture(Usage(timezone=TZ), registry=registry)
-    capture.cost_hooks = CostHooks(Cost(prices=PRICES, timezone=TZ), TZ, registry=registry)
+    capture = UsageCapture(HubExtensionsUsage(timezone=TZ), registry=registry)
+    capture.cost_hooks = CostHooks(HubExtensionsCost(prices=PRICES), TZ, registry=registry)
     fresh = Ledger(ledger.engine, timezone=TZ)
     fresh.started = True
     fresh.pricing = capture.cost_hooks.pricing

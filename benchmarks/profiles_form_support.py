@@ -127,8 +127,8 @@ FORM_CONFIG = {
         # what issue #14 measures: builds offered on the image option, and prices shown
         "c.KubeSpawner.profile_list[1]['profile_options']['image']['dynamic_image_building'] = "
         "{{'enabled': True}}\n"
-        "c.Cost.currency = 'EUR'\n"
-        "c.Cost.prices = [{{'effective': '2026-01-01', 'cpu_hour': 0.04, "
+        "c.HubExtensionsCost.currency = 'EUR'\n"
+        "c.HubExtensionsCost.prices = [{{'effective': '2026-01-01', 'cpu_hour': 0.04, "
         "'memory_gib_hour': 0.005}}]\n"
         "import hub_extensions\nhub_extensions.setup(c)\n"
     ),

@@ -13,11 +13,12 @@ from .infra.hub import PASSWORD, DemoHub
 pytestmark = pytest.mark.browser
 
 
+HUB = {"base_url": "/jh/"}  # the demo as it comes
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    demo = DemoHub(tmp_path_factory.mktemp("browser-hub"), spawner="local", base_url="/jh/").start()
-    yield demo
-    demo.stop()
+def hub(hub_factory, request):
+    return hub_factory.shared(request, **HUB)
 
 
 def login(page, hub: DemoHub, name: str) -> None:

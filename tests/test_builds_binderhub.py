@@ -1,4 +1,4 @@
-"""The remote BinderHub executor (`Builds.executor = "binderhub"`), against a fake BinderHub.
+"""The remote BinderHub executor (`HubExtensionsBuilds.executor = "binderhub"`), against a fake BinderHub.
 
 The fake (tests/infra/fake_binderhub.py) is a real HTTP server on loopback that checks the
 token, `Accept` and `build_only=true` as BinderHub does and replays the recorded event stream
@@ -24,7 +24,7 @@ import requests
 import yaml
 
 from hub_extensions.builds.broker import Build, BuildBroker
-from hub_extensions.builds.config import Builds, check_builds
+from hub_extensions.builds.config import HubExtensionsBuilds, check_builds
 from hub_extensions.builds.events import parse_sse
 from hub_extensions.builds.executors.binderhub import (
     BinderHubExecutor,
@@ -178,9 +178,9 @@ async def test_a_build_silent_for_several_keepalives_still_ends_with_ready(fake)
 @pytest.mark.parametrize(
     ("token", "scenario", "expected"),
     [
-        ("wrong-token", "build", "Builds.binderhub_token is wrong or lacks the scope"),
-        ("", "build", "Builds.binderhub_token is empty"),
-        (TOKEN, "http403", "Builds.binderhub_token is wrong or lacks the scope"),
+        ("wrong-token", "build", "HubExtensionsBuilds.binderhub_token is wrong or lacks the scope"),
+        ("", "build", "HubExtensionsBuilds.binderhub_token is empty"),
+        (TOKEN, "http403", "HubExtensionsBuilds.binderhub_token is wrong or lacks the scope"),
     ],
     ids=["wrong-token", "no-token", "http-403-from-a-proxy"],
 )
@@ -200,7 +200,7 @@ async def test_a_wrong_url_says_binderhub_url_is_wrong(fake):
     (status, extra), _ = await run(BinderHubExecutor(wrong, TOKEN), gh_build())
     assert status == "failed"
     assert "404" in extra["message"]
-    assert "Builds.binderhub_url is wrong" in extra["message"]
+    assert "HubExtensionsBuilds.binderhub_url is wrong" in extra["message"]
 
 
 @pytest.mark.unit
@@ -209,7 +209,7 @@ async def test_an_unreachable_binderhub_is_named_with_the_url():
     (status, extra), _ = await run(BinderHubExecutor(url, TOKEN), gh_build())
     assert status == "failed"
     assert f"BinderHub cannot be reached at {url} (connection refused)" in extra["message"]
-    assert "Builds.binderhub_url" in extra["message"]
+    assert "HubExtensionsBuilds.binderhub_url" in extra["message"]
 
 
 @pytest.mark.unit
@@ -230,7 +230,7 @@ async def test_past_build_timeout_it_fails_and_closes_the_connection(fake):
     (status, extra), emitted = await run(executor, gh_build())
     assert 1 <= time.monotonic() - started < 5
     assert status == "failed"
-    assert "within 1 s (Builds.build_timeout)" in extra["message"]
+    assert "within 1 s (HubExtensionsBuilds.build_timeout)" in extra["message"]
     assert any(e["message"] == "slow step 0\n" for e in emitted)
     await wait_for(lambda: len(fake.disconnects) == 1, 2)  # BinderHub saw the client leave
 
@@ -321,15 +321,15 @@ async def test_the_token_never_reaches_the_log(fake, caplog):
 def test_the_service_picks_the_executor_by_builds_executor(tmp_path):
     key = "k" * 40
     ctx = make_builds_context(
-        Builds(executor="binderhub", binderhub_url="http://b/x", signing_key=key)
+        HubExtensionsBuilds(executor="binderhub", binderhub_url="http://b/x", signing_key=key)
     )
     executor = ctx.broker._execute
     assert isinstance(executor, BinderHubExecutor)
     assert executor.url == "http://b/x/"
     assert executor.timeout == 1800
     with pytest.raises(ValueError, match=r"Builds\.binderhub_url: empty"):
-        make_builds_context(Builds(executor="binderhub", signing_key=key))
-    local = make_builds_context(Builds(signing_key=key))
+        make_builds_context(HubExtensionsBuilds(executor="binderhub", signing_key=key))
+    local = make_builds_context(HubExtensionsBuilds(signing_key=key))
     assert not isinstance(local.broker._execute, BinderHubExecutor)
 
 
@@ -347,10 +347,10 @@ def test_a_bad_binderhub_url_is_refused_at_start(url, problem):
     from traitlets.config import Config
 
     with pytest.raises(TraitError, match=r"Builds\.binderhub_url") as err:
-        Builds(binderhub_url=url)
+        HubExtensionsBuilds(binderhub_url=url)
     assert problem in str(err.value)
-    config = Config({"Builds": {"executor": "binderhub"}})
-    assert check_builds(config)[0].startswith("Builds.binderhub_url: empty")
+    config = Config({"HubExtensionsBuilds": {"executor": "binderhub"}})
+    assert check_builds(config)[0].startswith("HubExtensionsBuilds.binderhub_url: empty")
 
 
 @pytest.mark.unit
@@ -367,9 +367,8 @@ def test_the_binderhub_service_snippet_builds_only_behind_a_token():
 
 # -- the hub tier: the demo hub's service with the executor, as a browser reads it -------------
 @pytest.mark.hub
-def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(tmp_path):
+def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(make_hub, tmp_path):
     from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
-    from .infra.hub import DemoHub
 
     _, sha = make_repo(tmp_path / "repos" / "hello", {"requirements.txt": "numpy\n"})
     make_repo(tmp_path / "repos" / "long", {"requirements.txt": "pandas\n"})
@@ -378,14 +377,12 @@ def test_the_demo_hub_builds_through_binderhub_and_signs_binderhubs_image(tmp_pa
     fake.keepalive_interval = 25  # BinderHub's: the hub's own keepalives carry the silence
     fake.long_pause = 3.0
     daemon = GitDaemon(tmp_path / "repos", log_dir=tmp_path).start()
-    extra = tmp_path / "binderhub.py"
-    extra.write_text(
-        'c.Builds.executor = "binderhub"\n'
-        f"c.Builds.binderhub_url = {fake.url!r}\n"
-        f"c.Builds.binderhub_token = {TOKEN!r}\n"
-        "c.Builds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
+    demo = make_hub(
+        config='c.HubExtensionsBuilds.executor = "binderhub"\n'
+        f"c.HubExtensionsBuilds.binderhub_url = {fake.url!r}\n"
+        f"c.HubExtensionsBuilds.binderhub_token = {TOKEN!r}\n"
+        "c.HubExtensionsBuilds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
     )
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start()
     try:
         token = demo.token(demo.login("ada"), "ada")
 
@@ -447,7 +444,7 @@ def test_the_hub_side_snippet_names_images_as_binderhub_does(monkeypatch):
     monkeypatch.setenv("HUB_EXTENSIONS_BINDERHUB_TOKEN", "from-the-hub-secret")
     c = Config()
     exec(hub["hub"]["extraConfig"]["hub-extensions-binderhub"], {"c": c})  # noqa: S102
-    options = Builds(config=c)
+    options = HubExtensionsBuilds(config=c)
     assert check_builds(c) == []
     assert options.executor == "binderhub"
     assert options.binderhub_token == "from-the-hub-secret"

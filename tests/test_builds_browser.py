@@ -38,7 +38,7 @@ stack_link: list[str] = []  # the first test's "start" link, opened by a colleag
 
 
 @pytest.fixture(scope="module")
-def stack(docker_engine, base_image, tmp_path_factory):
+def stack(docker_engine, base_image, hub_factory, request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("builds-browser")
     env = install_buildx_adapter(tmp / "docker-config")
     marker = f"built from the form {uuid.uuid4().hex[:8]}\n"  # a new commit: a real build
@@ -54,15 +54,15 @@ def stack(docker_engine, base_image, tmp_path_factory):
         {"Dockerfile": f"FROM {base_image}\nRUN echo {SLOW_MARKER} && sleep 300\n"},
     )
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
-    extra = tmp / "builds.py"
-    extra.write_text(
-        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n" + LOOPBACK_BUILDS_CONFIG
+    demo = hub_factory.shared(
+        request,
+        spawner="docker",
+        image=base_image,
+        base_url="/jh/",
+        config=f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
+        + LOOPBACK_BUILDS_CONFIG,
     )
-    demo = DemoHub(
-        tmp, spawner="docker", image=base_image, base_url="/jh/", extra_config=str(extra)
-    ).start()
     yield demo, daemon, marker
-    demo.stop()
     daemon.stop()
 
 

@@ -15,7 +15,7 @@ from traitlets.config import Config
 
 from hub_extensions import checks as suite_config
 from hub_extensions.builds import signing
-from hub_extensions.builds.config import Builds, check_builds
+from hub_extensions.builds.config import HubExtensionsBuilds, check_builds
 from hub_extensions.builds.events import KEEPALIVE, BuildEvent, format_sse, parse_sse
 from hub_extensions.builds.naming import escape, image_name
 from hub_extensions.builds.providers import SpecError, parse_spec, resolve_ref
@@ -32,7 +32,7 @@ PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
 
 def test_defaults_fit_a_two_core_machine():
-    b = Builds()
+    b = HubExtensionsBuilds()
     assert (b.allowed_providers, b.max_builds, b.max_builds_per_user) == (["gh", "gl", "git"], 2, 1)
     assert (b.build_timeout, b.git_ls_remote_timeout, b.build_memory_limit) == (1800, 15, 0)
     assert (b.image_prefix, b.registry, b.executor) == (
@@ -59,49 +59,51 @@ def test_defaults_fit_a_two_core_machine():
     ],
 )
 def test_good_values_are_kept_or_normalised(option, value, expected):
-    b = Builds(config=Config({"Builds": {option: value}}))
+    b = HubExtensionsBuilds(config=Config({"HubExtensionsBuilds": {option: value}}))
     assert getattr(b, option) == (value if expected is None else expected)
 
 
 @pytest.mark.parametrize(
     ("option", "value", "expected"),
     [
-        ("allowed_providers", ["gh", "zenodo"], "Builds.allowed_providers: ['gh', 'zenodo'] must"),
-        ("repo_allow", ["https://github.com/(oops"], "Builds.repo_allow: 'https://github.com/(oops' is not a regular"),
-        ("repo_deny", ["[x"], "Builds.repo_deny: '[x' is not a regular expression"),
-        ("git_url_schemes", ["https", "ssh"], "Builds.git_url_schemes: ['https', 'ssh'] must"),
-        ("max_builds", 0, "Builds.max_builds: 0 is less than 1"),
-        ("max_builds_per_user", -1, "Builds.max_builds_per_user: -1 is less than 1"),
-        ("build_timeout", 0, "Builds.build_timeout: 0.0 is not a positive number"),
-        ("git_ls_remote_timeout", -5, "Builds.git_ls_remote_timeout: -5.0 is not a positive"),
-        ("keepalive_interval", 0, "Builds.keepalive_interval: 0.0 is not a positive number"),
-        ("image_prefix", "Builds/", "Builds.image_prefix: 'Builds/' does not make valid image"),
-        ("image_prefix", "/x", "Builds.image_prefix: '/x' does not make valid"),
-        ("image_prefix", "a__b--/", "Builds.image_prefix: 'a__b--/' does not make"),
-        ("image_prefix", "ghcr.io/org/", "Builds.image_prefix: 'ghcr.io/org/' starts with a registry host"),
-        ("registry", "http://127.0.0.1:5000", "Builds.registry: 'http://127.0.0.1:5000' is not a registry"),
-        ("registry", "host:5000/path", "Builds.registry: 'host:5000/path' is not"),
-        ("registry", "host:99999", "Builds.registry: 'host:99999' is not"),
-        ("registry", "myregistry", "Builds.registry: 'myregistry' would be read as a Docker Hub"),
-        ("build_memory_limit", "lots", "Builds.build_memory_limit: 'lots' is not a number"),
-        ("build_memory_limit", -1, "Builds.build_memory_limit: -1 is negative"),
-        ("repo2docker_extra_args", ["--image-name=evil"], "Builds.repo2docker_extra_args: '--image-name' overrides"),
-        ("repo2docker_extra_args", ["--image", "evil"], "Builds.repo2docker_extra_args: '--image' overrides --image-name"),
-        ("repo2docker_extra_args", ["--push"], "Builds.repo2docker_extra_args: '--push' overrides"),
-        ("repo2docker_extra_args", ["--user-id=0"], "Builds.repo2docker_extra_args: '--user-id' overrides"),
-        ("repo2docker_extra_args", ["-v", "/:/host"], "Builds.repo2docker_extra_args: '-v' overrides"),
-        ("repo2docker_extra_args", ["--Repo2Docker.output_image_spec=x"], "Builds.repo2docker_extra_args: '--Repo2Docker.output_image_spec' overrides"),
-        ("repo2docker_extra_args", ["--debug", "/etc"], "Builds.repo2docker_extra_args: '/etc' is not an option and would be read as the repository"),
-        ("extra_ca_certs", ["/nonexistent/ca.pem"], "Builds.extra_ca_certs: '/nonexistent/ca.pem' cannot be read"),
-        ("signing_key", "short", "Builds.signing_key: shorter than 32 characters"),
-        ("signing_key_file", " ", "Builds.signing_key_file: empty"),
-        ("binderhub_url", "binderhub:8090", "Builds.binderhub_url: 'binderhub:8090' is not an http(s) URL"),
-        ("executor", "kaniko", "Builds.executor: "),
+        ("allowed_providers", ["gh", "zenodo"], "HubExtensionsBuilds.allowed_providers: ['gh', 'zenodo'] must"),
+        ("repo_allow", ["https://github.com/(oops"], "HubExtensionsBuilds.repo_allow: 'https://github.com/(oops' is not a regular"),
+        ("repo_deny", ["[x"], "HubExtensionsBuilds.repo_deny: '[x' is not a regular expression"),
+        ("git_url_schemes", ["https", "ssh"], "HubExtensionsBuilds.git_url_schemes: ['https', 'ssh'] must"),
+        ("max_builds", 0, "HubExtensionsBuilds.max_builds: 0 is less than 1"),
+        ("max_builds_per_user", -1, "HubExtensionsBuilds.max_builds_per_user: -1 is less than 1"),
+        ("build_timeout", 0, "HubExtensionsBuilds.build_timeout: 0.0 is not a positive number"),
+        ("git_ls_remote_timeout", -5, "HubExtensionsBuilds.git_ls_remote_timeout: -5.0 is not a positive"),
+        ("keepalive_interval", 0, "HubExtensionsBuilds.keepalive_interval: 0.0 is not a positive number"),
+        ("image_prefix", "Builds/", "HubExtensionsBuilds.image_prefix: 'Builds/' does not make valid image"),
+        ("image_prefix", "/x", "HubExtensionsBuilds.image_prefix: '/x' does not make valid"),
+        ("image_prefix", "a__b--/", "HubExtensionsBuilds.image_prefix: 'a__b--/' does not make"),
+        ("image_prefix", "ghcr.io/org/", "HubExtensionsBuilds.image_prefix: 'ghcr.io/org/' starts with a registry host"),
+        ("registry", "http://127.0.0.1:5000", "HubExtensionsBuilds.registry: 'http://127.0.0.1:5000' is not a registry"),
+        ("registry", "host:5000/path", "HubExtensionsBuilds.registry: 'host:5000/path' is not"),
+        ("registry", "host:99999", "HubExtensionsBuilds.registry: 'host:99999' is not"),
+        ("registry", "myregistry", "HubExtensionsBuilds.registry: 'myregistry' would be read as a Docker Hub"),
+        ("build_memory_limit", "lots", "HubExtensionsBuilds.build_memory_limit: 'lots' is not a number"),
+        ("build_memory_limit", -1, "HubExtensionsBuilds.build_memory_limit: -1 is negative"),
+        ("repo2docker_extra_args", ["--image-name=evil"], "HubExtensionsBuilds.repo2docker_extra_args: '--image-name' overrides"),
+        ("repo2docker_extra_args", ["--image", "evil"], "HubExtensionsBuilds.repo2docker_extra_args: '--image' overrides --image-name"),
+        ("repo2docker_extra_args", ["--push"], "HubExtensionsBuilds.repo2docker_extra_args: '--push' overrides"),
+        ("repo2docker_extra_args", ["--user-id=0"], "HubExtensionsBuilds.repo2docker_extra_args: '--user-id' overrides"),
+        ("repo2docker_extra_args", ["-v", "/:/host"], "HubExtensionsBuilds.repo2docker_extra_args: '-v' overrides"),
+        ("repo2docker_extra_args", ["--Repo2Docker.output_image_spec=x"], "HubExtensionsBuilds.repo2docker_extra_args: '--Repo2Docker.output_image_spec' overrides"),
+        ("repo2docker_extra_args", ["--debug", "/etc"], "HubExtensionsBuilds.repo2docker_extra_args: '/etc' is not an option and would be read as the repository"),
+        ("extra_ca_certs", ["/nonexistent/ca.pem"], "HubExtensionsBuilds.extra_ca_certs: '/nonexistent/ca.pem' cannot be read"),
+        ("signing_key", "short", "HubExtensionsBuilds.signing_key: shorter than 32 characters"),
+        ("signing_key_file", " ", "HubExtensionsBuilds.signing_key_file: empty"),
+        ("binderhub_url", "binderhub:8090", "HubExtensionsBuilds.binderhub_url: 'binderhub:8090' is not an http(s) URL"),
+        ("executor", "kaniko", "HubExtensionsBuilds.executor: "),
     ],
 )  # fmt: skip
 def test_each_bad_option_is_named_with_its_fix_by_check_config(option, value, expected):
-    assert Builds in suite_config.CONFIGURABLES  # the suite checks this section at hub start
-    problems = suite_config.check_config(Config({"Builds": {option: value}}))
+    assert (
+        HubExtensionsBuilds in suite_config.CONFIGURABLES
+    )  # the suite checks this section at hub start
+    problems = suite_config.check_config(Config({"HubExtensionsBuilds": {option: value}}))
     assert len(problems) == 1, problems
     assert problems[0].startswith(expected), problems[0]
     assert problems[0].rstrip().endswith((".", "`.")), problems[0]
@@ -111,25 +113,27 @@ def test_typos_and_ca_files_are_checked(tmp_path):
     good, bad = tmp_path / "ca.pem", tmp_path / "not.pem"
     good.write_text(PEM)
     bad.write_text("hello")
-    c = Config({"Builds": {"max_bulids": 3, "extra_ca_certs": [str(good)]}})
+    c = Config({"HubExtensionsBuilds": {"max_bulids": 3, "extra_ca_certs": [str(good)]}})
     assert suite_config.check_config(c) == [
-        "Builds.max_bulids: unknown option. Did you mean Builds.max_builds?"
+        "HubExtensionsBuilds.max_bulids: unknown option. Did you mean HubExtensionsBuilds.max_builds?"
     ]
     with pytest.raises(TraitError, match="holds no PEM certificate"):
-        Builds(extra_ca_certs=[str(bad)])
+        HubExtensionsBuilds(extra_ca_certs=[str(bad)])
 
 
 def test_binderhub_executor_needs_a_url():
-    assert check_builds(Config({"Builds": {"executor": "binderhub"}})) == [
-        "Builds.binderhub_url: empty, but Builds.executor is 'binderhub'. "
+    assert check_builds(Config({"HubExtensionsBuilds": {"executor": "binderhub"}})) == [
+        "HubExtensionsBuilds.binderhub_url: empty, but HubExtensionsBuilds.executor is 'binderhub'. "
         "Set the BinderHub base URL, e.g. 'http://binderhub-service:8090/'."
     ]
-    ok = Config({"Builds": {"executor": "binderhub", "binderhub_url": "http://bh:8090/"}})
+    ok = Config(
+        {"HubExtensionsBuilds": {"executor": "binderhub", "binderhub_url": "http://bh:8090/"}}
+    )
     assert check_builds(ok) == []
 
 
 # Builds that reach the tests' git daemon and file:// repositories (refused by default)
-LOOPBACK = Builds(
+LOOPBACK = HubExtensionsBuilds(
     git_url_schemes=["https", "http", "git", "file"], allowed_internal_hosts=["127.0.0.1"]
 )
 
@@ -202,7 +206,7 @@ def test_bad_specs_name_the_field_and_the_fix(provider, spec, field, expected):
 
 
 def test_allowed_providers_schemes_and_repository_patterns_come_from_builds():
-    b = Builds(
+    b = HubExtensionsBuilds(
         allowed_providers=["git"],
         git_url_schemes=["https"],
         repo_allow=[r"https://git\.example\.org/.*"],
@@ -290,7 +294,9 @@ async def test_refs_resolve_to_commits_over_file_and_git_daemon(repo, git_daemon
 
 
 async def test_a_full_sha_is_returned_without_asking_git():
-    listed = Builds(allowed_internal_hosts=["unreachable.invalid"])  # a listed name: no lookup
+    listed = HubExtensionsBuilds(
+        allowed_internal_hosts=["unreachable.invalid"]
+    )  # a listed name: no lookup
     spec = parse_spec("git", f"{quoted('https://unreachable.invalid/repo')}/{SHA.upper()}", listed)
     assert await resolve_ref(spec, timeout=0.01) == SHA
 
@@ -356,12 +362,12 @@ def test_escaping_matches_escapism_and_names_need_a_full_sha():
 
 
 def test_a_generated_key_file_is_private_and_stable(tmp_path):
-    b = Builds(signing_key_file=str(tmp_path / "signing.key"))
+    b = HubExtensionsBuilds(signing_key_file=str(tmp_path / "signing.key"))
     key = signing.load_key(b)
     assert len(key) == 64  # 32 random bytes as hex
     assert stat.S_IMODE(os.stat(b.signing_key_file).st_mode) == 0o600
     assert signing.load_key(b) == key
-    assert signing.load_key(Builds(signing_key="k" * 32)) == b"k" * 32
+    assert signing.load_key(HubExtensionsBuilds(signing_key="k" * 32)) == b"k" * 32
 
 
 def test_a_world_readable_key_file_is_refused(tmp_path):
@@ -371,9 +377,9 @@ def test_a_world_readable_key_file_is_refused(tmp_path):
     with pytest.raises(
         signing.SigningKeyError, match=r"readable or writable by every user.*chmod 600"
     ):
-        signing.load_key(Builds(signing_key_file=str(path)))
+        signing.load_key(HubExtensionsBuilds(signing_key_file=str(path)))
     path.chmod(0o600)
-    assert signing.load_key(Builds(signing_key_file=str(path))) == b"s" * 40
+    assert signing.load_key(HubExtensionsBuilds(signing_key_file=str(path))) == b"s" * 40
 
 
 def test_signatures_bind_user_and_image_and_never_raise():

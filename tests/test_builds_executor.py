@@ -344,8 +344,10 @@ def test_a_memory_limit_that_cannot_be_enforced_fails_the_build_with_the_fix(tmp
     (tmp_path / "cpu").mkdir()  # a cgroup v1 tree without the memory controller
     with pytest.raises(MemoryLimitError) as err:
         make_build_cgroup("b1", 2**30, root=tmp_path)
-    assert str(err.value).startswith("Builds.build_memory_limit: no memory cgroup controller")
-    assert "Builds.build_memory_limit = 0" in str(err.value)
+    assert str(err.value).startswith(
+        "HubExtensionsBuilds.build_memory_limit: no memory cgroup controller"
+    )
+    assert "HubExtensionsBuilds.build_memory_limit = 0" in str(err.value)
 
 
 def test_the_next_start_removes_what_a_previous_run_left(

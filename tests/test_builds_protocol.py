@@ -161,7 +161,7 @@ def stack(docker_engine, base_image, tmp_path_factory):
     extra = tmp / "builds.py"
     extra.write_text(
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
-        'c.Builds.allowed_providers = ["git"]\n'  # BinderHub was recorded with git only
+        'c.HubExtensionsBuilds.allowed_providers = ["git"]\n'  # BinderHub was recorded with git only
         + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()

@@ -1,7 +1,7 @@
 """Builds through the real stack: the service's BinderHub-style endpoint behind the proxy,
 a git daemon serving a Dockerfile repository, repo2docker, the local registry.
 
-The service streams with 0.5 s keepalives here (`Builds.keepalive_interval`), so that a
+The service streams with 0.5 s keepalives here (`HubExtensionsBuilds.keepalive_interval`), so that a
 build of a few seconds outlasts several of them. Not covered here: the remote BinderHub executor
 (test_builds_binderhub.py), the comparison with BinderHub's recorded streams
 (test_builds_protocol.py).
@@ -53,8 +53,8 @@ def stack(docker_engine, base_image, registry, tmp_path_factory):
     extra = tmp / "builds.py"
     extra.write_text(
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
-        f"c.Builds.registry = {registry.host!r}\n"
-        "c.Builds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
+        f"c.HubExtensionsBuilds.registry = {registry.host!r}\n"
+        "c.HubExtensionsBuilds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra)).start()
     yield demo, daemon, registry
@@ -262,7 +262,7 @@ def test_a_build_past_its_timeout_fails_and_its_stream_closes(stack, base_image,
     env = install_buildx_adapter(tmp_path / "docker-config")
     extra.write_text(
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
-        "c.Builds.build_timeout = 5\n"  # and no registry: the image would stay local
+        "c.HubExtensionsBuilds.build_timeout = 5\n"  # and no registry: the image would stay local
         + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp_path, spawner="docker", image=base_image, extra_config=str(extra)).start()

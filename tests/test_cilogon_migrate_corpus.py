@@ -20,7 +20,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from hub_extensions.checks import check_config
 from tornado import web
 from traitlets.config import Config
 
@@ -28,6 +27,7 @@ from hub_extensions.auth.migrate import as_python
 from hub_extensions.auth.migrate_resolve import migrate_config
 from hub_extensions.auth.render import load_config_file
 from hub_extensions.auth.validation import SOCIAL_ENTITY_IDS, social_alias_for
+from hub_extensions.checks import check_config
 
 # hub_extensions.auth.cilogon (oauthenticator, which imports jsonschema and compiles its format
 # grammars: over a second of every collection of the suite) is imported where it is used.

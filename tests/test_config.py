@@ -149,10 +149,10 @@ def test_service_reads_the_options_the_hub_passed():
     ("section", "option", "expected"),
     [
         ("Buidls", "max_builds", "Buidls: unknown configuration class; the hub would ignore "
-         "Buidls.max_builds. Did you mean Builds.max_builds?"),
+         "Buidls.max_builds. Did you mean HubExtensionsBuilds.max_builds?"),
         ("Cots", "currency", "Cots: unknown configuration class; the hub would ignore "
-         "Cots.currency. Did you mean Cost.currency?"),
-        ("Usgae", "enabled", "Did you mean Usage.enabled?"),
+         "Cots.currency. Did you mean HubExtensionsCost.currency?"),
+        ("Usgae", "enabled", "Did you mean HubExtensionsUsage.enabled?"),
         ("HubExtension", "service_url", "Did you mean HubExtensions.service_url?"),
         ("ProfilesDockerSpawnr", "profile_list", "Did you mean ProfilesDockerSpawner.profile_list?"),
         ("CILogonPresetAuthenticator", "presets", "Did you mean CILogonPresetsAuthenticator"),

@@ -25,7 +25,6 @@ from hub_extensions.checks import check_config
 from hub_extensions.config_values import option_is_set, option_value
 from hub_extensions.spawners.profiles_local import ProfilesLocalProcessSpawner
 from hub_extensions.wiring import HUB_DEFAULTS, wire
-from tests.infra.hub import DemoHub
 
 SMALL = {"display_name": "Small", "slug": "small"}
 LARGE = {"display_name": "Large", "slug": "large"}
@@ -225,22 +224,17 @@ def test_check_config_command_accepts_append(tmp_path):
 
 
 @pytest.mark.hub
-def test_a_hub_whose_config_appends_profiles_starts_and_lists_them(tmp_path):
+def test_a_hub_whose_config_appends_profiles_starts_and_lists_them(make_hub):
     """The spawn page of a hub configured with `.append()` lists the appended profiles."""
-    extra = tmp_path / "appends.py"
-    extra.write_text(
-        "c = get_config()  # noqa: F821\n"
+    demo = make_hub(
+        config="c = get_config()  # noqa: F821\n"
         "c.JupyterHub.spawner_class = 'profiles-local'\n"
         "c.ProfilesLocalProcessSpawner.profile_list.append("
         "{'display_name': 'Appended one', 'slug': 'appended-one', 'default': True})\n"
         "c.ProfilesLocalProcessSpawner.profile_list.append("
         "{'display_name': 'Appended two', 'slug': 'appended-two'})\n"
     )
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start()
-    try:
-        page = demo.login("ann").get(demo.hub_url("spawn"), timeout=30)
-        assert page.status_code == 200
-        assert 'name="profile" value="appended-one"' in page.text
-        assert 'name="profile" value="appended-two"' in page.text
-    finally:
-        demo.stop()
+    page = demo.login("ann").get(demo.hub_url("spawn"), timeout=30)
+    assert page.status_code == 200
+    assert 'name="profile" value="appended-one"' in page.text
+    assert 'name="profile" value="appended-two"' in page.text

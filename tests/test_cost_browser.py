@@ -48,22 +48,22 @@ PROFILES = [
     },
 ]
 CONFIG = f"""
-c.Usage.heartbeat_interval = 1
+c.HubExtensionsUsage.heartbeat_interval = 1
 c.Spawner.poll_interval = 1
-c.Cost.prices = {json.dumps(PRICES)}
-c.Cost.currency = "EUR"
-c.Cost.user_budgets = {{"broke": 0.0, "spender": 0.001}}
-c.Cost.default_user_budget = None  # whatever the demo's own config sets: others have none
+c.HubExtensionsCost.prices = {json.dumps(PRICES)}
+c.HubExtensionsCost.currency = "EUR"
+c.HubExtensionsCost.user_budgets = {{"broke": 0.0, "spender": 0.001}}
+c.HubExtensionsCost.default_user_budget = None  # whatever the demo's own config sets: others have none
 c.ProfilesSimpleLocalProcessSpawner.profile_list = {PROFILES!r}
 """
 
 
+HUB = {"base_url": "/jh/", "config": CONFIG}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cost-browser")
-    (tmp / "cost.py").write_text(CONFIG)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "cost.py"))
-    demo.start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     ledger = Ledger(f"sqlite:///{demo.state / 'hub-extensions-usage.sqlite'}")
     try:
         # spender's short session: 1 CPU at 3.6 EUR an hour is 0.001 EUR a second
@@ -78,8 +78,7 @@ def hub(tmp_path_factory):
         demo.stop_server(api, "spender")
     finally:
         ledger.close()
-    yield demo
-    demo.stop()
+    return demo
 
 
 def log_in(browser, hub: DemoHub, user: str, **context):

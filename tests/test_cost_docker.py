@@ -1,5 +1,5 @@
 """Cost of a DockerSpawner server whose limits a profile option sets: the container gets the
-chosen limits, and the ledger bills exactly those (Cost.basis = "limits") for the time it ran.
+chosen limits, and the ledger bills exactly those (HubExtensionsCost.basis = "limits") for the time it ran.
 
 A real hub with DockerSpawner (the demo's loopback spawner), capture on with 1 s heartbeats; the
 ledger is read from its SQLite file as the service reads it, and `api/cost/me` as the user sees
@@ -50,12 +50,12 @@ PROFILES = [
     }
 ]
 CONFIG = f"""
-c.Usage.heartbeat_interval = 1
+c.HubExtensionsUsage.heartbeat_interval = 1
 c.Spawner.poll_interval = 1
 c.JupyterHub.authenticate_prometheus = False
-c.Cost.prices = {json.dumps(PRICES)}
-c.Cost.currency = "EUR"
-c.Cost.basis = "limits"
+c.HubExtensionsCost.prices = {json.dumps(PRICES)}
+c.HubExtensionsCost.currency = "EUR"
+c.HubExtensionsCost.basis = "limits"
 c.ProfilesLoopbackDockerSpawner.profile_list = {PROFILES!r}
 """
 

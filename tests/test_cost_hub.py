@@ -24,26 +24,24 @@ pytestmark = pytest.mark.hub
 
 PRICES = [{"effective": "2026-01-01", "cpu_hour": 3.6, "memory_gib_hour": 0.0}]
 CONFIG = f"""
-c.Usage.heartbeat_interval = 1
+c.HubExtensionsUsage.heartbeat_interval = 1
 c.Spawner.poll_interval = 1
 c.JupyterHub.authenticate_prometheus = False
-c.Cost.prices = {json.dumps(PRICES)}
-c.Cost.currency = "EUR"
-c.Cost.user_budgets = {{"broke": 0.0, "ada": 100.0}}
+c.HubExtensionsCost.prices = {json.dumps(PRICES)}
+c.HubExtensionsCost.currency = "EUR"
+c.HubExtensionsCost.user_budgets = {{"broke": 0.0, "ada": 100.0}}
 c.ProfilesSimpleLocalProcessSpawner.profile_list = [
     {{"display_name": "Python", "default": True, "kubespawner_override": {{"cpu_limit": 2}}}},
 ]
 """
 
 
+HUB = {"base_url": "/jh/", "config": CONFIG}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cost-hub")
-    (tmp / "cost.py").write_text(CONFIG)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "cost.py"))
-    demo.start()
-    yield demo
-    demo.stop()
+def hub(hub_factory, request):
+    return hub_factory.shared(request, **HUB)
 
 
 def api_for(hub: DemoHub, user: str) -> requests.Session:
@@ -139,14 +137,13 @@ def test_users_read_only_their_own_cost_and_admins_all(hub):
     assert requests.get(hub.service_url("api/cost/me"), timeout=10).status_code == 403
 
 
-def test_a_running_server_over_budget_is_warned_then_stopped_after_the_grace_period(tmp_path):
+def test_a_running_server_over_budget_is_warned_then_stopped_after_the_grace_period(make_hub):
     config = CONFIG + (
-        'c.Cost.user_budgets = {"spender": 0.004}\n'
-        "c.Cost.stop_over_budget = True\n"
-        "c.Cost.over_budget_grace_period = 4\n"
+        'c.HubExtensionsCost.user_budgets = {"spender": 0.004}\n'
+        "c.HubExtensionsCost.stop_over_budget = True\n"
+        "c.HubExtensionsCost.over_budget_grace_period = 4\n"
     )
-    (tmp_path / "cost.py").write_text(config)
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(tmp_path / "cost.py")).start()
+    demo = make_hub(config=config)
     ledger = Ledger(f"sqlite:///{demo.state / 'hub-extensions-usage.sqlite'}")
     try:
         session = demo.login("spender")

@@ -12,7 +12,7 @@ import pytest
 from traitlets.config import Config
 
 from hub_extensions.cost.budget import budget_status, projected_exhaustion, refusal
-from hub_extensions.cost.config import Cost
+from hub_extensions.cost.config import HubExtensionsCost
 from hub_extensions.cost.pricing import Pricing
 from hub_extensions.cost.spend import costs_by_group, costs_by_user, running_session, user_spend
 from hub_extensions.usage import Ledger
@@ -26,12 +26,12 @@ def at(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def cost_config(**extra) -> Cost:
+def cost_config(**extra) -> HubExtensionsCost:
     prices = [
         {"effective": "2026-11-01", "cpu_hour": 0.10, "memory_gib_hour": 0.01},
         {"effective": "2026-11-15", "cpu_hour": 0.20, "memory_gib_hour": 0.01},
     ]
-    return Cost(config=Config({"Cost": {"prices": prices, **extra}}))
+    return HubExtensionsCost(config=Config({"HubExtensionsCost": {"prices": prices, **extra}}))
 
 
 @pytest.fixture
@@ -78,7 +78,9 @@ def test_a_price_change_keeps_past_costs(ledger):
         {"effective": "2026-11-01", "cpu_hour": 0.10, "memory_gib_hour": 0.01},
         {"effective": "2026-11-20", "cpu_hour": 1.00, "memory_gib_hour": 0.01},
     ]
-    ledger.pricing = Pricing.from_config(Cost(config=Config({"Cost": {"prices": raised}})))
+    ledger.pricing = Pricing.from_config(
+        HubExtensionsCost(config=Config({"HubExtensionsCost": {"prices": raised}}))
+    )
     run(ledger, "ben", at(2026, 11, 21, 9), 1)
     after = user_spend(ledger.engine, "ben", date(2026, 11, 1), date(2026, 11, 30))
     assert after == pytest.approx(3 * 0.24 + 1 * 2.04)  # Nov 2 still at its own price
@@ -165,13 +167,13 @@ def test_budget_options_are_checked():
     from hub_extensions.checks import check_config
 
     c = Config()
-    c.Cost.user_budgets = {"ann": -1}
-    c.Cost.budget_rolling_days = 0
-    c.Cost.budget_warning_thresholds = [0.8, 1.5]
+    c.HubExtensionsCost.user_budgets = {"ann": -1}
+    c.HubExtensionsCost.budget_rolling_days = 0
+    c.HubExtensionsCost.budget_warning_thresholds = [0.8, 1.5]
     assert sorted(check_config(c)) == [
-        "Cost.budget_rolling_days: 0 must be 1 to 366, e.g. 30.",
-        "Cost.budget_warning_thresholds: 1.5 is not a fraction between 0 and 1, e.g. 0.8.",
-        "Cost.user_budgets['ann']: -1.0 is negative. Use 0 or more.",
+        "HubExtensionsCost.budget_rolling_days: 0 must be 1 to 366, e.g. 30.",
+        "HubExtensionsCost.budget_warning_thresholds: 1.5 is not a fraction between 0 and 1, e.g. 0.8.",
+        "HubExtensionsCost.user_budgets['ann']: -1.0 is negative. Use 0 or more.",
     ]
 
 

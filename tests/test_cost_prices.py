@@ -16,11 +16,11 @@ from traitlets.config import Config
 
 from hub_extensions.checks import check_config
 from hub_extensions.cost import Footprint, hourly_rate, parse_prices, version_on
-from hub_extensions.cost.config import Cost
+from hub_extensions.cost.config import HubExtensionsCost
 from hub_extensions.cost.prices import money
-from hub_extensions.profiles.prices import add_prices, partial_footprint
 from hub_extensions.profiles import normalize, page_data
 from hub_extensions.profiles.form import render_form
+from hub_extensions.profiles.prices import add_prices, partial_footprint
 
 pytestmark = pytest.mark.unit
 
@@ -46,35 +46,35 @@ TABLE = [
 def problems(**cost) -> list[str]:
     c = Config()
     for key, value in cost.items():
-        setattr(c.Cost, key, value)
+        setattr(c.HubExtensionsCost, key, value)
     return check_config(c)
 
 
 @pytest.mark.parametrize(
     ("prices", "expected"),
     [
-        ("0.03", "Cost.prices[0]: is str, not a dict (a price version)."),
-        ([{"cpu_hour": 1}], "Cost.prices[0].effective: None is not a date. Use 'YYYY-MM-DD'."),
-        ([{"effective": "2026-13-01"}], "Cost.prices[0].effective: '2026-13-01' is not a date."),
-        ([{"effective": "2026-01-01", "cpu_hours": 1}], "Cost.prices[0].cpu_hours: unknown key."
+        ("0.03", "HubExtensionsCost.prices[0]: is str, not a dict (a price version)."),
+        ([{"cpu_hour": 1}], "HubExtensionsCost.prices[0].effective: None is not a date. Use 'YYYY-MM-DD'."),
+        ([{"effective": "2026-13-01"}], "HubExtensionsCost.prices[0].effective: '2026-13-01' is not a date."),
+        ([{"effective": "2026-01-01", "cpu_hours": 1}], "HubExtensionsCost.prices[0].cpu_hours: unknown key."
          " Did you mean 'cpu_hour'?"),
-        ([{"effective": "2026-01-01", "cpu_hour": -1}], "Cost.prices[0].cpu_hour: -1 is negative."),
+        ([{"effective": "2026-01-01", "cpu_hour": -1}], "HubExtensionsCost.prices[0].cpu_hour: -1 is negative."),
         ([{"effective": "2026-01-01", "cpu_hour": "cheap"}],
-         "Cost.prices[0].cpu_hour: 'cheap' is not a price."),
+         "HubExtensionsCost.prices[0].cpu_hour: 'cheap' is not a price."),
         ([{"effective": "2026-01-01", "gpu_hour": {"T4": float("nan")}}],
-         "Cost.prices[0].gpu_hour.T4: nan is not a price."),
+         "HubExtensionsCost.prices[0].gpu_hour.T4: nan is not a price."),
         ([{"effective": "2026-01-01", "node_types": {"n": {"hour": 1, "cpu": 4}}}],
-         "Cost.prices[0].node_types.n.memory: missing."),
+         "HubExtensionsCost.prices[0].node_types.n.memory: missing."),
         ([{"effective": "2026-01-01", "node_types": {"n": {"hour": 1, "cpu": 4, "memory": "lots"}}}],
-         "Cost.prices[0].node_types.n.memory: 'lots' is not a memory size."),
+         "HubExtensionsCost.prices[0].node_types.n.memory: 'lots' is not a memory size."),
         ([{"effective": "2026-01-01", "default_node_type": "big"}],
-         "Cost.prices[0].default_node_type: 'big' is not one of node_types."),
+         "HubExtensionsCost.prices[0].default_node_type: 'big' is not one of node_types."),
         ([{"effective": "2026-01-01", "profiles": {"a": {"hour": 1, "node_type": "n"}}}],
-         "Cost.prices[0].profiles.a: needs exactly one of hour, node_type."),
+         "HubExtensionsCost.prices[0].profiles.a: needs exactly one of hour, node_type."),
         ([{"effective": "2026-01-01", "profiles": {"a": {"node_type": "n"}}}],
-         "Cost.prices[0].profiles.a.node_type: 'n' is not one of node_types."),
+         "HubExtensionsCost.prices[0].profiles.a.node_type: 'n' is not one of node_types."),
         ([{"effective": "2026-01-01"}, {"effective": "2026-01-01"}],
-         "Cost.prices[1].effective: 2026-01-01 is also the date of Cost.prices[0]."),
+         "HubExtensionsCost.prices[1].effective: 2026-01-01 is also the date of HubExtensionsCost.prices[0]."),
     ],
 )  # fmt: skip
 def test_a_bad_price_table_stops_the_hub_naming_the_entry(prices, expected):
@@ -86,23 +86,22 @@ def test_a_bad_price_table_stops_the_hub_naming_the_entry(prices, expected):
 def test_share_of_node_needs_node_types_and_options_are_checked():
     table = [{"effective": "2026-01-01", "cpu_hour": 0.03}]
     assert problems(mode="share_of_node", prices=table) == [
-        "Cost.prices[0].node_types: empty, but Cost.mode is 'share_of_node'. "
+        "HubExtensionsCost.prices[0].node_types: empty, but HubExtensionsCost.mode is 'share_of_node'. "
         "Define the node types and their hourly prices."
     ]
     assert problems(currency="euro") == [
-        "Cost.currency: 'euro' is not an ISO 4217 code. Use e.g. 'EUR'."
+        "HubExtensionsCost.currency: 'euro' is not an ISO 4217 code. Use e.g. 'EUR'."
     ]
     assert problems(overhead_factor=0) == [
-        "Cost.overhead_factor: 0.0 must be above 0 (1.0 is none), e.g. 1.15."
+        "HubExtensionsCost.overhead_factor: 0.0 must be above 0 (1.0 is none), e.g. 1.15."
     ]
-    assert problems(basis="peak")[0].startswith("Cost.basis: ")
+    assert problems(basis="peak")[0].startswith("HubExtensionsCost.basis: ")
     assert problems(prices=TABLE, mode="share_of_node") == []
     c = Config()
-    c.Cost.timezone = "Europe/Paris"
-    c.Usage.timezone = "UTC"
+    c.HubExtensionsCost.timezone = "Europe/Paris"  # removed: one time zone, the ledger's
     assert check_config(c) == [
-        "Cost.timezone: 'Europe/Paris' differs from Usage.timezone 'UTC', whose days the "
-        "ledger prices. Set one of them only."
+        "HubExtensionsCost.timezone: removed in 0.1.0: prices and budgets follow the ledger's "
+        "days. Set HubExtensionsUsage.timezone instead (and remove this line)."
     ]
 
 
@@ -175,7 +174,11 @@ class FakeSpawner:
 def test_the_form_shows_each_profile_and_choice_rate_and_the_total():
     profiles = normalize(PROFILES)
     data = page_data(profiles, None)
-    cost = Cost(config=Config({"Cost": {"prices": TABLE, "basis": "limits", "currency": "EUR"}}))
+    cost = HubExtensionsCost(
+        config=Config(
+            {"HubExtensionsCost": {"prices": TABLE, "basis": "limits", "currency": "EUR"}}
+        )
+    )
     add_prices(
         data, profiles, FakeSpawner(), cost, "UTC", datetime(2026, 6, 1, tzinfo=timezone.utc)
     )

@@ -15,16 +15,17 @@ import pytest
 import requests
 
 from .infra.common import wait_until
-from .infra.hub import NO_TRACEBACK, DemoHub, marked_processes
+from .infra.hub import NO_TRACEBACK, marked_processes
 
 pytestmark = pytest.mark.hub
 
 
+HUB = {"base_url": "/jh/"}  # the demo as it comes
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    demo = DemoHub(tmp_path_factory.mktemp("hub"), spawner="local", base_url="/jh/").start()
-    yield demo
-    demo.stop()
+def hub(hub_factory, request):
+    return hub_factory.shared(request, **HUB)
 
 
 def test_local_process_server_spawns_and_answers_through_the_proxy(hub):
@@ -155,12 +156,12 @@ def run_demo_expecting_failure(tmp_path, *extra, timeout=60) -> subprocess.Compl
     )
 
 
-def test_bad_option_stops_the_hub_with_the_option_and_fix(tmp_path):
-    extra = tmp_path / "bad.py"
-    extra.write_text(
-        "c.HubExtensions.service_url = 'localhost:10101'\nc.HubExtensions.servce_name = 'x'\n"
+def test_bad_option_stops_the_hub_with_the_option_and_fix(make_hub):
+    demo = make_hub(
+        config="c.HubExtensions.service_url = 'localhost:10101'\n"
+        "c.HubExtensions.servce_name = 'x'\n",
+        wait=False,
     )
-    demo = DemoHub(tmp_path, extra_config=str(extra)).start(wait=False)
     code = demo.proc.proc.wait(60)
     log = demo.log()
     demo.proc.stop()
@@ -179,7 +180,9 @@ def test_a_mistake_in_the_admins_config_file_is_one_line_naming_it(tmp_path):
     """`hub-extensions demo --config FILE` as an admin runs it: an error raised by their file
     stops the hub at once with the file, the line and the error, and no traceback."""
     mine = tmp_path / "mine.py"
-    mine.write_text("c.Cost.currency = 'USD'\nc.Cost.prices = price_list\n")
+    mine.write_text(
+        "c.HubExtensionsCost.currency = 'USD'\nc.HubExtensionsCost.prices = price_list\n"
+    )
     result = run_demo_expecting_failure(tmp_path, "--config", str(mine))
     assert result.returncode == 2
     assert (
@@ -214,12 +217,12 @@ def _cmdlines(pids: list[int]) -> list[str]:
 
 
 @pytest.mark.parametrize("started_in_background", [False, True])
-def test_ctrl_c_stops_hub_proxy_service_and_servers(tmp_path, started_in_background):
+def test_ctrl_c_stops_hub_proxy_service_and_servers(make_hub, started_in_background):
     """Also when started as `cmd &` by a shell without job control, which starts it with
     SIGINT ignored (the CI runs the suite that way)."""
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if started_in_background else None
     try:
-        demo = DemoHub(tmp_path, spawner="local").start()
+        demo = make_hub()
     finally:
         if started_in_background:
             signal.signal(signal.SIGINT, handler)
@@ -245,8 +248,8 @@ def test_ctrl_c_stops_hub_proxy_service_and_servers(tmp_path, started_in_backgro
     wait_until(lambda: marked_processes(run_id) == [], 10, "every demo process to exit")
 
 
-def test_killing_the_demo_process_still_stops_the_hub_and_its_children(tmp_path):
-    demo = DemoHub(tmp_path, spawner="local").start()
+def test_killing_the_demo_process_still_stops_the_hub_and_its_children(make_hub):
+    demo = make_hub()
     try:
         api = demo.api(demo.token(demo.login("gus"), "gus"))
         demo.spawn(api, "gus")

@@ -165,7 +165,7 @@ def _run_extra_config(snippet: dict, base_url: str | None = None) -> Config:
 @pytest.fixture(autouse=True)
 def outside_a_hub(monkeypatch):
     """setup(c) in the snippet must not hook into a JupyterHub another test initialized."""
-    monkeypatch.setattr(wiring, "_initializing_hub", lambda: None)
+    monkeypatch.setattr(wiring, "initializing_hub", lambda: None)
 
 
 def test_extra_config_compiles_and_calls_setup(snippet):

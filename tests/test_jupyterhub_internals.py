@@ -214,3 +214,39 @@ def test_a_hub_whose_config_loading_cannot_be_hooked_says_so_at_once(caplog):
     assert "the suite's service, roles and option checks are not added" in record.message
     assert calls == []
     assert any("update_config()" in w for w in check_internals(hub))
+
+
+SETUP_CONFIG = """
+import os
+from jupyterhub.handlers.base import BaseHandler
+import hub_extensions
+
+del BaseHandler.user_stopped  # as if a JupyterHub release had dropped it
+here = os.path.dirname(os.path.abspath(__file__))
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(here, "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(here, "cookie_secret")
+c.JupyterHub.authenticator_class = "dummy"
+hub_extensions.setup(c)
+"""
+RUN_INITIALIZE = (
+    "import asyncio, sys; from jupyterhub.app import JupyterHub; "
+    "app = JupyterHub.instance(config_file=sys.argv[1]); asyncio.run(app.initialize([]))"
+)
+
+
+def test_a_hub_that_lacks_an_internal_logs_what_degrades_and_starts(tmp_path):
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(SETUP_CONFIG)
+    run = subprocess.run(
+        [sys.executable, "-c", RUN_INITIALIZE, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    assert (
+        f"hub-extensions: JupyterHub {jupyterhub.__version__} has no user_stopped in "
+        "JupyterHub.init_spawners and BaseHandler: servers found dead by the hub's poll are "
+        "recorded as 'user_stop' instead of 'found_dead'"
+    ) in run.stderr

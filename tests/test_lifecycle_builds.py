@@ -97,8 +97,8 @@ def stack(docker_engine, base_image, tmp_path_factory):
     extra.write_text(
         QUICK_POLL
         + f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
-        + "c.Builds.keepalive_interval = 0.5\n"
-        + "c.Builds.max_queued_builds_per_user = 1\n"  # a user's second build waits, a third: 429
+        + "c.HubExtensionsBuilds.keepalive_interval = 0.5\n"
+        + "c.HubExtensionsBuilds.max_queued_builds_per_user = 1\n"  # a user's second build waits, a third: 429
         + LOOPBACK_BUILDS_CONFIG
     )
     demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()

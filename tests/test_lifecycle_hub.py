@@ -71,14 +71,12 @@ def port_free(port: int) -> bool:
     return True
 
 
-def make_demo(tmp_path: Path, service_port: int, **kw) -> DemoHub:
+def make_demo(make_hub, tmp_path: Path, service_port: int) -> DemoHub:
+    """A started hub of the test's own, in tmp_path (its state survives a restart)."""
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
-    extra = tmp_path / "lifecycle.py"
-    extra.write_text(CONFIG.format(port=service_port, tmp=tmp))
-    return DemoHub(
-        tmp_path, spawner="local", extra_config=str(extra), env={"TMPDIR": str(tmp)}, **kw
-    )
+    config = CONFIG.format(port=service_port, tmp=tmp)
+    return make_hub(tmp_path, config=config, env={"TMPDIR": str(tmp)})
 
 
 def health(demo: DemoHub, token: str) -> requests.Response:
@@ -96,12 +94,12 @@ def assert_nothing_left(demo: DemoHub, service_port: int, tmp_path: Path) -> Non
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_kill_9_of_the_service_then_of_the_hub_then_a_restart_on_the_same_port(tmp_path):
+def test_kill_9_of_the_service_then_of_the_hub_then_a_restart_on_the_same_port(make_hub, tmp_path):
     """The hub restarts a killed service on its fixed port; after the hub's own kill -9, its
     service exits by itself (it used to stay, holding the port: the next hub's service then
     crash-looped on "Address already in use"), and a restarted hub gets a working service."""
     service_port = free_port()
-    demo = make_demo(tmp_path, service_port).start()
+    demo = make_demo(make_hub, tmp_path, service_port)
     token = demo.token(demo.login("demo"), "demo")
     [first] = service_pids(demo.run_id)
     os.kill(first, signal.SIGKILL)
@@ -119,9 +117,9 @@ def test_kill_9_of_the_service_then_of_the_hub_then_a_restart_on_the_same_port(t
     left = [cmdline(p) for p in marked_processes(crashed)]
     assert all("configurable-http-proxy" in c for c in left), left
 
-    restarted = make_demo(tmp_path, service_port)  # same state; a new public port
-    restarted.crashed_runs = demo.crashed_runs
-    demo = restarted.start()
+    crashed_runs = demo.crashed_runs
+    demo = make_demo(make_hub, tmp_path, service_port)  # same state; a new public port
+    demo.crashed_runs = crashed_runs
     try:
         r = health(demo, token)  # the token of the first run: same hub database
         assert r.status_code == 200, r.text
@@ -136,14 +134,14 @@ def test_kill_9_of_the_service_then_of_the_hub_then_a_restart_on_the_same_port(t
     print(f"orphaned service exited {took:.2f}s after the hub's kill -9")
 
 
-def test_sigterm_stops_the_hub_and_its_service_in_the_hubs_own_time(tmp_path):
+def test_sigterm_stops_the_hub_and_its_service_in_the_hubs_own_time(make_hub, tmp_path):
     """Also when the hub was started with SIGINT ignored (a background job of a shell without
     job control: the CI starts the suite that way). The service inherited that, ignored the
     SIGINT with which JupyterHub stops it, and stopped only after JupyterHub's 30 s timeout."""
     service_port = free_port()
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        demo = make_demo(tmp_path, service_port).start()
+        demo = make_demo(make_hub, tmp_path, service_port)
     finally:
         signal.signal(signal.SIGINT, handler)
     try:

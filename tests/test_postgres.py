@@ -5,16 +5,12 @@ from __future__ import annotations
 import pytest
 import requests
 
-from .infra.hub import DemoHub
-
 pytestmark = pytest.mark.postgres
 
 
-def test_hub_state_lives_in_postgres_and_survives_a_restart(postgres, tmp_path):
-    url = postgres.create_database("jupyterhub")
-    config = tmp_path / "postgres.py"
-    config.write_text(f"c.JupyterHub.db_url = {url!r}\n")
-    first = DemoHub(tmp_path / "first", extra_config=str(config)).start()
+def test_hub_state_lives_in_postgres_and_survives_a_restart(postgres, make_hub):
+    config = f"c.JupyterHub.db_url = {postgres.create_database('jupyterhub')!r}\n"
+    first = make_hub(config=config)
     try:
         token = first.token(first.login("alice"), "alice")
         api = first.api(token)
@@ -29,7 +25,7 @@ def test_hub_state_lives_in_postgres_and_survives_a_restart(postgres, tmp_path):
         cur.execute("select name from services")
         assert [row[0] for row in cur.fetchall()] == ["hub-extensions"]
 
-    second = DemoHub(tmp_path / "second", extra_config=str(config)).start()
+    second = make_hub(config=config)
     try:
         r = requests.get(
             second.hub_url("api/user"), headers={"Authorization": f"token {token}"}, timeout=10

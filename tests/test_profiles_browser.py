@@ -22,14 +22,12 @@ pytestmark = pytest.mark.browser
 UNLISTED = "#profile-option-custom--flavour--unlisted-choice"
 
 
+HUB = {"base_url": "/jh/", "config": PROFILES}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("profiles-browser")
-    (tmp / "profiles.py").write_text(PROFILES)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "profiles.py"))
-    demo.start()
-    yield demo
-    demo.stop()
+def hub(hub_factory, request):
+    return hub_factory.shared(request, **HUB)
 
 
 def open_form(browser, hub: DemoHub, user: str, **context):

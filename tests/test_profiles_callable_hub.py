@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import pytest
 
-from .infra.hub import DemoHub
 from .test_profiles_hub import post_form, server_env
 
 pytestmark = pytest.mark.hub
@@ -51,12 +50,12 @@ BROKEN = (
 NO_EFFECT = "profile_list (callable profiles_for)[1].profile_options.size.choices.s.slug"
 
 
+HUB = {"base_url": "/jh/", "config": PROFILES}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("callable-hub")
-    extra = tmp / "profiles.py"
-    extra.write_text(PROFILES)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(extra)).start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     r = admin.post(demo.hub_url("api/users"), json={"usernames": ["sam"]}, timeout=10)
     assert r.status_code == 201, r.text
@@ -66,8 +65,7 @@ def hub(tmp_path_factory):
     assert r.status_code == 201, r.text
     r = admin.post(demo.hub_url("api/groups/oops"), json={"users": ["ola"]}, timeout=10)
     assert r.status_code == 201, r.text
-    yield demo
-    demo.stop()
+    return demo
 
 
 def test_the_form_offers_the_good_profiles_and_withholds_the_broken_one(hub):

@@ -26,7 +26,6 @@ import pytest
 from .infra.browser import sign_in
 from .infra.common import wait_until
 from .infra.html_form import form_data_from_body
-from .infra.hub import DemoHub
 from .infra.kubespawner_form import UNLISTED_CHOICE, KubeSpawnerPage
 from .infra.kubespawner_launch import hub_user, launch_body, new_spawner, spawner_config
 from .infra.profile_corpus import UNLISTED, Pick, UserChoice, load_corpus
@@ -75,7 +74,7 @@ c.KubeSpawner.namespace = "hub"
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(hub_factory, request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("conformance-browser")
     kubeconfig = tmp / "kubeconfig"
     kubeconfig.write_text(
@@ -85,11 +84,11 @@ def hub(tmp_path_factory):
         "users: [{name: nobody, user: {token: not-a-token}}]\n"
     )
     lists = {u: str(CASES[name].path) for u, (name, _) in USERS.items()}
-    (tmp / "conformance.py").write_text(HUB_CONFIG.replace("{LISTS!r}", repr(lists)))
-    demo = DemoHub(
-        tmp, extra_config=str(tmp / "conformance.py"), env={"KUBECONFIG": str(kubeconfig)}
+    demo = hub_factory.shared(
+        request,
+        config=HUB_CONFIG.replace("{LISTS!r}", repr(lists)),
+        env={"KUBECONFIG": str(kubeconfig)},
     )
-    demo.start()
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     r = admin.post(demo.hub_url("api/users"), json={"usernames": list(USERS)}, timeout=10)
     assert r.status_code == 201, r.text
@@ -100,8 +99,7 @@ def hub(tmp_path_factory):
             r = admin.post(demo.hub_url(f"api/groups/{group}/users"), json={"users": [hub_name]},
                            timeout=10)  # fmt: skip
             assert r.status_code == 200, r.text
-    yield demo
-    demo.stop()
+    return demo
 
 
 def in_browser(page, choice: UserChoice) -> tuple[bytes, str]:

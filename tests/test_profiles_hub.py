@@ -65,20 +65,19 @@ c.ProfilesSimpleLocalProcessSpawner.profile_list = [
 """
 
 
+HUB = {"base_url": "/jh/", "config": PROFILES}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("profiles-hub")
-    extra = tmp / "profiles.py"
-    extra.write_text(PROFILES)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(extra)).start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     r = admin.post(demo.hub_url("api/users"), json={"usernames": ["gpu-user", "minty"]}, timeout=10)
     assert r.status_code == 201, r.text
     for group, users in (("gpu-users", ["gpu-user"]), ("mint-fans", ["minty"])):
         r = admin.post(demo.hub_url(f"api/groups/{group}"), json={"users": users}, timeout=10)
         assert r.status_code == 201, r.text
-    yield demo
-    demo.stop()
+    return demo
 
 
 def server_env(demo: DemoHub, user: str) -> dict[str, str]:
@@ -276,16 +275,15 @@ def test_a_query_string_link_starts_the_chosen_environment(hub):
     hub.stop_server(api, "gil")
 
 
-def test_a_bad_profile_list_stops_the_hub_at_start_naming_the_entry(tmp_path):
-    extra = tmp_path / "bad.py"
-    extra.write_text(
-        "c.ProfilesSimpleLocalProcessSpawner.profile_list = [\n"
+def test_a_bad_profile_list_stops_the_hub_at_start_naming_the_entry(make_hub):
+    demo = make_hub(
+        config="c.ProfilesSimpleLocalProcessSpawner.profile_list = [\n"
         "    {'display_name': 'Small', 'kubespawner_override': {'mem_limt': '1G'}},\n"
         "    {'display_name': 'Small'},\n"
         "    {'display_name': 'Other', 'profile_options': {'image': {'choices': {}}}},\n"
-        "]\n"
+        "]\n",
+        wait=False,
     )
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start(wait=False)
     code = demo.proc.proc.wait(60)
     log = demo.log()
     demo.proc.stop()

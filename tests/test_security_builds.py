@@ -3,7 +3,7 @@
 - The default URL schemes are `https` only: `file://` (the service's own disk), `http` and
   `git` need the admin's opt-in.
 - Hosts on loopback, link-local or private networks are refused unless listed in
-  `Builds.allowed_internal_hosts`, whatever form the address takes (decimal, hex, short
+  `HubExtensionsBuilds.allowed_internal_hosts`, whatever form the address takes (decimal, hex, short
   IPv4, IPv4-mapped IPv6) and whatever a name resolves to; the check runs before a full SHA
   is accepted too, since repo2docker clones from the same host.
 - The user gets one generic message, whether the port is closed, an HTTP server or a refused
@@ -29,7 +29,7 @@ from urllib.parse import quote
 import pytest
 
 from hub_extensions.builds.broker import BuildBroker, QueueFull
-from hub_extensions.builds.config import Builds
+from hub_extensions.builds.config import HubExtensionsBuilds
 from hub_extensions.builds.providers import UNREADABLE, SpecError, parse_spec, resolve_ref
 
 from .infra.git_repos import Counting, rebinding_dns
@@ -39,17 +39,17 @@ pytestmark = pytest.mark.unit
 SHA = "a" * 40
 
 
-def spec(url: str, builds: Builds, ref: str = SHA):
+def spec(url: str, builds: HubExtensionsBuilds, ref: str = SHA):
     return parse_spec("git", f"{quote(url, safe='')}/{ref}", builds)
 
 
 @pytest.mark.parametrize("url", ["file:///etc", "http://example.org/r", "git://example.org/r"])
 def test_only_https_by_default(url):
     with pytest.raises(SpecError) as err:
-        spec(url, Builds())
+        spec(url, HubExtensionsBuilds())
     assert err.value.kind == "scheme"
     assert err.value.field == "repo"
-    assert spec("https://example.org/r", Builds()).repo_url == "https://example.org/r"
+    assert spec("https://example.org/r", HubExtensionsBuilds()).repo_url == "https://example.org/r"
 
 
 INTERNAL = [
@@ -78,7 +78,7 @@ INTERNAL = [
 async def test_internal_hosts_are_refused_with_a_generic_message(url, caplog):
     caplog.set_level(logging.WARNING, logger="hub_extensions.builds.providers")
     with pytest.raises(SpecError) as err:
-        await resolve_ref(spec(url, Builds()), timeout=5)
+        await resolve_ref(spec(url, HubExtensionsBuilds()), timeout=5)
     assert (err.value.field, err.value.kind, err.value.detail) == (
         "repo",
         "unreachable",
@@ -91,7 +91,9 @@ async def test_internal_hosts_are_refused_with_a_generic_message(url, caplog):
 
 
 async def test_listed_hosts_and_networks_may_be_reached():
-    listed = Builds(allowed_internal_hosts=["127.0.0.0/8", "::1", "git.internal.example"])
+    listed = HubExtensionsBuilds(
+        allowed_internal_hosts=["127.0.0.0/8", "::1", "git.internal.example"]
+    )
     for url in ["https://2130706433/r", "https://[::1]/r", "https://[::ffff:127.0.0.1]/r"]:
         assert await resolve_ref(spec(url, listed), timeout=5) == SHA
     # a listed name is trusted as named: it is not even looked up
@@ -103,8 +105,10 @@ async def test_listed_hosts_and_networks_may_be_reached():
 def test_a_bad_allowlist_entry_names_the_option():
     from traitlets import TraitError
 
-    with pytest.raises(TraitError, match=r"Builds.allowed_internal_hosts: 'a b' is neither"):
-        Builds(allowed_internal_hosts=["a b"])
+    with pytest.raises(
+        TraitError, match=r"HubExtensionsBuilds.allowed_internal_hosts: 'a b' is neither"
+    ):
+        HubExtensionsBuilds(allowed_internal_hosts=["a b"])
 
 
 @pytest.fixture
@@ -125,7 +129,7 @@ def closed_port() -> int:
 async def test_git_errors_do_not_tell_a_closed_port_from_a_web_server(http_server, caplog):
     """The old message carried git's `fatal:` line: a port scanner of the service's network."""
     caplog.set_level(logging.WARNING, logger="hub_extensions.builds.providers")
-    listed = Builds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
+    listed = HubExtensionsBuilds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
     messages = []
     for port in (closed_port(), http_server):
         with pytest.raises(SpecError) as err:
@@ -144,7 +148,7 @@ async def test_git_does_not_follow_a_redirect_to_another_host(caplog):
 
     with redirect_to_internal() as (url, seen):
         # the redirecting server stands for a public one: listed here, as it is on loopback
-        listed = Builds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
+        listed = HubExtensionsBuilds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
         with pytest.raises(SpecError) as err:
             await resolve_ref(spec(url, listed, ref="HEAD"), 10)
         assert err.value.detail == UNREADABLE
@@ -160,7 +164,7 @@ async def test_git_connects_to_the_addresses_that_were_checked(monkeypatch):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         rebinding_dns(monkeypatch, "rebind.invalid", "127.0.0.1")
-        listed = Builds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
+        listed = HubExtensionsBuilds(git_url_schemes=["http"], allowed_internal_hosts=["127.0.0.1"])
         url = f"http://rebind.invalid:{server.server_address[1]}/r.git"
         with pytest.raises(SpecError):  # a 404 page is not a repository
             await resolve_ref(spec(url, listed, ref="HEAD"), 10)

@@ -5,7 +5,7 @@
   the user's other servers);
 - a ledger file deleted while the hub runs is reported (hub log, the admin's page and health),
   is not silently recreated, usage APIs answer 503 with Retry-After, and with
-  `Cost.budget_fail_closed` starts are refused while budgets cannot be checked.
+  `HubExtensionsCost.budget_fail_closed` starts are refused while budgets cannot be checked.
 
 Not covered here: PostgreSQL outages (tests/test_usage_postgres.py), budgets of group pools
 with servers of other members (only the user's own servers are counted).
@@ -28,30 +28,30 @@ pytestmark = pytest.mark.hub
 
 PRICES = [{"effective": "2026-01-01", "cpu_hour": 3.6, "memory_gib_hour": 0.0}]
 CONFIG = f"""
-c.Usage.heartbeat_interval = 1
+c.HubExtensionsUsage.heartbeat_interval = 1
 c.Spawner.poll_interval = 1
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.named_server_limit_per_user = 5
-c.Cost.prices = {json.dumps(PRICES)}
-c.Cost.currency = "EUR"
-c.Cost.user_budgets = {{"tiny": 1.0}}
-c.Cost.default_user_budget = 100.0
-c.Cost.budget_fail_closed = True
+c.HubExtensionsCost.prices = {json.dumps(PRICES)}
+c.HubExtensionsCost.currency = "EUR"
+c.HubExtensionsCost.user_budgets = {{"tiny": 1.0}}
+c.HubExtensionsCost.default_user_budget = 100.0
+c.HubExtensionsCost.budget_fail_closed = True
 c.ProfilesSimpleLocalProcessSpawner.profile_list = [
     {{"display_name": "Python", "default": True, "kubespawner_override": {{"cpu_limit": 2}}}},
 ]
 """
 
 
+HUB = {"config": CONFIG}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("security-ledger")
-    (tmp / "ledger.py").write_text(CONFIG)
-    demo = DemoHub(tmp, spawner="local", extra_config=str(tmp / "ledger.py")).start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     # budgets fail closed here: until the hub's ledger is migrated a start is a 503, by design
     wait_until(lambda: "usage ledger recording" in demo.log(), 60, "the hub's ledger")
-    yield demo
-    demo.stop()
+    return demo
 
 
 def api_for(hub: DemoHub, user: str) -> requests.Session:

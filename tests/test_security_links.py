@@ -13,7 +13,7 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 import hub_extensions
-from hub_extensions.builds.config import Builds
+from hub_extensions.builds.config import HubExtensionsBuilds
 from hub_extensions.builds.naming import image_name
 from hub_extensions.profiles.patterns import full_match, pattern_problem
 
@@ -45,7 +45,7 @@ def demo_pattern(monkeypatch, tmp_path) -> str:
 
 def test_the_demos_typed_image_field_refuses_images_built_on_the_hub(demo_pattern):
     assert pattern_problem(demo_pattern) is None  # the same rule in the browser
-    built = image_name(Builds().image_prefix, "git-evil-miner", "a" * 40)
+    built = image_name(HubExtensionsBuilds().image_prefix, "git-evil-miner", "a" * 40)
     assert built.startswith("hub-extensions-builds/")
     assert not full_match(demo_pattern, built)  # another user's build, typed in by a link
     for image in ("hub-extensions-demo/singleuser:1", "python:3.12", "jupyter/base-notebook:x"):

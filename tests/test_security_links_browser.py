@@ -30,15 +30,14 @@ IMAGE = "profile-option-custom--image"
 SPAWN = "**/jh/hub/spawn"
 
 
+HUB = {"base_url": "/jh/", "config": CONFIG}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("security-links-browser")
-    (tmp / "links.py").write_text(CONFIG)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "links.py"))
-    demo.start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     demo.admin = demo.api(demo.token(demo.login("demo"), "demo"))
-    yield demo
-    demo.stop()
+    return demo
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ import pytest
 
 from hub_extensions.builds.signing import sign
 
-from .infra.hub import DemoHub
 from .test_profiles_hub import post_form, server_env
 
 pytestmark = pytest.mark.hub
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.hub
 KEY = "k" * 64
 SERVICE_SCOPE = "access:services!service=hub-extensions"
 CONFIG = f"""
-c.Builds.signing_key = {KEY!r}
+c.HubExtensionsBuilds.signing_key = {KEY!r}
 c.JupyterHub.load_roles = [
     {{"name": "alice-starter", "scopes": ["servers!user=alice", "read:users:name!user=alice"],
       "users": ["bob"]}},
@@ -56,15 +55,14 @@ c.ProfilesSimpleLocalProcessSpawner.profile_list = [
 TYPED = "spawn?profile=custom&profile-option-custom--image--unlisted-choice=miner:1"
 
 
+HUB = {"base_url": "/jh/", "config": CONFIG}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("security-links")
-    extra = tmp / "links.py"
-    extra.write_text(CONFIG)
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(extra)).start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     demo.admin = demo.api(demo.token(demo.login("demo"), "demo"))
-    yield demo
-    demo.stop()
+    return demo
 
 
 def servers(hub, user: str) -> dict:

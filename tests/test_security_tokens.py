@@ -40,11 +40,12 @@ ADMIN_ONLY = [
 OWN = [("api/health", {}), ("api/usage/summary", {}), ("api/cost/me", {}), ("api/builds", {})]
 
 
+HUB = {"base_url": "/jh/"}  # the demo as it comes (shared with other modules)
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    demo = DemoHub(tmp_path_factory.mktemp("security-tokens"), spawner="local").start()
-    yield demo
-    demo.stop()
+def hub(hub_factory, request):
+    return hub_factory.shared(request, **HUB)
 
 
 def make_token(hub: DemoHub, name: str, **body) -> tuple[str, str]:

@@ -43,23 +43,20 @@ def fill(ledger: Ledger) -> None:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(hub_factory, request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("usage-api")
     ledger = Ledger(f"sqlite:///{tmp}/ledger.sqlite")
     ledger.start()
     fill(ledger)
     ledger.close()
-    extra = tmp / "usage.py"
-    extra.write_text(
-        f"c.Usage.db_url = 'sqlite:///{tmp}/ledger.sqlite'\n"
+    config = (
+        f"c.HubExtensionsUsage.db_url = 'sqlite:///{tmp}/ledger.sqlite'\n"
         # the hub's own capture stays off: its reconciliation would close bob's running session
-        "c.Usage.enabled = False\n"
+        "c.HubExtensionsUsage.enabled = False\n"
         "c.JupyterHub.load_roles = [{'name': 'usage-auditors', 'users': ['auditor'],\n"
         f"    'scopes': [{USAGE_READ_SCOPE!r}]}}]\n"
     )
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(extra)).start()
-    yield demo
-    demo.stop()
+    return hub_factory.shared(request, base_url="/jh/", config=config)
 
 
 @pytest.fixture(scope="module")
@@ -266,10 +263,10 @@ def test_the_home_page_links_to_the_usage_page(hub):
     assert f'href="{hub.service_prefix}usage"' in home.text
 
 
-def test_the_service_reads_what_the_hub_records_in_the_default_ledger(tmp_path):
-    """No Usage.db_url: the hub's capture and the service agree on the default place (next to
+def test_the_service_reads_what_the_hub_records_in_the_default_ledger(make_hub):
+    """No HubExtensionsUsage.db_url: the hub's capture and the service agree on the default place (next to
     the hub's database), and the service waits for the hub's migrations instead of racing."""
-    demo = DemoHub(tmp_path, spawner="local", base_url="/jh/").start()
+    demo = make_hub(base_url="/jh/")  # its own: the service starts beside a new hub
     try:
         carol = demo.api(demo.token(demo.login("carol"), "carol"))
         demo.spawn(carol, "carol")

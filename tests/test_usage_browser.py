@@ -25,20 +25,18 @@ DASH = "\u2013"  # the page writes ranges with an en dash
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(hub_factory, request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("usage-browser")
     ledger = Ledger(f"sqlite:///{tmp}/ledger.sqlite")
     ledger.start()
     fill(ledger)
     ledger.close()
     # the hub's capture stays off, so the page shows exactly the rows written here
-    (tmp / "usage.py").write_text(
-        f"c.Usage.db_url = 'sqlite:///{tmp}/ledger.sqlite'\nc.Usage.enabled = False\n"
+    config = (
+        f"c.HubExtensionsUsage.db_url = 'sqlite:///{tmp}/ledger.sqlite'\n"
+        "c.HubExtensionsUsage.enabled = False\n"
     )
-    demo = DemoHub(tmp, spawner="local", base_url="/jh/", extra_config=str(tmp / "usage.py"))
-    demo.start()
-    yield demo
-    demo.stop()
+    return hub_factory.shared(request, base_url="/jh/", config=config)
 
 
 def open_usage(browser, hub: DemoHub, user: str, **context):

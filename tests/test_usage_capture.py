@@ -208,7 +208,7 @@ def test_hooks_go_to_the_configured_spawner_class_around_the_admins_own():
     assert getattr(default.LocalProcessSpawner.pre_spawn_hook, WRAPPED) is None
 
     off = Config()
-    off.Usage.enabled = False
+    off.HubExtensionsUsage.enabled = False
     nothing = Config()
     assert install(off, nothing) is None
     assert not nothing

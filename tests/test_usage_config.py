@@ -6,17 +6,17 @@ import pytest
 from traitlets.config import Config
 
 from hub_extensions.checks import check_config
-from hub_extensions.usage import Ledger, Usage, default_db_url
+from hub_extensions.usage import HubExtensionsUsage, Ledger, default_db_url
 
 pytestmark = pytest.mark.unit
 
 
 def cfg(**options) -> Config:
-    return Config({"Usage": options})
+    return Config({"HubExtensionsUsage": options})
 
 
 def test_defaults_and_valid_options_have_no_problems(tmp_path):
-    usage = Usage()
+    usage = HubExtensionsUsage()
     assert (usage.enabled, usage.db_url, usage.timezone) == (True, "", "UTC")
     assert (usage.heartbeat_interval, usage.per_user_metrics) == (60.0, False)
     good = cfg(db_url=f"sqlite:///{tmp_path}/u.sqlite", timezone="Pacific/Auckland",
@@ -29,24 +29,27 @@ def test_defaults_and_valid_options_have_no_problems(tmp_path):
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"timezone": "Mars/Olympus"}, "Usage.timezone: 'Mars/Olympus' is not an IANA time zone"),
+        (
+            {"timezone": "Mars/Olympus"},
+            "HubExtensionsUsage.timezone: 'Mars/Olympus' is not an IANA time zone",
+        ),
         (
             {"db_url": "mysql://u@h/db"},
-            "Usage.db_url: scheme 'mysql' is not supported. Use 'sqlite:///PATH'",
+            "HubExtensionsUsage.db_url: scheme 'mysql' is not supported. Use 'sqlite:///PATH'",
         ),
-        ({"db_url": "sqlite://"}, "Usage.db_url: an in-memory SQLite ledger is lost"),
-        ({"db_url": "not a url"}, "Usage.db_url: 'not a url' is not a database URL"),
+        ({"db_url": "sqlite://"}, "HubExtensionsUsage.db_url: an in-memory SQLite ledger is lost"),
+        ({"db_url": "not a url"}, "HubExtensionsUsage.db_url: 'not a url' is not a database URL"),
         (
             {"heartbeat_interval": 0},
-            "Usage.heartbeat_interval: 0.0 must be a number of seconds above 0",
+            "HubExtensionsUsage.heartbeat_interval: 0.0 must be a number of seconds above 0",
         ),
         (
             {"heartbeat_intervall": 5},
-            "Usage.heartbeat_intervall: unknown option. Did you mean Usage.heartbeat_interval?",
+            "HubExtensionsUsage.heartbeat_intervall: unknown option. Did you mean HubExtensionsUsage.heartbeat_interval?",
         ),
         (
             {"db_url": "sqlite:////nonexistent-dir/u.sqlite"},
-            "Usage.db_url: directory '/nonexistent-dir' of the SQLite ledger does not exist",
+            "HubExtensionsUsage.db_url: directory '/nonexistent-dir' of the SQLite ledger does not exist",
         ),
     ],
 )
@@ -70,7 +73,7 @@ def test_default_ledger_sits_next_to_the_hubs_sqlite_file(tmp_path):
 
 
 def test_ledger_from_config_uses_the_default_place_and_timezone(tmp_path):
-    usage = Usage(config=cfg(timezone="Europe/Paris"))
+    usage = HubExtensionsUsage(config=cfg(timezone="Europe/Paris"))
     ledger = Ledger.from_config(usage, hub_db_url="sqlite:///jupyterhub.sqlite", cwd=tmp_path)
     ledger.start()
     try:

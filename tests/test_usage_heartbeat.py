@@ -18,12 +18,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 from traitlets.config import Config
 
-from hub_extensions.cost.config import Cost
+from hub_extensions.cost.config import HubExtensionsCost
 from hub_extensions.cost.hub import CostHooks
 from hub_extensions.cost.pricing import Pricing
 from hub_extensions.usage import EndReason, FailOpenLedger, Ledger, bulk
 from hub_extensions.usage.capture import Tracked, UsageCapture
-from hub_extensions.usage.config import Usage
+from hub_extensions.usage.config import HubExtensionsUsage
 from hub_extensions.usage.timeutil import accrue_days
 from tests.infra.jupyterhub_objects import jupyterhub_spawners
 
@@ -79,7 +79,9 @@ def test_day_splits_match_a_minute_by_minute_count_across_midnights_and_dst(zone
 def ledger(tmp_path):
     led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", timezone="Europe/Paris")
     led.start()
-    led.pricing = Pricing.from_config(Cost(config=Config({"Cost": {"prices": PRICES}})))
+    led.pricing = Pricing.from_config(
+        HubExtensionsCost(config=Config({"HubExtensionsCost": {"prices": PRICES}}))
+    )
     yield led
     led.close()
 
@@ -154,8 +156,10 @@ async def test_the_hub_side_loop_yields_and_skips_servers_stopped_meanwhile(ledg
     names = [f"u{i}" for i in range(6)]
     spawners = jupyterhub_spawners(names, "", start)
     registry = CollectorRegistry()
-    capture = UsageCapture(Usage(timezone="Europe/Paris"), registry=registry)
-    capture.cost_hooks = CostHooks(Cost(prices=PRICES, timezone="Europe/Paris"), "UTC", registry)
+    capture = UsageCapture(HubExtensionsUsage(timezone="Europe/Paris"), registry=registry)
+    capture.cost_hooks = CostHooks(
+        HubExtensionsCost(prices=PRICES, timezone="Europe/Paris"), "UTC", registry
+    )
     capture.ledger = FailOpenLedger(ledger)
     capture.started = True
     capture._executor = ThreadPoolExecutor(1)  # as open_ledger makes it

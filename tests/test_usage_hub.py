@@ -26,8 +26,8 @@ HEARTBEAT = 1.0
 CULLER_TOKEN = "culler-token-0123456789abcdef"
 CONFIG = f"""
 import sys
-c.Usage.heartbeat_interval = {HEARTBEAT}
-c.Usage.active_users_refresh_interval = 1
+c.HubExtensionsUsage.heartbeat_interval = {HEARTBEAT}
+c.HubExtensionsUsage.active_users_refresh_interval = 1
 c.Spawner.poll_interval = 1
 c.JupyterHub.authenticate_prometheus = False
 c.JupyterHub.allow_named_servers = True
@@ -117,15 +117,14 @@ def post_activity(demo: DemoHub, api: requests.Session, user: str) -> None:
     assert r.status_code == 200, r.text
 
 
+HUB = {"config": CONFIG}
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("usage-hub")
-    extra = tmp / "usage.py"
-    extra.write_text(CONFIG)
-    demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()
+def hub(hub_factory, request):
+    demo = hub_factory.shared(request, **HUB)
     demo.admin = demo.api(demo.token(demo.login("demo"), "demo"))
-    yield demo
-    demo.stop()
+    return demo
 
 
 @pytest.mark.hub
@@ -251,10 +250,8 @@ def kill_leftovers(run_id: str, keep: list[int]) -> None:
 
 
 @pytest.mark.hub
-def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(tmp_path):
-    extra = tmp_path / "usage.py"
-    extra.write_text(CONFIG)
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start()
+def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(make_hub, tmp_path):
+    demo = make_hub(tmp_path, config=CONFIG)
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     for user in ("gone", "stays"):
         admin.post(demo.hub_url(f"api/users/{user}"), timeout=10)
@@ -269,9 +266,9 @@ def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(tmp_path):
     kill_leftovers(crashed, keep=stays)
     time.sleep(3 * HEARTBEAT)  # a downtime longer than a heartbeat
     # the same state, on another public port (the old one lingers in TIME_WAIT)
-    restarted = DemoHub(tmp_path, spawner="local", extra_config=str(extra))
-    restarted.crashed_runs = demo.crashed_runs
-    demo = restarted.start()
+    crashed_runs = demo.crashed_runs
+    demo = make_hub(tmp_path, config=CONFIG)
+    demo.crashed_runs = crashed_runs  # swept at the session's end if anything is left
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
 
     row = wait_for_session(demo, "gone", lambda r: r["ended_at"] is not None)
@@ -309,12 +306,10 @@ def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(tmp_path):
 
 
 @pytest.mark.hub
-def test_with_the_ledger_database_locked_spawns_work_and_writes_land_later(tmp_path):
+def test_with_the_ledger_database_locked_spawns_work_and_writes_land_later(make_hub, tmp_path):
     db = tmp_path / "ledger" / "usage.sqlite"
     db.parent.mkdir()
-    extra = tmp_path / "usage.py"
-    extra.write_text(CONFIG + f"\nc.Usage.db_url = {f'sqlite:///{db}'!r}\n")
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra)).start()
+    demo = make_hub(config=CONFIG + f"\nc.HubExtensionsUsage.db_url = {f'sqlite:///{db}'!r}\n")
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     admin.post(demo.hub_url("api/users/gil"), timeout=10)
     wait_until(db.exists, 20, "the ledger database")
@@ -363,16 +358,15 @@ def sessions_at(db: Path, user: str) -> list[dict]:
 
 
 @pytest.mark.docker
-def test_docker_kill_of_a_server_container_is_found_dead(tmp_path, base_image):
+def test_docker_kill_of_a_server_container_is_found_dead(make_hub, base_image):
     import docker
 
-    extra = tmp_path / "usage.py"
-    extra.write_text(
-        f"c.Usage.heartbeat_interval = {HEARTBEAT}\nc.Spawner.poll_interval = 1\n"
-        "c.JupyterHub.authenticate_prometheus = False\n"
+    demo = make_hub(
+        spawner="docker",
+        image=base_image,
+        config=f"c.HubExtensionsUsage.heartbeat_interval = {HEARTBEAT}\n"
+        "c.Spawner.poll_interval = 1\nc.JupyterHub.authenticate_prometheus = False\n",
     )
-    demo = DemoHub(tmp_path, spawner="docker", image=base_image, extra_config=str(extra))
-    demo.start()
     try:
         admin = demo.api(demo.token(demo.login("demo"), "demo"))
         admin.post(demo.hub_url("api/users/hal"), timeout=10)

@@ -14,10 +14,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
-from hub_extensions.usage import EndReason, FailOpenLedger, Ledger
 from hub_extensions.store.db import alembic_config, migrate
 from hub_extensions.store.migrations.env_constants import VERSION_TABLE
 from hub_extensions.store.models import ActiveDay, Base, DailyUsage, UsageSession
+from hub_extensions.usage import EndReason, FailOpenLedger, Ledger
 
 pytestmark = pytest.mark.unit
 

@@ -78,23 +78,20 @@ def test_fail_open_while_the_server_is_stopped_then_replays(tmp_path):
         server.stop()
 
 
-def test_a_database_outage_answers_503_with_retry_after_then_recovers(tmp_path):
+def test_a_database_outage_answers_503_with_retry_after_then_recovers(make_hub, tmp_path):
     """The usage and cost APIs through a real hub and service while PostgreSQL is stopped:
     503 with Retry-After and a message (was: 500), and answers again once it is back."""
-    from .infra.hub import DemoHub
-
     server = PostgresServer(tmp_path / "pg")
     need(server.start)
     options = (
         f"-k {server._base / 'sock'} -p {server.port} -c listen_addresses=127.0.0.1"
         " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
-    extra = tmp_path / "pg.py"
-    extra.write_text(f"c.Usage.db_url = {server.create_database('ledger')!r}\n")
-    demo = DemoHub(tmp_path, spawner="local", extra_config=str(extra))
+    config = f"c.HubExtensionsUsage.db_url = {server.create_database('ledger')!r}\n"
     paths = ["api/usage/summary", "api/usage/sessions", "api/cost/me", "api/cost/report"]
+    demo = None
     try:
-        demo.start()
+        demo = make_hub(config=config)
         admin = demo.api(demo.token(demo.login("demo"), "demo"))
 
         def statuses() -> list[int]:
@@ -112,5 +109,6 @@ def test_a_database_outage_answers_503_with_retry_after_then_recovers(tmp_path):
         _pg_ctl(server, "start", "-w", "-t", "60", "-l", str(server.logfile), "-o", options)
         wait_until(lambda: statuses() == [200] * 4, 30, "the ledger to answer again")
     finally:
-        demo.stop()
+        if demo is not None:  # before its database goes
+            demo.stop()
         server.stop()

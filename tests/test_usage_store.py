@@ -6,14 +6,14 @@ import pytest
 from traitlets.config import Config
 
 from hub_extensions.service.usage_context import LedgerNotReady, UsageStore
-from hub_extensions.usage import Ledger, Usage
+from hub_extensions.usage import HubExtensionsUsage, Ledger
 
 pytestmark = pytest.mark.unit
 
 
 async def test_the_service_waits_for_the_hub_to_create_the_ledger_then_reads_it(tmp_path):
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
-    store = UsageStore(Usage(), url)
+    store = UsageStore(HubExtensionsUsage(), url)
     with pytest.raises(LedgerNotReady, match="the hub creates or upgrades it"):
         await store.run(lambda ledger: ledger.sessions())
     assert not (tmp_path / "ledger.sqlite").exists()  # no empty file left for the hub to trip on
@@ -27,7 +27,11 @@ async def test_the_service_waits_for_the_hub_to_create_the_ledger_then_reads_it(
 async def test_an_empty_database_is_not_migrated_by_the_service(tmp_path):
     url = f"sqlite:///{tmp_path}/ledger.sqlite"
     (tmp_path / "ledger.sqlite").touch()
-    store = UsageStore(Usage(config=Config({"Usage": {"enabled": False}})), url)
-    with pytest.raises(LedgerNotReady, match=r"recording is off \(Usage.enabled = False\)"):
+    store = UsageStore(
+        HubExtensionsUsage(config=Config({"HubExtensionsUsage": {"enabled": False}})), url
+    )
+    with pytest.raises(
+        LedgerNotReady, match=r"recording is off \(HubExtensionsUsage.enabled = False\)"
+    ):
         await store.run(lambda ledger: ledger.sessions())
     store.close()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from hub_extensions.service.usage_context import LedgerNotReady, UsageStore
-from hub_extensions.usage import Ledger, Usage
+from hub_extensions.usage import HubExtensionsUsage, Ledger
 from hub_extensions.usage.charts import daily_by_profile
 
 pytestmark = pytest.mark.postgres
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.postgres
 
 async def test_the_service_waits_for_the_hubs_migrations_then_reads(postgres):
     url = postgres.create_database("usage_store")
-    store = UsageStore(Usage(), url)
+    store = UsageStore(HubExtensionsUsage(), url)
     with pytest.raises(LedgerNotReady, match="the hub creates or upgrades it"):
         await store.run(lambda ledger: ledger.sessions())
     engine = create_engine(url)

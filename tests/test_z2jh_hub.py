@@ -125,7 +125,7 @@ def chart_config(hub: ChartHub) -> Config:
     saved_env, saved_path = dict(os.environ), list(sys.path)
     saved_client = AsyncHTTPClient._save_configuration()
     saved_module = sys.modules.pop("z2jh", None)
-    saved_hook = wiring._initializing_hub
+    saved_hook = wiring.initializing_hub
     try:
         os.environ.update({k: v for k, v in env.items() if not k.startswith("Z2JH_TEST_")})
         spec = importlib.util.spec_from_file_location("z2jh", HUB_SCRIPT_DIR / "z2jh.py")
@@ -143,11 +143,11 @@ def chart_config(hub: ChartHub) -> Config:
             environ=os.environ, path=SimpleNamespace(exists=lambda p: os.path.exists(redirect(p)))
         )
         sys.modules["z2jh"] = z2jh
-        wiring._initializing_hub = lambda: None  # not a starting hub: setup(c) does nothing
+        wiring.initializing_hub = lambda: None  # not a starting hub: setup(c) does nothing
         loader = PyFileConfigLoader(script.name, str(script.parent))
         config = loader.load_config()
     finally:
-        wiring._initializing_hub = saved_hook
+        wiring.initializing_hub = saved_hook
         AsyncHTTPClient._restore_configuration(saved_client)
         sys.path[:] = saved_path
         sys.modules.pop("z2jh", None)

@@ -82,7 +82,7 @@ function Trend({ daily, currency, title }: { daily: Array<[string, number]>; cur
       columns={["Day", `Cost (${currency})`]}
       rows={daily.map(([d, c]) => [d, c.toFixed(2)])}
     >
-      <StackedBars days={days} series={[{ name: "Cost", values }]} format={(v) => axisAmount(v)} />
+      <StackedBars days={days} series={[{ name: "HubExtensionsCost", values }]} format={(v) => axisAmount(v)} />
     </ChartFigure>
   );
 }

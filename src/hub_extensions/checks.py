@@ -14,15 +14,21 @@ from traitlets import TraitError
 from traitlets.config import Config, Configurable
 
 from .auth.presets import check_cilogon_presets
-from .builds.config import Builds, check_builds
+from .builds.config import HubExtensionsBuilds, check_builds
 from .config_values import option_value
-from .cost.config import Cost, check_cost
+from .cost.config import HubExtensionsCost, check_cost
 from .options import HubExtensions
 from .profiles.config_check import check_profiles
-from .usage.config import Usage, check_usage
+from .renames import REMOVED_OPTIONS, RENAMED_SECTIONS, renamed
+from .usage.config import HubExtensionsUsage, check_usage
 
 #: Every Configurable of the suite; check_config() validates each section of these.
-CONFIGURABLES: list[type[Configurable]] = [HubExtensions, Builds, Usage, Cost]
+CONFIGURABLES: list[type[Configurable]] = [
+    HubExtensions,
+    HubExtensionsBuilds,
+    HubExtensionsUsage,
+    HubExtensionsCost,
+]
 #: Checks of a whole section (what one option alone does not show), after each option's own.
 SECTION_CHECKS = [check_builds, check_usage, check_cost]
 
@@ -47,6 +53,9 @@ def check_config(config: Config, warnings: list[str] | None = None) -> list[str]
     Findings that do not stop the hub (e.g. profile_list keys that have no effect) are appended
     to `warnings` when a list is given.
     """
+    config, renames = renamed(config)
+    if warnings is not None:
+        warnings.extend(renames)
     problems: list[str] = check_profiles(config, warnings)
     problems += check_cilogon_presets(config, warnings)
     problems += check_section_names(config)
@@ -58,6 +67,9 @@ def check_config(config: Config, warnings: list[str] | None = None) -> list[str]
         section = config[cls.__name__]
         known = set(cls.class_trait_names(config=True))
         for key, value in section.items():
+            if (cls.__name__, key) in REMOVED_OPTIONS:
+                problems.append(f"{cls.__name__}.{key}: {REMOVED_OPTIONS[cls.__name__, key]}")
+                continue
             if key not in known:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
                 hint = f" Did you mean {cls.__name__}.{close[0]}?" if close else ""
@@ -74,7 +86,7 @@ def check_config(config: Config, warnings: list[str] | None = None) -> list[str]
 
 
 #: How close a configuration section's name must be to one of the suite's class names to be
-#: taken for a typo of it (difflib's ratio: "Buidls" vs "Builds" is 0.83).
+#: taken for a typo of it (difflib's ratio: "Buidls" vs "HubExtensionsBuilds" is 0.83).
 TYPO_CUTOFF = 0.8
 
 
@@ -109,16 +121,19 @@ def check_section_names(config: Config) -> list[str]:
     """A section named like one of the suite's classes but not quite (`c.Buidls.max_builds`)
     is a typo whose options would be ignored in silence: a problem, with the likely name."""
     ours = suite_class_names()
+    # a typo of an old name (`c.Buidls`) is taken for the new one it stands for
+    candidates = [*ours, *RENAMED_SECTIONS]
     known: set[str] | None = None
     problems = []
     for section in config:
-        if section in ours or not section[:1].isupper():
+        if section in candidates or not section[:1].isupper():
             continue
-        close = difflib.get_close_matches(section, ours, n=1, cutoff=TYPO_CUTOFF) or [
-            name for name in ours if name[0] == section[0] and _one_edit_apart(section, name)
-        ]  # short names (difflib finds 'Cots' too far from 'Cost'); 'Host' is no typo of it
+        close = difflib.get_close_matches(section, candidates, n=1, cutoff=TYPO_CUTOFF) or [
+            name for name in candidates if name[0] == section[0] and _one_edit_apart(section, name)
+        ]  # short names: difflib finds 'Cots' too far from 'Cost'; 'Host' is no typo of it
         if not close:
             continue
+        close = [RENAMED_SECTIONS[close[0]][0] if close[0] in RENAMED_SECTIONS else close[0]]
         if known is None:
             known = _known_class_names()
         if section in known:

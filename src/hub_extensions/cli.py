@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         "--config",
         metavar="FILE",
         help="a jupyterhub_config.py loaded after the demo's own configuration, to try your "
-        "own settings on the demo (profile_list, c.Cost prices, an authenticator, ...)",
+        "own settings on the demo (profile_list, c.HubExtensionsCost prices, an authenticator, "
+        "...)",
     )
     demo.set_defaults(func=_demo)
 

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+import jupyterhub
 from traitlets.config import Config
 
 from .checks import CONFIGURABLES, check_config
@@ -24,15 +25,17 @@ from .contract import (
     format_problems,
     format_warnings,
 )
-from .cost.config import Cost
+from .cost.config import HubExtensionsCost
 from .cost.hub import CostHooks
 from .cost.widget import WidgetVar
+from .jupyterhub_internals import after_config_loaded, check_internals, initializing_hub
 from .options import load
 from .problems import CONFIG_PROBLEMS, problems_path
+from .renames import RENAMED_SECTIONS, renamed
 from .requirements_check import version_problems
 from .store.db import default_db_url
 from .usage.capture import install
-from .usage.config import Usage
+from .usage.config import HubExtensionsUsage
 
 HERE = Path(__file__).resolve().parent
 HUB_TEMPLATES = HERE / "templates"
@@ -48,45 +51,29 @@ def setup(c: Config) -> None:
     been read, and every hub-extensions option is checked then: a bad option stops
     the hub before it starts anything, with a message naming the option.
     """
-    app = _initializing_hub()
+    app = initializing_hub()
     if app is None:
         # not inside a starting hub (the service process, check-config, a unit test):
         # nothing to hook into; wire() and check_config() are available directly.
         return
-    if getattr(app, "_hub_extensions_pending", False):
-        return
-    # The config file is being executed inside app.load_config_file(), which ends by
-    # passing the merged config to app.update_config(). Wrapping that one call on this
-    # instance lets us act on the final configuration, before the hub starts anything.
-    original = app.update_config
-
-    def update_config_then_wire(config: Config) -> None:
-        app.update_config = original
-        original(config)
-        finalize(app, app.config)
-
-    app._hub_extensions_pending = True
-    app.update_config = update_config_then_wire
-
-
-def _initializing_hub():
-    """The JupyterHub application whose config file is being loaded, if any."""
-    if "jupyterhub.app" not in sys.modules:
-        return None
-    from jupyterhub.app import JupyterHub
-
-    return JupyterHub.instance() if JupyterHub.initialized() else None
+    # act on the final configuration, once the whole file has been read (a second
+    # setup(c) in the same file does nothing)
+    after_config_loaded(app, finalize)
 
 
 def finalize(app, config: Config) -> None:
     """Check the suite's options and add its wiring to the hub's final config."""
-    warnings: list[str] = []
+    # old section names (c.Usage) are read as the new ones, with a warning
+    config, warnings = renamed(config)
     # installed JupyterHub / oauthenticator too old for the suite: refuse with the fix
     problems = version_problems(config) + check_config(config, warnings)
     additions = None
     if not problems:
         try:
             additions = wire(config, hub_version=_hub_version())
+            for old, (new, _) in RENAMED_SECTIONS.items():
+                if old in app.config and new in config:  # spawners read the new name
+                    additions[new] = config[new]
         except ValueError as err:
             problems = [str(err)]
     if problems:
@@ -94,6 +81,8 @@ def finalize(app, config: Config) -> None:
         app.exit(1)
     if warnings:
         app.log.warning(format_warnings(warnings))
+    for missing in check_internals(app):  # a newer JupyterHub without an internal we read
+        app.log.warning("hub-extensions: %s", missing)
     hub_db_url = _hub_option(config, "db_url")
     CONFIG_PROBLEMS.start(problems_path(hub_db_url), warnings)
     assert additions is not None  # app.exit() above did not return
@@ -126,8 +115,6 @@ def service_config(config: Config) -> dict:
 
 
 def _hub_version() -> tuple[int, ...]:
-    import jupyterhub
-
     return tuple(int(p) for p in jupyterhub.__version__.split(".")[:2] if p.isdigit())
 
 
@@ -215,15 +202,17 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
 
 
 def wire_usage_capture(config: Config, additions: Config) -> None:
-    """Record sessions in the ledger (Usage.enabled): spawner hooks, and in a starting hub,
+    """Record sessions in the ledger (HubExtensionsUsage.enabled): spawner hooks, and in a starting
+    hub,
     its events, heartbeat and reconciliation (see usage/capture.py). With prices
-    (Cost.enabled), the cost hooks ride on it and the hub's pages get the cost widget."""
-    usage = Usage(config=config)
-    cost = Cost(config=config)
+    (HubExtensionsCost.enabled), the cost hooks ride on it and the hub's pages get the cost
+    widget."""
+    usage = HubExtensionsUsage(config=config)
+    cost = HubExtensionsCost(config=config)
     hooks = None
     if usage.enabled and cost.enabled:
         hooks = CostHooks(cost, usage.timezone, per_user=usage.per_user_metrics)
-    capture = install(config, additions, app=_initializing_hub(), cost_hooks=hooks)
+    capture = install(config, additions, app=initializing_hub(), cost_hooks=hooks)
     if capture is not None and hooks is not None:
         widget = WidgetVar(capture.engine, hooks.cost, hooks.tz, hooks.stop_deadline)
         additions.JupyterHub.template_vars = {

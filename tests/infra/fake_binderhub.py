@@ -27,7 +27,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.iostream import StreamClosedError
 
-from hub_extensions.builds.config import Builds
+from hub_extensions.builds.config import HubExtensionsBuilds
 from hub_extensions.builds.naming import image_name
 from hub_extensions.builds.providers import parse_spec
 
@@ -83,7 +83,9 @@ class FakeBinderHub:
 
     def image_for(self, provider: str, spec: str) -> str:
         # BinderHub's own schemes (not the broker's https-only default)
-        repo = parse_spec(provider, spec, Builds(git_url_schemes=["https", "http", "git", "file"]))
+        repo = parse_spec(
+            provider, spec, HubExtensionsBuilds(git_url_schemes=["https", "http", "git", "file"])
+        )
         return image_name(self.image_prefix, repo.build_slug, spec.rstrip("/").rsplit("/", 1)[1])
 
     def scenario_for(self, spec: str) -> str:

@@ -106,12 +106,12 @@ class GitDaemon:
 
 
 #: Config lines a test hub needs to build from a GitDaemon (git:// on 127.0.0.1) or file://
-#: repositories: both are refused by default (Builds.git_url_schemes is https only, and
-#: loopback hosts need Builds.allowed_internal_hosts). All four schemes are listed so the
+#: repositories: both are refused by default (HubExtensionsBuilds.git_url_schemes is https only, and
+#: loopback hosts need HubExtensionsBuilds.allowed_internal_hosts). All four schemes are listed so the
 #: "Unsupported git url" message names the same ones as BinderHub's recording.
 LOOPBACK_BUILDS_CONFIG = (
-    'c.Builds.git_url_schemes = ["https", "http", "git", "file"]\n'
-    'c.Builds.allowed_internal_hosts = ["127.0.0.1"]\n'
+    'c.HubExtensionsBuilds.git_url_schemes = ["https", "http", "git", "file"]\n'
+    'c.HubExtensionsBuilds.allowed_internal_hosts = ["127.0.0.1"]\n'
 )
 
 

@@ -6,7 +6,7 @@
  * owner): `POST {hub}/api/users/{user}/tokens` with the page's own cookie and JupyterHub's XSRF
  * token (`jhdata.xsrf_token`, sent as `X-XSRFToken`, which JupyterHub requires of a cookie on
  * its REST API, so another site cannot mint one). The token reaches only the suite's service
- * (`access:services!service=...`) and expires after `Builds.form_token_lifetime`.
+ * (`access:services!service=...`) and expires after `HubExtensionsBuilds.form_token_lifetime`.
  *
  * It is kept in this tab's sessionStorage, under the hub and user it belongs to, and reused
  * while it has at least MIN_LEFT_MS to live: reloads and later visits in the tab mint nothing.

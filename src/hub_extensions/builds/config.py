@@ -23,7 +23,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME_RE = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*")
 
 
-class Builds(Configurable):
+class HubExtensionsBuilds(Configurable):
     """On-the-fly environment builds with repo2docker: what may be built, where, and how."""
 
     allowed_providers = List(
@@ -242,7 +242,7 @@ class Builds(Configurable):
         unknown = [p for p in value if p not in PROVIDERS]
         if unknown or not value:
             raise TraitError(
-                f"Builds.allowed_providers: {value!r} must be a non-empty list of "
+                f"HubExtensionsBuilds.allowed_providers: {value!r} must be a non-empty list of "
                 f"{list(PROVIDERS)}. Remove the unknown entries, e.g. ['gh', 'git']."
             )
         return list(dict.fromkeys(value))
@@ -254,7 +254,8 @@ class Builds(Configurable):
                 re.compile(pattern)
             except re.error as err:
                 raise TraitError(
-                    f"Builds.{proposal.trait.name}: {pattern!r} is not a regular expression "
+                    f"HubExtensionsBuilds.{proposal.trait.name}: {pattern!r} is not a regular "
+                    "expression "
                     f"({err}). Fix it, e.g. 'https://github\\.com/my-org/.*'."
                 ) from None
         return proposal.value
@@ -264,7 +265,7 @@ class Builds(Configurable):
         value = proposal.value
         if not value or any(s not in GIT_URL_SCHEMES for s in value):
             raise TraitError(
-                f"Builds.git_url_schemes: {value!r} must be a non-empty subset of "
+                f"HubExtensionsBuilds.git_url_schemes: {value!r} must be a non-empty subset of "
                 f"{list(GIT_URL_SCHEMES)}. Use e.g. ['https']."
             )
         return value
@@ -275,7 +276,8 @@ class Builds(Configurable):
             parse_allowlist(proposal.value)
         except ValueError as err:
             raise TraitError(
-                f"Builds.allowed_internal_hosts: {err}. Use host names, addresses or networks, "
+                f"HubExtensionsBuilds.allowed_internal_hosts: {err}. Use host names, addresses or "
+                "networks, "
                 "e.g. ['127.0.0.1', 'git.internal.example.org', '10.20.0.0/16']."
             ) from None
         return proposal.value
@@ -284,14 +286,17 @@ class Builds(Configurable):
     def _check_queue_caps(self, proposal):
         if proposal.value < 0:
             name = proposal.trait.name
-            raise TraitError(f"Builds.{name}: {proposal.value} is negative. Use 0 or more.")
+            raise TraitError(
+                f"HubExtensionsBuilds.{name}: {proposal.value} is negative. Use 0 or more."
+            )
         return proposal.value
 
     @validate("queue_retry_after")
     def _check_retry_after(self, proposal):
         if proposal.value < 1:
             raise TraitError(
-                f"Builds.queue_retry_after: {proposal.value} is less than 1 second. Use e.g. 60."
+                f"HubExtensionsBuilds.queue_retry_after: {proposal.value} is less than 1 second. "
+                "Use e.g. 60."
             )
         return proposal.value
 
@@ -299,14 +304,17 @@ class Builds(Configurable):
     def _check_counts(self, proposal):
         if proposal.value < 1:
             name = proposal.trait.name
-            raise TraitError(f"Builds.{name}: {proposal.value} is less than 1. Use 1 or more.")
+            raise TraitError(
+                f"HubExtensionsBuilds.{name}: {proposal.value} is less than 1. Use 1 or more."
+            )
         return proposal.value
 
     @validate("form_token_lifetime")
     def _check_form_token_lifetime(self, proposal):
         if proposal.value < 60:
             raise TraitError(
-                f"Builds.form_token_lifetime: {proposal.value} is under 60 seconds, too short "
+                f"HubExtensionsBuilds.form_token_lifetime: {proposal.value} is under 60 seconds, "
+                "too short "
                 "to start a build. Use 60 or more, e.g. 3600."
             )
         return proposal.value
@@ -316,7 +324,8 @@ class Builds(Configurable):
         if not proposal.value > 0:
             name = proposal.trait.name
             raise TraitError(
-                f"Builds.{name}: {proposal.value} is not a positive number of seconds. "
+                f"HubExtensionsBuilds.{name}: {proposal.value} is not a positive number of "
+                "seconds. "
                 "Use e.g. 1800 for a build, 15 for git ls-remote, 25 for keepalives."
             )
         return proposal.value
@@ -327,12 +336,13 @@ class Builds(Configurable):
         first = value.split("/", 1)[0]
         if "/" in value and ("." in first or ":" in first or first == "localhost"):
             raise TraitError(
-                f"Builds.image_prefix: {value!r} starts with a registry host. "
-                f"Put the host in Builds.registry ({first!r}) and keep the rest here."
+                f"HubExtensionsBuilds.image_prefix: {value!r} starts with a registry host. "
+                f"Put the host in HubExtensionsBuilds.registry ({first!r}) and keep the rest here."
             )
         if len(value) > 128 or not DOCKER_PATH_RE.fullmatch(value + "x"):
             raise TraitError(
-                f"Builds.image_prefix: {value!r} does not make valid image names. Use up to 128 "
+                f"HubExtensionsBuilds.image_prefix: {value!r} does not make valid image names. Use "
+                "up to 128 "
                 "lowercase letters, digits, '.', '-', '/', e.g. 'hub-extensions-builds/'."
             )
         return value
@@ -351,11 +361,13 @@ class Builds(Configurable):
         host = parts.hostname or ""
         plain = not (parts.path or parts.query or parts.fragment or parts.username)
         if not plain or port == -1 or not _is_host(host) or "://" in value:
-            raise TraitError(f"Builds.registry: {value!r} is not a registry address. {fix}")
+            raise TraitError(
+                f"HubExtensionsBuilds.registry: {value!r} is not a registry address. {fix}"
+            )
         if "." not in host and ":" not in value and host != "localhost":
             # Docker would read 'myregistry/image' as a Docker Hub namespace.
             raise TraitError(
-                f"Builds.registry: {value!r} would be read as a Docker Hub namespace. "
+                f"HubExtensionsBuilds.registry: {value!r} would be read as a Docker Hub namespace. "
                 f"Add the port or the domain, e.g. '{value}:5000' or '{value}.example.org'."
             )
         return value
@@ -366,7 +378,7 @@ class Builds(Configurable):
             return parse_memory(proposal.value)
         except ValueError as err:
             raise TraitError(
-                f"Builds.build_memory_limit: {proposal.value!r} {err}. "
+                f"HubExtensionsBuilds.build_memory_limit: {proposal.value!r} {err}. "
                 "Use bytes or a size such as '2G', or 0 for no limit."
             ) from None
 
@@ -375,7 +387,8 @@ class Builds(Configurable):
         problem = check_extra_arg_list(proposal.value)
         if problem:
             raise TraitError(
-                f"Builds.repo2docker_extra_args: {problem}. Remove it; the executor sets the "
+                f"HubExtensionsBuilds.repo2docker_extra_args: {problem}. Remove it; the executor "
+                "sets the "
                 "image name, ref, push, user and run options itself."
             )
         return proposal.value
@@ -387,12 +400,13 @@ class Builds(Configurable):
                 text = Path(path).read_text(encoding="ascii", errors="replace")
             except OSError as err:
                 raise TraitError(
-                    f"Builds.extra_ca_certs: {path!r} cannot be read ({err.strerror}). "
+                    f"HubExtensionsBuilds.extra_ca_certs: {path!r} cannot be read "
+                    f"({err.strerror}). "
                     "Give the path of a readable PEM file."
                 ) from None
             if "-----BEGIN CERTIFICATE-----" not in text:
                 raise TraitError(
-                    f"Builds.extra_ca_certs: {path!r} holds no PEM certificate. "
+                    f"HubExtensionsBuilds.extra_ca_certs: {path!r} holds no PEM certificate. "
                     "Give a file with '-----BEGIN CERTIFICATE-----' blocks."
                 )
         return proposal.value
@@ -401,7 +415,7 @@ class Builds(Configurable):
     def _check_signing_key(self, proposal):
         if proposal.value and len(proposal.value) < 32:
             raise TraitError(
-                "Builds.signing_key: shorter than 32 characters, too easy to guess. "
+                "HubExtensionsBuilds.signing_key: shorter than 32 characters, too easy to guess. "
                 "Use e.g. the output of `openssl rand -hex 32`, or leave it empty."
             )
         return proposal.value
@@ -410,7 +424,7 @@ class Builds(Configurable):
     def _check_signing_key_file(self, proposal):
         if not proposal.value.strip():
             raise TraitError(
-                "Builds.signing_key_file: empty. Give a file path, "
+                "HubExtensionsBuilds.signing_key_file: empty. Give a file path, "
                 "e.g. 'hub-extensions-build-signing.key'."
             )
         return proposal.value
@@ -427,16 +441,21 @@ class Builds(Configurable):
             parts = parts._replace(netloc="")
         fix = "Use the BinderHub base URL, e.g. 'http://binderhub-service:8090/'."
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TraitError(f"Builds.binderhub_url: {value!r} is not an http(s) URL. {fix}")
+            raise TraitError(
+                f"HubExtensionsBuilds.binderhub_url: {value!r} is not an http(s) URL. {fix}"
+            )
         if parts.query or parts.fragment:
             raise TraitError(
-                f"Builds.binderhub_url: {value!r} has a '?query' or '#fragment', which would "
+                f"HubExtensionsBuilds.binderhub_url: {value!r} has a '?query' or '#fragment', "
+                "which would "
                 f"break the build URLs. {fix}"
             )
         if parts.username is not None or parts.password is not None:
             raise TraitError(
-                f"Builds.binderhub_url: contains credentials, which would end up in logs. "
-                f"Remove 'user@' from it and put the token in Builds.binderhub_token. {fix}"
+                "HubExtensionsBuilds.binderhub_url: contains credentials, which would end up in "
+                "logs. "
+                "Remove 'user@' from it and put the token in HubExtensionsBuilds.binderhub_token. "
+                f"{fix}"
             )
         return value if value.endswith("/") else value + "/"
 
@@ -449,11 +468,12 @@ def _is_host(host: str) -> bool:
     return True
 
 
-def cross_check(builds: Builds) -> list[str]:
+def cross_check(builds: HubExtensionsBuilds) -> list[str]:
     """Problems that involve two options (each option alone is checked by its validator)."""
     if builds.executor == "binderhub" and not builds.binderhub_url:
         return [
-            "Builds.binderhub_url: empty, but Builds.executor is 'binderhub'. "
+            "HubExtensionsBuilds.binderhub_url: empty, but HubExtensionsBuilds.executor is "
+            "'binderhub'. "
             "Set the BinderHub base URL, e.g. 'http://binderhub-service:8090/'."
         ]
     return []
@@ -461,10 +481,10 @@ def cross_check(builds: Builds) -> list[str]:
 
 def check_builds(config: Config) -> list[str]:
     """Cross-option problems of the Builds section, for `hub_extensions.config` checks."""
-    if "Builds" not in config:
+    if "HubExtensionsBuilds" not in config:
         return []
     try:
-        builds = Builds(config=config)
+        builds = HubExtensionsBuilds(config=config)
     except TraitError:
         return []  # each bad option is reported on its own by check_config
     return cross_check(builds)

@@ -17,7 +17,8 @@ from typing import Any
 PHASES = ("waiting", "fetching", "building", "pushing", "ready", "failed")
 TERMINAL_PHASES = ("ready", "failed")
 #: What BinderHub writes every 25 s so that proxies keep the stream open (the broker's interval
-#: is `Builds.keepalive_interval`). Its API docs mention ':heartbeat' every 30 s; the code sends
+#: is `HubExtensionsBuilds.keepalive_interval`). Its API docs mention ':heartbeat' every 30 s; the
+#: code sends
 #: this.
 KEEPALIVE = b":keepalive\n\n"
 UNKNOWN = "unknown"  # BinderHub's phase for output lines that are not JSON

@@ -5,7 +5,7 @@ fetch it from the service's own network. Without a check, a `git/` URL reaches t
 loopback services, the cloud's metadata address (169.254.169.254) and the private network,
 and git's answers tell an open port from a closed one. So every address a host name resolves
 to must be global, unless the admin lists the host (by name, address or network) in
-`Builds.allowed_internal_hosts`.
+`HubExtensionsBuilds.allowed_internal_hosts`.
 
 Addresses are read the way git's resolver reads them: the host is passed to getaddrinfo(), so
 odd IPv4 forms (`2130706433`, `0x7f.1`, `127.1`) resolve to what git would connect to, and
@@ -101,7 +101,7 @@ async def check_host(
             continue
         raise HostRefused(
             f"{host!r} resolves to {address}, which is internal (loopback, link-local or "
-            "private) and not in Builds.allowed_internal_hosts"
+            "private) and not in HubExtensionsBuilds.allowed_internal_hosts"
         )
     return sorted(addresses, key=str)
 

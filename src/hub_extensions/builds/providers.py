@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
-from .config import Builds
+from .config import HubExtensionsBuilds
 from .hosts import UNREADABLE, HostRefused, pin_for
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ class RepoSpec:
     display_name: str
     build_slug: str  # as BinderHub's provider.get_build_slug()
     normalized_url: str  # what repo_allow / repo_deny match
-    # Builds.allowed_internal_hosts, for the host check before git runs (git/ specs only:
+    # HubExtensionsBuilds.allowed_internal_hosts, for the host check before git runs (git/ specs
+    # only:
     # gh/ and gl/ always name github.com and gitlab.com)
     allowed_internal_hosts: tuple[str, ...] = ()
 
@@ -185,9 +186,9 @@ def _parse_git(spec: str, schemes: list[str]) -> RepoSpec:
     return RepoSpec("git", url, check_ref(unquote(ref)), url, url, normalize_url(url))
 
 
-def parse_spec(provider: str, spec: str, builds: Builds | None = None) -> RepoSpec:
+def parse_spec(provider: str, spec: str, builds: HubExtensionsBuilds | None = None) -> RepoSpec:
     """Parse `spec` (as in the request path, still URL-encoded) for `provider`, or SpecError."""
-    builds = builds or Builds()
+    builds = builds or HubExtensionsBuilds()
     allowed = builds.allowed_providers
     if provider not in allowed:
         raise SpecError(
@@ -207,7 +208,7 @@ def parse_spec(provider: str, spec: str, builds: Builds | None = None) -> RepoSp
     return parsed
 
 
-def check_allowed(spec: RepoSpec, builds: Builds) -> None:
+def check_allowed(spec: RepoSpec, builds: HubExtensionsBuilds) -> None:
     """SpecError unless the repository passes repo_deny and repo_allow (case-insensitive)."""
     url = spec.normalized_url
     denied = any(re.fullmatch(p, url, re.IGNORECASE) for p in builds.repo_deny)

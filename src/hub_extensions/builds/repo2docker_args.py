@@ -1,4 +1,5 @@
-"""repo2docker's arguments the admin may add (`Builds.repo2docker_extra_args`), and sizes."""
+"""repo2docker's arguments the admin may add (`HubExtensionsBuilds.repo2docker_extra_args`), and
+sizes."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from .config import Builds
+from .config import HubExtensionsBuilds
 
 # Bumping this invalidates every signature issued before, e.g. after a change of encoding.
 DOMAIN = "hub-extensions/build-signature/v1"
@@ -21,7 +21,7 @@ class SigningKeyError(RuntimeError):
     """The signing key cannot be loaded or created safely."""
 
 
-def load_key(builds: Builds) -> bytes:
+def load_key(builds: HubExtensionsBuilds) -> bytes:
     """The configured key, else the key file's text; a missing file is made (0600, random)."""
     if builds.signing_key:
         return builds.signing_key.encode("utf-8")
@@ -33,10 +33,10 @@ def load_key(builds: Builds) -> bytes:
         return _read_key(path)
     except OSError as err:
         raise SigningKeyError(
-            f"Builds.signing_key_file: cannot create {str(path)!r} ({err.strerror}). "
-            "Make its directory writable, or set Builds.signing_key."
+            f"HubExtensionsBuilds.signing_key_file: cannot create {str(path)!r} ({err.strerror}). "
+            "Make its directory writable, or set HubExtensionsBuilds.signing_key."
         ) from None
-    # Stored as hex text so that it can be copied into Builds.signing_key unchanged.
+    # Stored as hex text so that it can be copied into HubExtensionsBuilds.signing_key unchanged.
     key = secrets.token_bytes(32).hex()
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(key + "\n")
@@ -49,21 +49,24 @@ def _read_key(path: Path) -> bytes:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as err:
         raise SigningKeyError(
-            f"Builds.signing_key_file: cannot read {str(path)!r} ({err}). "
+            f"HubExtensionsBuilds.signing_key_file: cannot read {str(path)!r} ({err}). "
             "Fix its permissions, or delete it to have a new key made."
         ) from None
     if mode & (stat.S_IROTH | stat.S_IWOTH):
         raise SigningKeyError(
-            f"Builds.signing_key_file: {str(path)!r} is readable or writable by every user, "
+            f"HubExtensionsBuilds.signing_key_file: {str(path)!r} is readable or writable by every "
+            "user, "
             f"so anyone could sign images. Run `chmod 600 {path}` (on Kubernetes, mount the "
             "secret with defaultMode 0400)."
         )
     if len(text) < 32:
         raise SigningKeyError(
-            f"Builds.signing_key_file: {str(path)!r} holds fewer than 32 characters. "
+            f"HubExtensionsBuilds.signing_key_file: {str(path)!r} holds fewer than 32 characters. "
             "Put a longer secret in it (e.g. `openssl rand -hex 32`), or delete it."
         )
-    return text.encode("utf-8")  # the same bytes as that text given as Builds.signing_key
+    return text.encode(
+        "utf-8"
+    )  # the same bytes as that text given as HubExtensionsBuilds.signing_key
 
 
 def _message(user: str, image: str) -> bytes:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection, Engine
 
 from ..usage.timeutil import month_end
-from .config import Cost
+from .config import HubExtensionsCost
 from .spend import group_daily_costs, user_daily_costs
 
 
@@ -72,14 +72,14 @@ class BudgetStatus:
 COMMITTED_HOURS = 1.0
 
 
-def period(cost: Cost, today: date) -> tuple[date, date]:
+def period(cost: HubExtensionsCost, today: date) -> tuple[date, date]:
     """The days the budgets cover on `today`."""
     if cost.budget_period == "rolling":
         return today - timedelta(days=cost.budget_rolling_days - 1), today
     return today.replace(day=1), today
 
 
-def _resets(cost: Cost, today: date, daily: dict[date, float], limit: float) -> date:
+def _resets(cost: HubExtensionsCost, today: date, daily: dict[date, float], limit: float) -> date:
     """When a budget spent up to `limit` can start again: the next month, or (rolling) the
     first day on which the days still in the window sum to less than the limit."""
     if cost.budget_period == "monthly":
@@ -95,7 +95,7 @@ def _resets(cost: Cost, today: date, daily: dict[date, float], limit: float) -> 
 
 def budget_status(
     engine: Engine | Connection,
-    cost: Cost,
+    cost: HubExtensionsCost,
     user: str,
     groups: list[str],
     now: datetime,
@@ -123,7 +123,7 @@ def budget_status(
     return status
 
 
-def refusal(budget: Budget, cost: Cost, tz: ZoneInfo) -> str:
+def refusal(budget: Budget, cost: HubExtensionsCost, tz: ZoneInfo) -> str:
     """The message a user sees when a start is refused: whose budget, and when it resets."""
     resets = datetime.combine(budget.resets, time(0), tzinfo=tz)
     when = f"{resets:%Y-%m-%d} at 00:00 {tz.key}"
@@ -138,7 +138,9 @@ def refusal(budget: Budget, cost: Cost, tz: ZoneInfo) -> str:
     )
 
 
-def refusal_committed(budget: Budget, cost: Cost, committed: float, servers: int) -> str:
+def refusal_committed(
+    budget: Budget, cost: HubExtensionsCost, committed: float, servers: int
+) -> str:
     """The message when the user's other servers would spend what is left of the budget."""
     whose = "your budget" if budget.kind == "user" else f"the budget of group {budget.name!r}"
     return (

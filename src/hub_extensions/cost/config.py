@@ -9,16 +9,16 @@ from typing import Any
 from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, validate
 from traitlets.config import Config, Configurable
 
-from ..usage.config import Usage, timezone_problem
 from .prices import PriceError, PriceVersion, parse_prices
 
 CURRENCY_RE = re.compile(r"\A[A-Z]{3}\Z")
 
 PRICES_HELP = """
-Price versions, each with the date it takes effect (in `Cost.timezone`; a version prices every
+Price versions, each with the date it takes effect (in `HubExtensionsUsage.timezone`; a version
+prices every
 day from its date until the next version's), so a price change never alters past costs::
 
-    c.Cost.prices = [
+    c.HubExtensionsCost.prices = [
         {
             "effective": "2026-01-01",
             "cpu_hour": 0.031,          # per CPU and hour
@@ -39,7 +39,7 @@ is shown or enforced. A bad entry stops the hub at start with a message naming i
 """
 
 
-class Cost(Configurable):
+class HubExtensionsCost(Configurable):
     """Per-user cost: prices per resource, node type or profile, in one currency."""
 
     prices: List[Any] = List(help=PRICES_HELP).tag(config=True)
@@ -77,15 +77,6 @@ class Cost(Configurable):
         """,
     ).tag(config=True)
 
-    timezone = Unicode(
-        "",
-        help="""
-        IANA time zone of the price versions' dates and of the month a budget covers. Empty
-        (the default) means `Usage.timezone`, whose days the ledger rolls up and prices; any
-        other value must equal `Usage.timezone` (the hub stops at start otherwise).
-        """,
-    ).tag(config=True)
-
     user_budgets = Dict(
         value_trait=Float(),
         key_trait=Unicode(),
@@ -118,7 +109,8 @@ class Cost(Configurable):
         ["monthly", "rolling"],
         "monthly",
         help="""
-        What a budget covers: `monthly` (the calendar month in `Usage.timezone`, reset on the
+        What a budget covers: `monthly` (the calendar month in `HubExtensionsUsage.timezone`, reset
+        on the
         1st; the default) or `rolling` (the last `budget_rolling_days` days).
         """,
     ).tag(config=True)
@@ -169,7 +161,8 @@ class Cost(Configurable):
         for key, value in proposal.value.items():
             if not value >= 0:
                 raise TraitError(
-                    f"Cost.{proposal.trait.name}[{key!r}]: {value!r} is negative. Use 0 or more."
+                    f"HubExtensionsCost.{proposal.trait.name}[{key!r}]: {value!r} is negative. Use "
+                    "0 or more."
                 )
         return proposal.value
 
@@ -177,7 +170,8 @@ class Cost(Configurable):
     def _check_default_budget(self, proposal):
         if proposal.value is not None and not proposal.value >= 0:
             raise TraitError(
-                f"Cost.default_user_budget: {proposal.value!r} is negative. Use 0 or more."
+                f"HubExtensionsCost.default_user_budget: {proposal.value!r} is negative. Use 0 or "
+                "more."
             )
         return proposal.value
 
@@ -185,7 +179,8 @@ class Cost(Configurable):
     def _check_rolling_days(self, proposal):
         if not 1 <= proposal.value <= 366:
             raise TraitError(
-                f"Cost.budget_rolling_days: {proposal.value!r} must be 1 to 366, e.g. 30."
+                f"HubExtensionsCost.budget_rolling_days: {proposal.value!r} must be 1 to 366, e.g. "
+                "30."
             )
         return proposal.value
 
@@ -194,7 +189,8 @@ class Cost(Configurable):
         for value in proposal.value:
             if not 0 < value < 1:
                 raise TraitError(
-                    f"Cost.budget_warning_thresholds: {value!r} is not a fraction between 0 "
+                    f"HubExtensionsCost.budget_warning_thresholds: {value!r} is not a fraction "
+                    "between 0 "
                     "and 1, e.g. 0.8."
                 )
         return sorted(proposal.value)
@@ -203,7 +199,8 @@ class Cost(Configurable):
     def _check_grace(self, proposal):
         if not proposal.value >= 0:
             raise TraitError(
-                f"Cost.over_budget_grace_period: {proposal.value!r} must be 0 or more seconds."
+                f"HubExtensionsCost.over_budget_grace_period: {proposal.value!r} must be 0 or more "
+                "seconds."
             )
         return proposal.value
 
@@ -215,7 +212,8 @@ class Cost(Configurable):
     def _check_currency(self, proposal):
         if not CURRENCY_RE.match(proposal.value):
             raise TraitError(
-                f"Cost.currency: {proposal.value!r} is not an ISO 4217 code. Use e.g. 'EUR'."
+                f"HubExtensionsCost.currency: {proposal.value!r} is not an ISO 4217 code. Use e.g. "
+                "'EUR'."
             )
         return proposal.value
 
@@ -224,15 +222,10 @@ class Cost(Configurable):
         value = proposal.value
         if not (value > 0 and value < 100):
             raise TraitError(
-                f"Cost.overhead_factor: {value!r} must be above 0 (1.0 is none), e.g. 1.15."
+                f"HubExtensionsCost.overhead_factor: {value!r} must be above 0 (1.0 is none), e.g. "
+                "1.15."
             )
         return value
-
-    @validate("timezone")
-    def _check_timezone(self, proposal):
-        if proposal.value and (problem := timezone_problem(proposal.value)):
-            raise TraitError(f"Cost.timezone: {problem}.")
-        return proposal.value
 
     @validate("prices")
     def _check_prices(self, proposal):
@@ -256,12 +249,12 @@ class Cost(Configurable):
 
 def check_cost(config: Config) -> list[str]:
     """What one option alone does not show: the table's needs under the configured mode."""
-    if "Cost" not in config:
+    if "HubExtensionsCost" not in config:
         return []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cost = Cost(config=config)
+            cost = HubExtensionsCost(config=config)
     except TraitError:
         return []  # reported option by option by check_config
     problems = []
@@ -269,15 +262,4 @@ def check_cost(config: Config) -> list[str]:
         parse_prices(cost.prices, cost.mode)
     except PriceError as err:
         problems.append(str(err))
-    try:
-        usage = Usage(config=config)
-    except TraitError:
-        return problems
-    if cost.timezone:
-        ledger_tz = usage.timezone
-        if ledger_tz != cost.timezone:
-            problems.append(
-                f"Cost.timezone: {cost.timezone!r} differs from Usage.timezone {ledger_tz!r}, "
-                "whose days the ledger prices. Set one of them only."
-            )
     return problems

@@ -20,17 +20,18 @@ from zoneinfo import ZoneInfo
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
 from tornado import web
 
+from ..jupyterhub_internals import spawner_log_name
 from ..usage.ledger import TickTally
 from ..usage.spawner_details import session_fields
 from .budget import COMMITTED_HOURS, budget_status, refusal, refusal_committed
-from .config import Cost
+from .config import HubExtensionsCost
 from .pricing import Pricing
 
 log = logging.getLogger("hub_extensions.cost")
 
 
 class CostMetrics:
-    """Prometheus series of cost; per-user ones only with Usage.per_user_metrics."""
+    """Prometheus series of cost; per-user ones only with HubExtensionsUsage.per_user_metrics."""
 
     def __init__(self, registry: CollectorRegistry, currency: str, per_user: bool) -> None:
         self.rate = Gauge(
@@ -88,14 +89,14 @@ class CostHooks:
 
     def __init__(
         self,
-        cost: Cost,
+        cost: HubExtensionsCost,
         timezone_name: str,
         registry: CollectorRegistry = REGISTRY,
         per_user: bool = False,
     ) -> None:
         self.cost = cost
         self.pricing = Pricing.from_config(cost)
-        self.tz = ZoneInfo(cost.timezone or timezone_name)
+        self.tz = ZoneInfo(timezone_name)
         key = id(registry)
         if key not in _metrics:
             _metrics[key] = CostMetrics(registry, cost.currency, per_user)
@@ -108,7 +109,7 @@ class CostHooks:
         would be by one more hour of the user's other servers (budget.COMMITTED_HOURS).
 
         A ledger that cannot be read lets the spawn go ahead and counts it (fail open), unless
-        `Cost.budget_fail_closed` is set (then a 503).
+        `HubExtensionsCost.budget_fail_closed` is set (then a 503).
         """
         if not self.cost.has_budgets:
             return
@@ -158,11 +159,12 @@ class CostHooks:
             )
             return self.pricing.hourly(row, datetime.now(self.tz).date())
         except Exception:  # a spawner we cannot read: counted as free rather than failing
-            log.exception("hourly rate of %s not known", getattr(spawner, "_log_name", spawner))
+            log.exception("hourly rate of %s not known", spawner_log_name(spawner))
             return 0.0
 
     async def enforce(self, app: Any, sessions: dict, engine: Callable[[], Any]) -> list:
-        """With Cost.stop_over_budget: warn running servers over budget, stop them after the
+        """With HubExtensionsCost.stop_over_budget: warn running servers over budget, stop them
+        after the
         grace period. Returns the servers stopped (as (user, server name))."""
         if not (self.cost.stop_over_budget and self.cost.has_budgets) or not sessions:
             return []

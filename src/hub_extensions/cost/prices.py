@@ -31,7 +31,8 @@ DATE_RE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
 
 
 class PriceError(ValueError):
-    """A bad entry of the price table; `path` names it, e.g. `Cost.prices[1].gpu_hour.T4`."""
+    """A bad entry of the price table; `path` names it, e.g.
+    `HubExtensionsCost.prices[1].gpu_hour.T4`."""
 
     def __init__(self, path: str, problem: str, fix: str) -> None:
         super().__init__(f"{path}: {problem} {fix}")
@@ -167,7 +168,7 @@ def _version(value: Any, path: str) -> PriceVersion:
 
 
 def parse_prices(
-    value: Any, mode: str = "resources", path: str = "Cost.prices"
+    value: Any, mode: str = "resources", path: str = "HubExtensionsCost.prices"
 ) -> list[PriceVersion]:
     """The validated versions, oldest first, or PriceError naming the bad entry."""
     if not isinstance(value, list):
@@ -187,7 +188,7 @@ def parse_prices(
         if mode == "share_of_node" and not v.node_types:
             raise PriceError(
                 f"{path}[{i}].node_types",
-                "empty, but Cost.mode is 'share_of_node'.",
+                "empty, but HubExtensionsCost.mode is 'share_of_node'.",
                 "Define the node types and their hourly prices.",
             )
     return sorted(versions, key=lambda v: v.effective)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .config import Cost
+from .config import HubExtensionsCost
 from .prices import Footprint, PriceVersion, hourly_rate, version_on
 
 
 class Pricing:
-    """Rates of ledger sessions under a price table (`Cost`), cached per footprint and day."""
+    """Rates of ledger sessions under a price table (`HubExtensionsCost`), cached per footprint
+    and day."""
 
     def __init__(
         self,
@@ -32,7 +33,7 @@ class Pricing:
         self._days: dict[date, PriceVersion | None] = {}
 
     @classmethod
-    def from_config(cls, cost: Cost) -> Pricing | None:
+    def from_config(cls, cost: HubExtensionsCost) -> Pricing | None:
         """None when the hub has no price table (nothing is priced)."""
         if not cost.enabled:
             return None

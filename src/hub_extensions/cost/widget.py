@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..store.models import DailyUsage
 from ..usage.timeutil import month_end
 from .budget import budget_status, projected_exhaustion
-from .config import Cost
+from .config import HubExtensionsCost
 from .prices import money
 from .pricing import Pricing
 from .spend import connected, running_session, user_daily_costs
@@ -47,7 +47,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 def widget_data(
     engine: Engine,
-    cost: Cost,
+    cost: HubExtensionsCost,
     pricing: Pricing,
     tz: ZoneInfo,
     user: str,
@@ -186,7 +186,7 @@ class WidgetVar:
     def __init__(
         self,
         engine: Callable[[], Engine | None],
-        cost: Cost,
+        cost: HubExtensionsCost,
         tz: ZoneInfo,
         stop_deadline: Callable[[str, str], float | None] | None = None,
     ) -> None:

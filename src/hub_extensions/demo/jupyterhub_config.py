@@ -69,7 +69,8 @@ if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
                         "enabled": True,
                         "display_name": "Image on this machine",
                         "display_name_in_choices": "Another image...",
-                        # not a build result (Builds.image_prefix): those launch only with the
+                        # not a build result (HubExtensionsBuilds.image_prefix): those launch only
+                        # with the
                         # signature their builder's form received, never typed in by someone else
                         "validation_regex": (
                             r"(?!hub-extensions-builds/)"
@@ -117,8 +118,8 @@ else:
 # The figures are made up. A price version prices every day from its effective date on, and
 # each heartbeat prices the time it adds with the version in force that day, so a later
 # version never changes past costs. See docs/cost.md.
-c.Cost.currency = "EUR"
-c.Cost.prices = [
+c.HubExtensionsCost.currency = "EUR"
+c.HubExtensionsCost.prices = [
     {
         "effective": "2026-01-01",
         "cpu_hour": 0.04,  # per CPU and hour (the profile's cpu_limit)
@@ -127,9 +128,9 @@ c.Cost.prices = [
         "profiles": {"small": {"hour": 0.03}, "teaching": {"hour": 0.0}},
     },
 ]
-c.Cost.default_user_budget = 20  # EUR per calendar month, for every user
+c.HubExtensionsCost.default_user_budget = 20  # EUR per calendar month, for every user
 # a heartbeat every 30 s (default 60) makes the widget's figures move while you watch
-c.Usage.heartbeat_interval = 30
+c.HubExtensionsUsage.heartbeat_interval = 30
 
 c.HubExtensions.service_url = f"http://127.0.0.1:{env['HUB_EXTENSIONS_DEMO_SERVICE_PORT']}"
 c.HubExtensions.service_environment = run_marker

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..cost.config import Cost
+from ..cost.config import HubExtensionsCost
 from ..cost.prices import Footprint, PriceVersion, hourly_rate, parse_memory, version_on
 from .model import Profile, Resources
 
@@ -64,7 +64,8 @@ def partial_footprint(
         except (TypeError, ValueError):
             pass
     if gpu_key is not None:
-        # priced by the extended resource's name, as the ledger records it (Cost.prices)
+        # priced by the extended resource's name, as the ledger records it
+        # (HubExtensionsCost.prices)
         out["gpu_type"] = gpu_key
     return out
 
@@ -114,7 +115,7 @@ def add_prices(
     data: dict[str, Any],
     profiles: list[Profile],
     spawner: Any,
-    cost: Cost,
+    cost: HubExtensionsCost,
     tz_name: str,
     now: datetime | None = None,
 ) -> None:

@@ -13,12 +13,13 @@ from tornado import web
 from traitlets import Bool, Callable, Dict, HasTraits, List, Union, default
 
 from ..builds.catalog import providers_for
-from ..builds.config import Builds
+from ..builds.config import HubExtensionsBuilds
 from ..builds.signing import SigningKeyError, load_key, verify
-from ..cost.config import Cost
+from ..cost.config import HubExtensionsCost
+from ..jupyterhub_internals import spawner_log_name
 from ..options import load as load_options
 from ..problems import CONFIG_PROBLEMS
-from ..usage.config import Usage
+from ..usage.config import HubExtensionsUsage
 from .checks import callable_root, evaluate
 from .form import render_form, script_version
 from .model import Groups, Problem, ProfileListError, visible
@@ -183,7 +184,7 @@ class ProfilesMixin(HasTraits):
         server, so their own build may launch in it, and nobody else's."""
 
         try:
-            key = load_key(Builds(config=self.config))
+            key = load_key(HubExtensionsBuilds(config=self.config))
         except SigningKeyError as err:
             self.log.error("hub-extensions: cannot check build signatures: %s", err)
             return False
@@ -208,7 +209,7 @@ class ProfilesMixin(HasTraits):
             handler.hx_link = options  # read by the form rendered next, in this request
             log.info(
                 "hub-extensions: a link for %s names %s; showing the form to confirm",
-                self._log_name,
+                spawner_log_name(self),
                 ", ".join(sorted(asks)),
             )
             raise LinkNeedsAClick("a link's choices wait for the user's click on Start")
@@ -312,10 +313,10 @@ def _static_data(spawner, profiles) -> dict:
 def _add_prices(spawner, data: dict, profiles) -> None:
     """Hourly prices per profile and choice, when the hub has a price table (issue #7)."""
 
-    cost = Cost(config=spawner.config)
-    usage = Usage(config=spawner.config)
+    cost = HubExtensionsCost(config=spawner.config)
+    usage = HubExtensionsUsage(config=spawner.config)
     if cost.enabled and usage.enabled:  # without the ledger nothing is priced: show no prices
-        add_prices(data, profiles, spawner, cost, cost.timezone or usage.timezone)
+        add_prices(data, profiles, spawner, cost, usage.timezone)
 
 
 def _builds_for_form(spawner) -> dict:
@@ -324,11 +325,12 @@ def _builds_for_form(spawner) -> dict:
     The page carries no token: rendering it mints nothing. The build panel asks the hub for
     one (`POST /hub/api/users/{requester}/tokens` with the page's cookie and JupyterHub's XSRF
     token) the first time it needs it: for the user who opened the page, never the server's
-    owner, with only the service's access scope, expiring after `Builds.form_token_lifetime`.
+    owner, with only the service's access scope, expiring after
+    `HubExtensionsBuilds.form_token_lifetime`.
     It keeps it in the tab's sessionStorage and reuses it while it is valid (docs/builds.md).
     """
 
-    builds = Builds(config=spawner.config)
+    builds = HubExtensionsBuilds(config=spawner.config)
     service = load_options(spawner.config).service_name
     return {
         "providers": providers_for(builds.allowed_providers),
@@ -344,7 +346,7 @@ async def _apply_user_options(spawner, user_options: dict) -> None:
     try:
         profiles = await spawner.hx_all_profiles()
     except ProfileListError as err:
-        log.error("profile_list for %s: %s", spawner._log_name, err)
+        log.error("profile_list for %s: %s", spawner_log_name(spawner), err)
         # the admin's list is broken, not the user's choice: nothing to fix in the form, and
         # not a crash either (the problem is on the admin's page); try again once it is fixed
         raise web.HTTPError(

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..builds.broker import Build, BuildBroker, Executor
-from ..builds.config import Builds, cross_check
+from ..builds.config import HubExtensionsBuilds, cross_check
 from ..builds.signing import load_key
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuildsContext:
-    options: Builds
+    options: HubExtensionsBuilds
     broker: BuildBroker
     key: bytes
 
@@ -24,8 +24,8 @@ class BuildsContext:
 ImageExists = Callable[[str], Awaitable[bool]]
 
 
-def make_builds_context(options: Builds) -> BuildsContext:
-    """The broker over the executor `Builds.executor` names."""
+def make_builds_context(options: HubExtensionsBuilds) -> BuildsContext:
+    """The broker over the executor `HubExtensionsBuilds.executor` names."""
     if options.executor == "binderhub":
         execute, exists = _binderhub(options)
     else:
@@ -42,7 +42,7 @@ def make_builds_context(options: Builds) -> BuildsContext:
     return BuildsContext(options=options, broker=broker, key=load_key(options))
 
 
-def _binderhub(options: Builds) -> tuple[Executor, ImageExists]:
+def _binderhub(options: HubExtensionsBuilds) -> tuple[Executor, ImageExists]:
     from ..builds.executors.binderhub import BinderHubExecutor
 
     problems = cross_check(options)  # the hub checks this at start; a standalone run may not
@@ -54,11 +54,11 @@ def _binderhub(options: Builds) -> tuple[Executor, ImageExists]:
     return executor, executor.image_exists
 
 
-def _local_repo2docker(options: Builds) -> tuple[Executor, ImageExists]:
+def _local_repo2docker(options: HubExtensionsBuilds) -> tuple[Executor, ImageExists]:
     from ..builds.executors.images import image_exists
     from ..builds.executors.local_repo2docker import BuildJob, LocalRepo2DockerExecutor
 
-    # gh/ and gl/ clone over https whatever Builds.git_url_schemes allows for git/ URLs
+    # gh/ and gl/ clone over https whatever HubExtensionsBuilds.git_url_schemes allows for git/ URLs
     schemes = tuple(dict.fromkeys(["https", *options.git_url_schemes]))
     executor = LocalRepo2DockerExecutor(
         env=dict(os.environ),

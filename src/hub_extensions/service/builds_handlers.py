@@ -62,7 +62,7 @@ class BuildHandler(APIHandler):
     As BinderHub does, every answer is HTTP 200 `text/event-stream`: errors (a bad spec, an
     unknown ref, a refused token) are one `failed` event with the message, since EventSource
     clients cannot read an error status. While the build runs, `:keepalive` comments go out
-    every `Builds.keepalive_interval` seconds without events.
+    every `HubExtensionsBuilds.keepalive_interval` seconds without events.
     """
 
     def set_default_headers(self) -> None:

@@ -14,7 +14,7 @@ from tornado import web
 from ..contract import USAGE_READ_SCOPE
 from ..cost import spend
 from ..cost.budget import budget_status
-from ..cost.config import Cost
+from ..cost.config import HubExtensionsCost
 from ..usage.timeutil import month_end
 from .handlers import BaseHandler
 from .usage_handlers import UsageAPIHandler, _csv_lines, holds_usage_scope
@@ -26,11 +26,13 @@ TOP = 10
 
 class CostAPIHandler(UsageAPIHandler):
     @property
-    def cost(self) -> Cost:
+    def cost(self) -> HubExtensionsCost:
         cost = getattr(self.ctx, "cost", None)
         if cost is None or not cost.enabled:
             raise web.HTTPError(
-                404, "This hub has no price table (Cost.prices), so there are no costs to show."
+                404,
+                "This hub has no price table (HubExtensionsCost.prices), so there are no costs to "
+                "show.",
             )
         return cost
 
@@ -48,7 +50,7 @@ class CostAPIHandler(UsageAPIHandler):
             )
         return first, min(month_end(first), today)
 
-    async def everyone(self) -> tuple[Cost, date, date, list[dict[str, Any]]]:
+    async def everyone(self) -> tuple[HubExtensionsCost, date, date, list[dict[str, Any]]]:
         """The month's cost per user, for holders of the usage scope only (else 403)."""
         cost = self.cost
         if not self.can_read_all:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..store.db import alembic_config, current_revision, file_guard
-from ..usage.config import Usage
+from ..usage.config import HubExtensionsUsage
 from ..usage.ledger import Ledger
 
 log = logging.getLogger("hub_extensions.service.usage")
@@ -43,7 +43,7 @@ def head_revision() -> str | None:
 class UsageStore:
     """One ledger for every usage handler; DB calls run in a small thread pool."""
 
-    def __init__(self, usage: Usage, db_url: str, workers: int = 4) -> None:
+    def __init__(self, usage: HubExtensionsUsage, db_url: str, workers: int = 4) -> None:
         self.usage = usage
         self.db_url = db_url
         self.tz = ZoneInfo(usage.timezone)
@@ -118,7 +118,8 @@ class UsageStore:
         )
         if not self.usage.enabled:
             return (
-                "No usage has been recorded: recording is off (Usage.enabled = False). "
+                "No usage has been recorded: recording is off (HubExtensionsUsage.enabled = "
+                "False). "
                 "Set it to True in jupyterhub_config.py and restart the hub."
             )
         return (

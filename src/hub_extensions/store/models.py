@@ -2,7 +2,7 @@
 
 Times are stored as timezone-naive UTC on every backend (`UTCDateTime`) and read back as aware
 UTC datetimes, so SQLite and PostgreSQL behave alike. Days (`date` columns) are calendar days in
-the configured `Usage.timezone`.
+the configured `HubExtensionsUsage.timezone`.
 
 "Real activity" (what makes a user active on a day): the user had a session whose server was up
 during that day and was not idle for all of it, i.e. the session accrued `active_seconds` > 0
@@ -45,7 +45,9 @@ class EndReason(str, enum.Enum):
     spawn_failed = "spawn_failed"
     hub_down = "hub_down"
     reconciled = "reconciled"
-    over_budget = "over_budget"  # stopped by Cost.stop_over_budget after its grace period
+    over_budget = (
+        "over_budget"  # stopped by HubExtensionsCost.stop_over_budget after its grace period
+    )
 
 
 class UTCDateTime(TypeDecorator):

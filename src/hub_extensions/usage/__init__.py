@@ -6,16 +6,16 @@ these classes.
 """
 
 from ..store.models import EndReason
-from .config import Usage, check_usage, default_db_url
+from .config import HubExtensionsUsage, check_usage, default_db_url
 from .fail_open import FailOpenLedger
 from .ledger import Ledger, ReconcileResult
 
 __all__ = [
     "EndReason",
     "FailOpenLedger",
+    "HubExtensionsUsage",
     "Ledger",
     "ReconcileResult",
-    "Usage",
     "check_usage",
     "default_db_url",
 ]

@@ -5,7 +5,7 @@ How it runs in the hub without patching it:
   close sessions; the stop's end reason is read from its code path (stop_reasons.py);
 - JupyterHub's `server-action` events (`start`, `stop`) through the app's `event_logger` mark a
   session ready (and close one a hook missed);
-- once the hub has started (`JupyterHub._start_future`), reconciliation, then a heartbeat and
+- once the hub has started (jupyterhub_internals.hub_started), reconciliation, then a heartbeat and
   a refresh of the active-user gauges, as tornado PeriodicCallbacks.
 Every ledger call runs in one worker thread, in the order made, never on the event loop; the
 ledger is a FailOpenLedger, so a database outage never fails a spawn.
@@ -31,8 +31,9 @@ from tornado.ioloop import PeriodicCallback
 from traitlets.config import Config
 
 from ..hub_classes import configured_class, configured_value
+from ..jupyterhub_internals import hub_started, spawner_log_name
 from ..store.models import EndReason
-from .config import Usage
+from .config import HubExtensionsUsage
 from .fail_open import FailOpenLedger
 from .hooks import chain_post_stop, chain_pre_spawn
 from .ledger import Ledger, new_session_id
@@ -81,7 +82,7 @@ class UsageCapture:
 
     def __init__(
         self,
-        usage: Usage,
+        usage: HubExtensionsUsage,
         registry: CollectorRegistry = REGISTRY,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -162,7 +163,7 @@ class UsageCapture:
             self._update_running()
         except Exception:
             self.log.exception(
-                "hub-extensions: could not record the spawn of %s", spawner._log_name
+                "hub-extensions: could not record the spawn of %s", spawner_log_name(spawner)
             )
 
     def post_stop(self, spawner: Any) -> Awaitable[None]:
@@ -179,7 +180,9 @@ class UsageCapture:
             del self.sessions[(spawner.user.name, spawner.name or "")]
             future = self._close(tracked, self.clock(), EndReason(reason), inferred)
         except Exception:
-            self.log.exception("hub-extensions: could not record the stop of %s", spawner._log_name)
+            self.log.exception(
+                "hub-extensions: could not record the stop of %s", spawner_log_name(spawner)
+            )
             return _nothing()
         return _wait_briefly(future)
 
@@ -198,7 +201,9 @@ class UsageCapture:
         try:
             details = ready_details(t.spawner)
         except Exception:
-            self.log.exception("hub-extensions: no final resources for %s", t.spawner._log_name)
+            self.log.exception(
+                "hub-extensions: no final resources for %s", spawner_log_name(t.spawner)
+            )
             details = {}
         self.submit("mark_ready", t.id, at, details=details)
 
@@ -235,7 +240,7 @@ class UsageCapture:
 
     async def _start(self) -> None:
         app = self.app
-        started = getattr(app, "_start_future", None)
+        started = hub_started(app)
         if started is not None:
             await started
         await self.submit("start")
@@ -404,7 +409,7 @@ def install(
     `cost_hooks` (built by the wiring when prices are set: hub_extensions.cost.hub.CostHooks)
     prices accrued time, checks budgets at spawn and stops servers over budget.
     """
-    usage = Usage(config=config)
+    usage = HubExtensionsUsage(config=config)
     if not usage.enabled:
         return None
     spawner_cls = configured_class(config, "spawner_class", "jupyterhub.spawners")

@@ -45,7 +45,7 @@ def timezone_problem(value: str) -> str | None:
     return None
 
 
-class Usage(Configurable):
+class HubExtensionsUsage(Configurable):
     """The activity ledger: where sessions are recorded and how they are rolled up."""
 
     enabled = Bool(
@@ -107,14 +107,14 @@ class Usage(Configurable):
     def _check_db_url(self, proposal):
         problem = db_url_problem(proposal.value)
         if problem:
-            raise TraitError(f"Usage.db_url: {problem}.")
+            raise TraitError(f"HubExtensionsUsage.db_url: {problem}.")
         return proposal.value
 
     @validate("timezone")
     def _check_timezone(self, proposal):
         problem = timezone_problem(proposal.value)
         if problem:
-            raise TraitError(f"Usage.timezone: {problem}.")
+            raise TraitError(f"HubExtensionsUsage.timezone: {problem}.")
         return proposal.value
 
     @validate("heartbeat_interval", "active_users_refresh_interval")
@@ -122,25 +122,28 @@ class Usage(Configurable):
         if not proposal.value > 0:
             example = 60 if proposal.trait.name == "heartbeat_interval" else 300
             raise TraitError(
-                f"Usage.{proposal.trait.name}: {proposal.value!r} must be a number of seconds "
+                f"HubExtensionsUsage.{proposal.trait.name}: {proposal.value!r} must be a number of "
+                "seconds "
                 f"above 0, e.g. {example}."
             )
         return proposal.value
 
 
-def resolve_db_url(usage: Usage, hub_db_url: str = "", cwd: str | Path | None = None) -> str:
-    """The configured `Usage.db_url`, or the default one for this hub."""
+def resolve_db_url(
+    usage: HubExtensionsUsage, hub_db_url: str = "", cwd: str | Path | None = None
+) -> str:
+    """The configured `HubExtensionsUsage.db_url`, or the default one for this hub."""
     return usage.db_url or default_db_url(hub_db_url, cwd)
 
 
 def check_usage(config: Config) -> list[str]:
     """Problems of the Usage section that one option alone does not show (driver, directory)."""
-    if "Usage" not in config:
+    if "HubExtensionsUsage" not in config:
         return []
     try:
         with warnings.catch_warnings():  # unknown options are reported by check_config
             warnings.simplefilter("ignore")
-            usage = Usage(config=config)
+            usage = HubExtensionsUsage(config=config)
     except TraitError:
         return []  # each bad option is reported on its own by check_config
     if not usage.db_url:
@@ -148,14 +151,15 @@ def check_usage(config: Config) -> list[str]:
     url = make_url(usage.db_url)
     if url.drivername.startswith("postgresql") and importlib.util.find_spec("psycopg2") is None:
         return [
-            "Usage.db_url: PostgreSQL needs the psycopg2 driver. "
+            "HubExtensionsUsage.db_url: PostgreSQL needs the psycopg2 driver. "
             "Install it with `pip install hub-extensions[postgres]`."
         ]
     if url.drivername.startswith("sqlite"):
         parent = Path(url.database or "").expanduser().parent
         if not parent.is_dir():
             return [
-                f"Usage.db_url: directory {str(parent)!r} of the SQLite ledger does not exist. "
+                f"HubExtensionsUsage.db_url: directory {str(parent)!r} of the SQLite ledger does "
+                "not exist. "
                 "Create it or point db_url at an existing directory."
             ]
     return []

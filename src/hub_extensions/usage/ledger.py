@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..store.db import make_engine, migrate
 from ..store.models import ALL_USERS, EndReason, UsageSession
 from . import bulk, reports
-from .config import Usage, resolve_db_url, timezone_problem
+from .config import HubExtensionsUsage, resolve_db_url, timezone_problem
 from .timeutil import UTC, Part, accrue_days, as_utc, local_day
 
 SESSIONS = cast(Table, UsageSession.__table__)
@@ -119,7 +119,9 @@ class Ledger:
         self.last_tally = TickTally()
 
     @classmethod
-    def from_config(cls, usage: Usage, hub_db_url: str = "", cwd: str | None = None) -> Ledger:
+    def from_config(
+        cls, usage: HubExtensionsUsage, hub_db_url: str = "", cwd: str | None = None
+    ) -> Ledger:
         return cls(resolve_db_url(usage, hub_db_url, cwd), timezone=usage.timezone)
 
     def start(self) -> None:

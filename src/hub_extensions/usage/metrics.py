@@ -2,7 +2,7 @@
 
 Names follow JupyterHub's metrics.py (`<noun>_<verb>_<unit>`), prefixed `hub_extensions_`.
 Labels are bounded by what the admin defines (profiles, groups, end reasons); series labelled
-by user name exist only with `Usage.per_user_metrics`.
+by user name exist only with `HubExtensionsUsage.per_user_metrics`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class UsageMetrics:
         if self.user_running is None:
             self.user_running = Gauge(
                 "hub_extensions_user_running_sessions",
-                "Server sessions running now, by user (Usage.per_user_metrics)",
+                "Server sessions running now, by user (HubExtensionsUsage.per_user_metrics)",
                 ["user"],
                 registry=self._registry,
             )

@@ -49,9 +49,9 @@ from ..events import BUILT_MESSAGE, parse_sse_data
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
-TOKEN_OPTION = "Builds.binderhub_token"  # noqa: S105 (an option name)
-URL_OPTION = "Builds.binderhub_url"
-TIMEOUT_OPTION = "Builds.build_timeout"
+TOKEN_OPTION = "HubExtensionsBuilds.binderhub_token"  # noqa: S105 (an option name)
+URL_OPTION = "HubExtensionsBuilds.binderhub_url"
+TIMEOUT_OPTION = "HubExtensionsBuilds.build_timeout"
 TAIL_LINES = 50  # log lines sent with a failure, as the local executor does
 
 
@@ -267,8 +267,10 @@ class _Run:
             return self.fail(f"BinderHub reported image {image!r}, which is not tagged {sha}.")
         if image != self.build.image:
             log.info(
-                "build %s: BinderHub named the image %s (ours: %s); set Builds.registry and "
-                "Builds.image_prefix to match BinderHub's image_prefix to make them equal",
+                "build %s: BinderHub named the image %s (ours: %s); set "
+                "HubExtensionsBuilds.registry and "
+                "HubExtensionsBuilds.image_prefix to match BinderHub's image_prefix to make them "
+                "equal",
                 self.build.id,
                 image,
                 self.build.image,

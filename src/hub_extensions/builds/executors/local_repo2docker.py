@@ -121,7 +121,8 @@ class LocalRepo2DockerExecutor:
         self.python = python
         self.allowed_schemes = allowed_schemes
         self.instance = instance or instance_id()
-        # Builds.allowed_internal_hosts: the clone's host is checked (again) and its addresses
+        # HubExtensionsBuilds.allowed_internal_hosts: the clone's host is checked (again) and its
+        # addresses
         # pinned for git's http(s) (hosts.py); None: no check (a trusted caller, e.g. tests)
         self.internal_hosts = internal_hosts
         self._running: dict[str, _Running] = {}
@@ -247,10 +248,11 @@ class LocalRepo2DockerExecutor:
     def _memory_cgroup(self, job: BuildJob) -> BuildCgroup:
         if docker_cgroup_driver(dict(self.env)) == "systemd":
             raise MemoryLimitError(
-                "Builds.build_memory_limit: the Docker engine uses the systemd cgroup driver, "
+                "HubExtensionsBuilds.build_memory_limit: the Docker engine uses the systemd cgroup "
+                "driver, "
                 "under which a build's cgroup must be a systemd slice. Set "
                 '"exec-opts": ["native.cgroupdriver=cgroupfs"] in daemon.json, or set '
-                "Builds.build_memory_limit = 0 and limit the buildx builder itself."
+                "HubExtensionsBuilds.build_memory_limit = 0 and limit the buildx builder itself."
             )
         assert job.memory_limit
         return make_build_cgroup(job.job_id, job.memory_limit)

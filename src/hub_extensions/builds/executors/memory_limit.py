@@ -1,7 +1,8 @@
 """A memory limit for one build: a cgroup that the build's RUN steps run under.
 
 repo2docker 2024+ refuses `--build-memory-limit` (BuildKit has no per-build memory option), so
-the local executor enforces `Builds.build_memory_limit` itself: it makes a cgroup with the
+the local executor enforces `HubExtensionsBuilds.build_memory_limit` itself: it makes a cgroup with
+the
 limit and passes it to `docker buildx build --cgroup-parent`, under which the Docker engine's
 BuildKit runs every RUN step (and the classic builder every step container). A step that
 needs more memory is killed by the kernel and the build fails, like a server over its limit.
@@ -9,7 +10,7 @@ needs more memory is killed by the kernel and the build fails, like a server ove
 This needs the Docker engine's `cgroupfs` cgroup driver (with the `systemd` driver a parent
 must be a systemd slice, which the service cannot create) and write access to the cgroup
 filesystem (the service runs as root, or with a delegated cgroup subtree). Both are checked
-before the build and a failure names `Builds.build_memory_limit` and the fix.
+before the build and a failure names `HubExtensionsBuilds.build_memory_limit` and the fix.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def make_build_cgroup(job_id: str, limit: int, root: Path = CGROUP_ROOT) -> Buil
     name = re.sub(r"[^A-Za-z0-9_.-]", "-", job_id)[:60] or "build"
     fix = (
         "Run the service as root on a host whose Docker engine uses the cgroupfs driver, or "
-        "set Builds.build_memory_limit = 0 and limit the buildx builder itself "
+        "set HubExtensionsBuilds.build_memory_limit = 0 and limit the buildx builder itself "
         "(`docker buildx create --driver docker-container --driver-opt memory=...`)."
     )
     try:
@@ -80,7 +81,8 @@ def make_build_cgroup(job_id: str, limit: int, root: Path = CGROUP_ROOT) -> Buil
         memory = root / "memory"
         if not memory.is_dir():
             raise MemoryLimitError(
-                f"Builds.build_memory_limit: no memory cgroup controller at {memory}. {fix}"
+                f"HubExtensionsBuilds.build_memory_limit: no memory cgroup controller at {memory}. "
+                f"{fix}"
             )
         path = memory / PARENT / name
         path.mkdir(parents=True, exist_ok=True)
@@ -93,7 +95,8 @@ def make_build_cgroup(job_id: str, limit: int, root: Path = CGROUP_ROOT) -> Buil
         raise
     except OSError as err:
         raise MemoryLimitError(
-            f"Builds.build_memory_limit: cannot create the build's cgroup ({err.strerror}). {fix}"
+            "HubExtensionsBuilds.build_memory_limit: cannot create the build's cgroup "
+            f"({err.strerror}). {fix}"
         ) from None
 
 
