@@ -1,8 +1,10 @@
-"""`python -m hub_extensions.service`: the tornado app JupyterHub starts as a managed service."""
+"""The service's tornado app and its lifecycle: listen, watch the hub, stop in time.
+
+The process around it (options, logging, command line) is service/application.py.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import errno
@@ -10,7 +12,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from functools import partial
@@ -18,26 +19,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from tornado import web
-from tornado.log import enable_pretty_logging
 from traitlets.config import Config, PyFileConfigLoader
 
 from .._version import __version__
 from ..builds import history
-from ..builds.config import Builds
-from ..checks import check_config
+from ..builds.config import HubExtensionsBuilds
 from ..contract import (
     CONFIG_PROBLEMS_ENV,
     HUB_PID_ENV,
     SERVICE_CONFIG_ENV,
     USAGE_DB_URL_ENV,
-    format_problems,
 )
-from ..cost.config import Cost
-from ..options import HubExtensions, load
-from ..usage.config import Usage, default_db_url
+from ..usage.config import HubExtensionsUsage, default_db_url
 from . import builds_handlers, cost_handlers, handlers, usage_handlers
 from .builds_context import make_builds_context
-from .context import HubURLs, ServiceContext, ServiceEnvironmentError
+from .context import HubURLs, ServiceContext, ServiceEnvironmentError, ServiceOptions
 from .token_cache import ExpiryAwareHubOAuth
 from .usage_context import LedgerNotReady, UsageStore
 
@@ -103,7 +99,7 @@ def read_config(path: str | None, env=os.environ) -> Config:
     return Config(json.loads(env.get(SERVICE_CONFIG_ENV) or "{}"))
 
 
-def build_context(options: HubExtensions, config: Config, env=os.environ) -> ServiceContext:
+def build_context(options: ServiceOptions, env=os.environ) -> ServiceContext:
     urls = HubURLs.from_environment(env)
     # what the hub says of a token is kept this long, and never past the token's expiry: a
     # revoked token stops working here within seconds, an expired one at once (JupyterHub's
@@ -111,12 +107,14 @@ def build_context(options: HubExtensions, config: Config, env=os.environ) -> Ser
     hub_auth = ExpiryAwareHubOAuth(
         api_token=env["JUPYTERHUB_API_TOKEN"], cache_max_age=TOKEN_CACHE_SECONDS
     )
-    ctx = ServiceContext(options=options, urls=urls, hub_auth=hub_auth, version=__version__)
-    ctx.builds = _builds(config)
-    ctx.usage = _usage(config, env)
+    ctx = ServiceContext(
+        options=options.hub_extensions, urls=urls, hub_auth=hub_auth, version=__version__
+    )
+    ctx.builds = _builds(options.builds)
+    ctx.usage = _usage(options.usage, env)
     if ctx.builds is not None and ctx.usage is not None:
         ctx.builds.broker.on_finish = partial(_record_build, ctx.usage)
-    ctx.cost = Cost(config=config)
+    ctx.cost = options.cost
     problems_file = env.get(CONFIG_PROBLEMS_ENV)
     ctx.config_problems_path = Path(problems_file) if problems_file else None
     return ctx
@@ -131,26 +129,25 @@ async def _record_build(store, build) -> None:
         log.warning("build %s kept in memory only: %s", build.id, err)
 
 
-def _usage(config: Config, env=os.environ):
+def _usage(usage: HubExtensionsUsage, env=os.environ) -> UsageStore:
     """Read access to the ledger the hub writes: the configured URL, else the hub's default."""
-
-    usage = Usage(config=config)
     return UsageStore(usage, usage.db_url or env.get(USAGE_DB_URL_ENV) or default_db_url())
 
 
-def _builds(config: Config):
+def _builds(builds: HubExtensionsBuilds):
     """The build machinery, or None (with the reason logged) when it cannot run here."""
     try:
-        return make_builds_context(Builds(config=config))
+        return make_builds_context(builds)
     except (ImportError, NotImplementedError) as err:
         log.warning("builds disabled: %s", err)
         return None
 
 
-async def serve(options: HubExtensions, config: Config) -> None:
+async def serve(settings: ServiceOptions) -> None:
     parent = os.getppid()  # the hub starts this process itself (JupyterHub's _ServiceSpawner)
     hub_pid = int(os.environ.get(HUB_PID_ENV) or 0) or None
-    ctx = build_context(options, config)
+    options = settings.hub_extensions
+    ctx = build_context(settings)
     app = make_app(ctx)
     port = urlsplit(ctx.urls.service_url).port or options.service_port
     stopping = asyncio.get_running_loop().create_future()
@@ -285,26 +282,3 @@ def _exit_now(reason: str) -> None:
     )
     logging.shutdown()
     os._exit(1)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m hub_extensions.service", description=__doc__)
-    parser.add_argument(
-        "--config",
-        help=f"a config file to read options from (default: the JSON in ${SERVICE_CONFIG_ENV}, "
-        "which the hub sets)",
-    )
-    args = parser.parse_args(argv)
-    enable_pretty_logging()
-    config = read_config(args.config)
-    problems = check_config(config)
-    if problems:
-        sys.exit(format_problems(problems))
-    options = load(config)
-    logging.getLogger().setLevel(options.service_log_level)
-    try:
-        asyncio.run(serve(options, config))
-    except ServiceEnvironmentError as err:
-        sys.exit(f"hub-extensions service: {err}")
-    except KeyboardInterrupt:
-        pass

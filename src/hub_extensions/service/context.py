@@ -13,7 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuth
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from ..builds.config import HubExtensionsBuilds
+from ..cost.config import HubExtensionsCost
 from ..options import HubExtensions
+from ..usage.config import HubExtensionsUsage
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -53,6 +56,17 @@ class HubURLs:
         )
 
 
+@dataclass(frozen=True)
+class ServiceOptions:
+    """The suite's options, built and checked once when the service starts
+    (service/application.py); every request reads these objects, none builds its own."""
+
+    hub_extensions: HubExtensions
+    builds: HubExtensionsBuilds
+    usage: HubExtensionsUsage
+    cost: HubExtensionsCost
+
+
 @dataclass
 class ServiceContext:
     options: HubExtensions
@@ -62,7 +76,7 @@ class ServiceContext:
     builds: Any = None  # a BuildsContext when builds are available
     usage: Any = None  # a UsageStore: read access to the activity ledger
     cost: Any = None  # the Cost options (price table, budgets); `.enabled` when there are prices
-    #: the file where the hub shares configuration warnings (see config.ConfigProblems)
+    #: the file where the hub shares configuration warnings (see problems.ConfigProblems)
     config_problems_path: Path | None = None
     http: AsyncHTTPClient = field(default_factory=AsyncHTTPClient)
     hub_status_ttl: float = 10.0
