@@ -61,8 +61,21 @@ def setup(c: Config) -> None:
     after_config_loaded(app, finalize)
 
 
+def log_through_hub(hub_log: logging.Logger) -> None:
+    """Send every `hub_extensions.*` logger of this process through the hub's logger: its
+    handlers, format and level, read at each record. JupyterHub hooks tornado's loggers up to
+    `app.log` the same way (`JupyterHub.init_logging`)."""
+    if not isinstance(hub_log, logging.Logger):
+        return
+    ours = logging.getLogger("hub_extensions")
+    ours.parent = hub_log
+    ours.propagate = True
+    ours.setLevel(logging.NOTSET)
+
+
 def finalize(app, config: Config) -> None:
     """Check the suite's options and add its wiring to the hub's final config."""
+    log_through_hub(app.log)
     # old section names (c.Usage) are read as the new ones, with a warning
     config, warnings = renamed(config)
     # installed JupyterHub / oauthenticator too old for the suite: refuse with the fix
