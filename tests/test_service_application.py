@@ -101,7 +101,7 @@ def test_the_command_line_wins_over_the_config_file_which_wins_over_the_hub(monk
     hub_json(
         monkeypatch,
         {
-            "HubExtensions": {"service_log_level": "WARNING"},
+            "HubExtensions": {"service_log_level": "ERROR"},
             "HubExtensionsBuilds": {"max_builds": 5, "max_queued_builds": 9, "image_prefix": "hub"},
         },
     )
@@ -113,11 +113,11 @@ def test_the_command_line_wins_over_the_config_file_which_wins_over_the_hub(monk
     assert app.settings is not None
     builds = app.settings.builds
     assert (builds.max_builds, builds.max_queued_builds, builds.image_prefix) == (2, 7, "hub")
-    # the log level follows the hub's HubExtensions.service_log_level ...
-    assert app.log_level == logging.WARNING
-    assert started("--HubExtensions.service_log_level=ERROR").log_level == logging.ERROR
+    # the log level follows HubExtensions.service_log_level, the hub's or the command line's
+    assert app.log_level == logging.ERROR
+    assert started("--HubExtensions.service_log_level=INFO").log_level == logging.INFO
     # ... unless the command line gives the application's own
-    assert started("--log-level=DEBUG").log_level == logging.DEBUG
+    assert started("--log-level=WARNING").log_level == logging.WARNING
     assert started("--debug").log_level == logging.DEBUG
 
 
