@@ -149,7 +149,10 @@ def test_requests_read_the_options_built_at_start(monkeypatch):
 def test_a_bad_value_stops_the_service_naming_the_option_without_a_traceback():
     result = service("--HubExtensionsBuilds.max_builds=many")
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
+    lines = result.stderr.strip().splitlines()
+    assert "hub-extensions: invalid configuration, the service will not start:" in lines
+    assert "UserWarning" not in result.stderr
+    assert lines[-1] == (
         "  - HubExtensionsBuilds.max_builds: expected an int, not the str 'many'. "
         "See `hub-extensions check-config --help-all`."
     )

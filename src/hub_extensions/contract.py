@@ -30,10 +30,12 @@ CONFIG_PROBLEMS_ENV = "HUB_EXTENSIONS_CONFIG_PROBLEMS_FILE"
 HUB_PID_ENV = "HUB_EXTENSIONS_HUB_PID"
 
 
-def format_problems(problems: list[str], warnings: list[str] | None = None) -> str:
-    """The message that stops a hub (or the service) on invalid options."""
+def format_problems(
+    problems: list[str], warnings: list[str] | None = None, *, who: str = "the hub"
+) -> str:
+    """The message that stops `who` (the hub, or the service) on invalid options."""
     lines = "\n".join(f"  - {p}" for p in problems)
-    text = f"hub-extensions: invalid configuration, the hub will not start:\n{lines}"
+    text = f"hub-extensions: invalid configuration, {who} will not start:\n{lines}"
     return text + ("\n" + format_warnings(warnings) if warnings else "")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections import OrderedDict
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from traitlets import Dict, Enum, TraitError, Unicode, validate
@@ -119,5 +121,28 @@ class HubExtensions(Configurable):
 
 
 def load(config: Config) -> HubExtensions:
-    """The suite's options from a checked config."""
-    return HubExtensions(config=config)
+    """The suite's options from a checked config (built once per config object)."""
+    return options_for(HubExtensions, config)
+
+
+_C = TypeVar("_C", bound=Configurable)
+#: Option objects built from a config: (class, id of the config) -> (the config, the object).
+_BUILT: OrderedDict[tuple[type, int], tuple[Config, Configurable]] = OrderedDict()
+#: A hub has one final config; unit tests make many: the oldest are dropped past this many.
+MAX_BUILT = 64
+
+
+def options_for(cls: type[_C], config: Config) -> _C:
+    """The `cls` options of `config`, built (and validated) the first time they are asked for
+    and then shared: a hub's spawners, hooks and pages all read its one final config object,
+    so each section is built once per process instead of once per render or spawn."""
+    key = (cls, id(config))
+    hit = _BUILT.get(key)
+    if hit is not None and hit[0] is config:
+        _BUILT.move_to_end(key)
+        return hit[1]  # type: ignore[return-value]
+    built = cls(config=config)
+    _BUILT[key] = (config, built)
+    while len(_BUILT) > MAX_BUILT:
+        _BUILT.popitem(last=False)
+    return built

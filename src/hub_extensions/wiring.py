@@ -29,7 +29,7 @@ from .cost.config import HubExtensionsCost
 from .cost.hub import CostHooks
 from .cost.widget import WidgetVar
 from .jupyterhub_internals import after_config_loaded, check_internals, initializing_hub
-from .options import load
+from .options import load, options_for
 from .problems import CONFIG_PROBLEMS, problems_path
 from .renames import RENAMED_SECTIONS, renamed
 from .requirements_check import version_problems
@@ -220,8 +220,8 @@ def wire_usage_capture(config: Config, additions: Config) -> None:
     its events, heartbeat and reconciliation (see usage/capture.py). With prices
     (HubExtensionsCost.enabled), the cost hooks ride on it and the hub's pages get the cost
     widget."""
-    usage = HubExtensionsUsage(config=config)
-    cost = HubExtensionsCost(config=config)
+    usage = options_for(HubExtensionsUsage, config)
+    cost = options_for(HubExtensionsCost, config)
     hooks = None
     if usage.enabled and cost.enabled:
         hooks = CostHooks(cost, usage.timezone, per_user=usage.per_user_metrics)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -480,11 +481,13 @@ def cross_check(builds: HubExtensionsBuilds) -> list[str]:
 
 
 def check_builds(config: Config) -> list[str]:
-    """Cross-option problems of the Builds section, for `hub_extensions.config` checks."""
+    """Cross-option problems of the builds section, for `hub_extensions.checks`."""
     if "HubExtensionsBuilds" not in config:
         return []
     try:
-        builds = HubExtensionsBuilds(config=config)
+        with warnings.catch_warnings():  # unknown options are reported by check_config
+            warnings.simplefilter("ignore")
+            builds = HubExtensionsBuilds(config=config)
     except TraitError:
         return []  # each bad option is reported on its own by check_config
     return cross_check(builds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -18,6 +19,7 @@ from ..builds.signing import SigningKeyError, load_key, verify
 from ..cost.config import HubExtensionsCost
 from ..jupyterhub_internals import spawner_log_name
 from ..options import load as load_options
+from ..options import options_for
 from ..problems import CONFIG_PROBLEMS
 from ..usage.config import HubExtensionsUsage
 from .checks import callable_root, evaluate
@@ -184,7 +186,7 @@ class ProfilesMixin(HasTraits):
         server, so their own build may launch in it, and nobody else's."""
 
         try:
-            key = load_key(HubExtensionsBuilds(config=self.config))
+            key = _signing_key(options_for(HubExtensionsBuilds, self.config))
         except SigningKeyError as err:
             self.log.error("hub-extensions: cannot check build signatures: %s", err)
             return False
@@ -218,6 +220,12 @@ class ProfilesMixin(HasTraits):
     def hx_apply(self, selection) -> None:
         """Apply a validated selection onto this spawner's options."""
         apply_overrides(self, overrides_for(selection))
+
+
+@functools.cache
+def _signing_key(builds: HubExtensionsBuilds) -> bytes:
+    """The build-signing key, read (or made) once per options object, not at every check."""
+    return load_key(builds)
 
 
 class LinkNeedsAClick(Exception):
@@ -313,8 +321,8 @@ def _static_data(spawner, profiles) -> dict:
 def _add_prices(spawner, data: dict, profiles) -> None:
     """Hourly prices per profile and choice, when the hub has a price table (issue #7)."""
 
-    cost = HubExtensionsCost(config=spawner.config)
-    usage = HubExtensionsUsage(config=spawner.config)
+    cost = options_for(HubExtensionsCost, spawner.config)
+    usage = options_for(HubExtensionsUsage, spawner.config)
     if cost.enabled and usage.enabled:  # without the ledger nothing is priced: show no prices
         add_prices(data, profiles, spawner, cost, usage.timezone)
 
@@ -330,7 +338,7 @@ def _builds_for_form(spawner) -> dict:
     It keeps it in the tab's sessionStorage and reuses it while it is valid (docs/builds.md).
     """
 
-    builds = HubExtensionsBuilds(config=spawner.config)
+    builds = options_for(HubExtensionsBuilds, spawner.config)
     service = load_options(spawner.config).service_name
     return {
         "providers": providers_for(builds.allowed_providers),

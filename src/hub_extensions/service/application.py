@@ -113,7 +113,7 @@ class HubExtensionsService(Application):
         config, renames = renamed(self.config)
         problems = check_config(config)
         if problems:
-            sys.exit(format_problems(problems))
+            sys.exit(format_problems(problems, who="the service"))
         # merged in place, not assigned: an assignment would log every option, secrets too,
         # at DEBUG (traitlets' "Config changed"); the old sections stay, and nothing reads them
         self.update_config(config)

@@ -32,6 +32,7 @@ from traitlets.config import Config
 
 from ..hub_classes import configured_class, configured_value
 from ..jupyterhub_internals import hub_started, spawner_log_name
+from ..options import options_for
 from ..store.models import EndReason
 from .config import HubExtensionsUsage
 from .fail_open import FailOpenLedger
@@ -409,7 +410,7 @@ def install(
     `cost_hooks` (built by the wiring when prices are set: hub_extensions.cost.hub.CostHooks)
     prices accrued time, checks budgets at spawn and stops servers over budget.
     """
-    usage = HubExtensionsUsage(config=config)
+    usage = options_for(HubExtensionsUsage, config)
     if not usage.enabled:
         return None
     spawner_cls = configured_class(config, "spawner_class", "jupyterhub.spawners")
