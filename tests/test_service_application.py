@@ -34,6 +34,12 @@ HUB_ENV = {
 
 
 @pytest.fixture(autouse=True)
+def _in_a_temporary_directory(tmp_path, monkeypatch) -> None:
+    """The service writes its default files (the build-signing key) in its working directory."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     """The application configures logging for its whole process: put back this one's."""
     manager = logging.Logger.manager
