@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from traitlets import Dict, Enum, TraitError, Unicode, validate
+from traitlets import Dict, Enum, TraitError, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
 SERVICE_NAME_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])\Z")
@@ -42,9 +42,9 @@ class HubExtensions(Configurable):
     service_bind_ip = Unicode(
         "",
         help="""
-        Address the service listens on. Empty (the default) means the host of `service_url`
-        when it is an IP address, else all interfaces (`0.0.0.0`), which is what a Kubernetes
-        pod needs.
+        Address the service listens on. Default: the host of `service_url` when it is an IP
+        address (`127.0.0.1` for the default URL), else all interfaces (`0.0.0.0`), which is what
+        a Kubernetes pod needs.
         """,
     ).tag(config=True)
 
@@ -94,30 +94,34 @@ class HubExtensions(Configurable):
     @validate("service_bind_ip")
     def _check_bind_ip(self, proposal):
         value = proposal.value
-        if value:
-            try:
-                ipaddress.ip_address(value)
-            except ValueError:
-                raise TraitError(
-                    f"HubExtensions.service_bind_ip: {value!r} is not an IP address. "
-                    "Use e.g. '127.0.0.1' or '0.0.0.0', or leave it empty."
-                ) from None
+        if not value:  # empty, as earlier versions documented: the default
+            return self._bind_ip_from_url()
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise TraitError(
+                f"HubExtensions.service_bind_ip: {value!r} is not an IP address. "
+                "Use e.g. '127.0.0.1' or '0.0.0.0', or leave it unset."
+            ) from None
         return value
 
     @property
     def service_port(self) -> int:
         return urlsplit(self.service_url).port  # type: ignore[return-value]
 
-    @property
-    def bind_ip(self) -> str:
-        if self.service_bind_ip:
-            return self.service_bind_ip
+    @default("service_bind_ip")
+    def _bind_ip_from_url(self) -> str:
         host = urlsplit(self.service_url).hostname or ""
         try:
             ipaddress.ip_address(host)
         except ValueError:
             return "0.0.0.0"
         return host
+
+    @property
+    def bind_ip(self) -> str:
+        """The address to listen on (`service_bind_ip`, derived from `service_url` by default)."""
+        return self.service_bind_ip
 
 
 def load(config: Config) -> HubExtensions:
