@@ -56,7 +56,9 @@ def hub(hub_factory, request, tmp_path_factory):
         "c.JupyterHub.load_roles = [{'name': 'usage-auditors', 'users': ['auditor'],\n"
         f"    'scopes': [{USAGE_READ_SCOPE!r}]}}]\n"
     )
-    return hub_factory.shared(request, base_url="/jh/", config=config)
+    demo = hub_factory.shared(request, base_url="/jh/", config=config)
+    demo.ledger_url = f"sqlite:///{tmp}/ledger.sqlite"  # the hub's only: its config names it
+    return demo
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +229,7 @@ def test_users_with_a_server_up_today_count_as_active_today(hub, api):
     """A server up for minutes, idle so far (no activity reported yet, so no activity marker):
     its user counts for today at once, overall and in the groups they had at the spawn. The
     session is added to the hub's ledger for this test only."""
-    ledger = Ledger(f"sqlite:///{hub.log_dir}/ledger.sqlite")
+    ledger = Ledger(hub.ledger_url)
     ready = NOW - timedelta(minutes=4)
     if ready.date() != NOW.date():
         pytest.skip("too close to midnight (UTC) for a session of minutes today")

@@ -36,7 +36,9 @@ def hub(hub_factory, request, tmp_path_factory):
         f"c.HubExtensionsUsage.db_url = 'sqlite:///{tmp}/ledger.sqlite'\n"
         "c.HubExtensionsUsage.enabled = False\n"
     )
-    return hub_factory.shared(request, base_url="/jh/", config=config)
+    demo = hub_factory.shared(request, base_url="/jh/", config=config)
+    demo.ledger_url = f"sqlite:///{tmp}/ledger.sqlite"  # the hub's only: its config names it
+    return demo
 
 
 def open_usage(browser, hub: DemoHub, user: str, **context):
@@ -154,7 +156,7 @@ def test_today_counts_as_soon_as_users_are_active_and_is_marked_so_far(browser, 
     if (now - timedelta(minutes=6)).date() != now.date():
         pytest.skip("too close to midnight (UTC) for sessions of minutes today")
     today = now.date().isoformat()
-    ledger = Ledger(f"sqlite:///{hub.log_dir}/ledger.sqlite")
+    ledger = Ledger(hub.ledger_url)
     with ledger.engine.begin() as conn:
         for statement in MOVE_DAYS:
             conn.execute(text(statement), {"shift": "-400 days", "before": today})

@@ -261,7 +261,7 @@ class HubFactory:
     about 400 MB and some CPU). `new()` starts a hub for the caller alone, for tests that kill,
     restart or break it, or that must see it start."""
 
-    KEEP_IDLE = 3
+    KEEP_IDLE = 5
 
     def __init__(self, mktemp: Callable[[str], Path]):
         self._mktemp = mktemp
