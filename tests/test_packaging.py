@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [
     "hub_extensions/static/dist/service-home.js",
     "hub_extensions/service/templates/home.html",
-    "hub_extensions/templates/page.html",
+    "hub_extensions/templates/spawn.html",
     "hub_extensions/demo/jupyterhub_config.py",
 ]
 SDIST_TOP = {
