@@ -27,8 +27,8 @@ from .infra.jupyterhub_overlay import jupyterhub_overlay
 
 pytestmark = pytest.mark.hub
 
-#: The floor's first release: pyproject.toml's `jupyterhub>=5.3` (test_z2jh_versions checks
-#: that MIN_JUPYTERHUB repeats it).
+#: The floor's first release: pyproject.toml's `jupyterhub>=5.3` (test_z2jh_versions checks that
+#: MIN_JUPYTERHUB repeats it).
 OLDEST = ".".join(map(str, MIN_JUPYTERHUB)) + ".0"
 #: A warning of hub_extensions.jupyterhub_internals.check_internals()
 MISSING_INTERNAL = re.compile(r"JupyterHub \S+ has no ")

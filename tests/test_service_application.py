@@ -1,7 +1,7 @@
 """The service process as an admin runs it: `python -m hub_extensions.service` is a traitlets
 Application whose options come from the hub's JSON, a config file and the command line (each
-overriding the one before), are checked once at start, and are then read from the objects
-built there.
+overriding the one before), are checked once at start, and are then read from the objects built
+there.
 
 In process where that is enough (initialize() only: nothing listens), as a real process for
 what an admin sees on the terminal. Not covered here: serving with a real hub (the lifecycle,

@@ -50,8 +50,8 @@ def _describe(cls: type[Configurable], key: str, err: TraitError) -> str:
 def check_config(config: Config, warnings: list[str] | None = None) -> list[str]:
     """Return one message per problem in the suite's sections of `config` (empty when valid).
 
-    Findings that do not stop the hub (e.g. profile_list keys that have no effect) are appended
-    to `warnings` when a list is given.
+    Findings that do not stop the hub (e.g. profile_list keys that have no effect) are appended to
+    `warnings` when a list is given.
     """
     config, renames = renamed(config)
     if warnings is not None:

@@ -1,8 +1,8 @@
 """What the hub process and the service process share: names, scopes and message formats.
 
 A core module (it imports nothing of the suite): the hub side (`wiring`) writes these names
-into the service's environment and roles, and the service reads them, so neither needs the
-other's code.
+into the service's environment and roles, and the service reads them, so neither needs the other's
+code.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ USAGE_READ_SCOPE = "custom:hub-extensions:usage:read"
 #: hub's admin flag is the user's, whatever the token). It opens the hub's admin page and
 #: nothing else there (its actions need their own scopes), and users who lack it don't get it.
 ADMIN_MARKER_SCOPE = "admin-ui"
-#: The ledger URL the hub uses when the ledger's db_url is empty, computed in the hub (its
-#: db_url, cwd).
+#: The ledger URL the hub uses when the ledger's db_url is empty, computed in the hub (its db_url,
+#: cwd).
 USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
 #: The file through which the hub shares configuration warnings with the service's admin page.
 CONFIG_PROBLEMS_ENV = "HUB_EXTENSIONS_CONFIG_PROBLEMS_FILE"

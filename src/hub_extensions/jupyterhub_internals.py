@@ -9,8 +9,8 @@ names for that. They are all here, each with the JupyterHub version it appeared 
   installed JupyterHub lacks, saying what degrades, instead of a traceback or silence.
 
 The supported range is JupyterHub 5.3 to 6.x (pyproject.toml's floor; the hub tier runs the
-newest release, and tests/test_jupyterhub_oldest.py runs 5.3.0). Every name used here exists
-since JupyterHub 1.0 or earlier.
+newest release, and tests/test_jupyterhub_oldest.py runs 5.3.0). Every name used here exists since
+JupyterHub 1.0 or earlier.
 
 This is a core leaf module: it imports only the standard library, traitlets, tornado and
 jupyterhub. jupyterhub.app is imported inside the functions that need it: it takes seconds to
@@ -124,8 +124,8 @@ def spawner_log_name(spawner: Any) -> str:
 #: The names of JupyterHub's coroutines found on the way to `User.stop`, one per stop path.
 #: `BaseHandler.stop_single_user` runs its inner `stop()` (a REST API or page request, since 0.9).
 REQUESTED_STOP = "stop"
-#: `BaseHandler.user_stopped` and the inner `user_stopped` of `JupyterHub.init_spawners`: a
-#: poll found the server dead (since 0.9).
+#: `BaseHandler.user_stopped` and the inner `user_stopped` of `JupyterHub.init_spawners`: a poll
+#: found the server dead (since 0.9).
 POLL_FOUND_DEAD = "user_stopped"
 #: The inner `check_spawner` of `JupyterHub.init_spawners`: servers checked at hub start (0.9).
 CHECK_AT_START = "check_spawner"
@@ -133,8 +133,8 @@ CHECK_AT_START = "check_spawner"
 FINISH_SPAWN = "finish_user_spawn"
 #: `User.spawn` and `User._wait_up` (since 1.0): a spawn that failed before the server was up.
 USER_SPAWN_STEPS = ("spawn", "_wait_up")
-#: `User.stop` (owner class `User`), run as a task of its own by `JupyterHub.cleanup` at
-#: shutdown (since 0.9).
+#: `User.stop` (owner class `User`), run as a task of its own by `JupyterHub.cleanup` at shutdown
+#: (since 0.9).
 USER_CLASS = "User"
 USER_STOP = "stop"
 

@@ -43,8 +43,8 @@ class HubExtensions(Configurable):
         "",
         help="""
         Address the service listens on. Default: the host of `service_url` when it is an IP
-        address (`127.0.0.1` for the default URL), else all interfaces (`0.0.0.0`), which is what
-        a Kubernetes pod needs.
+        address (`127.0.0.1` for the default URL), else all interfaces (`0.0.0.0`), which is what a
+        Kubernetes pod needs.
         """,
     ).tag(config=True)
 

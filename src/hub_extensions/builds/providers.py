@@ -58,8 +58,7 @@ class RepoSpec:
     build_slug: str  # as BinderHub's provider.get_build_slug()
     normalized_url: str  # what repo_allow / repo_deny match
     # HubExtensionsBuilds.allowed_internal_hosts, for the host check before git runs (git/ specs
-    # only:
-    # gh/ and gl/ always name github.com and gitlab.com)
+    # only: gh/ and gl/ always name github.com and gitlab.com)
     allowed_internal_hosts: tuple[str, ...] = ()
 
 

@@ -15,8 +15,8 @@ CURRENCY_RE = re.compile(r"\A[A-Z]{3}\Z")
 
 PRICES_HELP = """
 Price versions, each with the date it takes effect (in `HubExtensionsUsage.timezone`; a version
-prices every
-day from its date until the next version's), so a price change never alters past costs::
+prices every day from its date until the next version's), so a price change never alters past
+costs::
 
     c.HubExtensionsCost.prices = [
         {
@@ -110,8 +110,7 @@ class HubExtensionsCost(Configurable):
         "monthly",
         help="""
         What a budget covers: `monthly` (the calendar month in `HubExtensionsUsage.timezone`, reset
-        on the
-        1st; the default) or `rolling` (the last `budget_rolling_days` days).
+        on the 1st; the default) or `rolling` (the last `budget_rolling_days` days).
         """,
     ).tag(config=True)
 

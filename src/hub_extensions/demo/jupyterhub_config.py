@@ -70,8 +70,8 @@ if env.get("HUB_EXTENSIONS_DEMO_SPAWNER") == "docker":
                         "display_name": "Image on this machine",
                         "display_name_in_choices": "Another image...",
                         # not a build result (HubExtensionsBuilds.image_prefix): those launch only
-                        # with the
-                        # signature their builder's form received, never typed in by someone else
+                        # with the signature their builder's form received, never typed in by
+                        # someone else
                         "validation_regex": (
                             r"(?!hub-extensions-builds/)"
                             r"[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9][A-Za-z0-9._-]*"

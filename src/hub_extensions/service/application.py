@@ -43,8 +43,8 @@ class HubExtensionsService(Application):
     version = __version__
     description = """
     The hub-extensions managed service. JupyterHub starts it (`hub_extensions.setup(c)` in
-    jupyterhub_config.py adds it) and passes it the suite's options; the options below may
-    also be given here, and override the hub's.
+    jupyterhub_config.py adds it) and passes it the suite's options; the options below may also be
+    given here, and override the hub's.
     """
     examples = """
     python -m hub_extensions.service --help-all
@@ -61,8 +61,7 @@ class HubExtensionsService(Application):
         "",
         help="""
         A Python config file (`c.HubExtensionsBuilds.max_builds = 2`, …) read after the
-        options the hub passes and before the command line. Default: none, the hub's options
-        only.
+        options the hub passes and before the command line. Default: none, the hub's options only.
         """,
     ).tag(config=True)
 

@@ -122,8 +122,8 @@ class LocalRepo2DockerExecutor:
         self.allowed_schemes = allowed_schemes
         self.instance = instance or instance_id()
         # HubExtensionsBuilds.allowed_internal_hosts: the clone's host is checked (again) and its
-        # addresses
-        # pinned for git's http(s) (hosts.py); None: no check (a trusted caller, e.g. tests)
+        # addresses pinned for git's http(s) (hosts.py); None: no check (a trusted caller, e.g.
+        # tests)
         self.internal_hosts = internal_hosts
         self._running: dict[str, _Running] = {}
 

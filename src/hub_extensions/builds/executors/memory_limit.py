@@ -2,10 +2,9 @@
 
 repo2docker 2024+ refuses `--build-memory-limit` (BuildKit has no per-build memory option), so
 the local executor enforces `HubExtensionsBuilds.build_memory_limit` itself: it makes a cgroup with
-the
-limit and passes it to `docker buildx build --cgroup-parent`, under which the Docker engine's
-BuildKit runs every RUN step (and the classic builder every step container). A step that
-needs more memory is killed by the kernel and the build fails, like a server over its limit.
+the limit and passes it to `docker buildx build --cgroup-parent`, under which the Docker engine's
+BuildKit runs every RUN step (and the classic builder every step container). A step that needs more
+memory is killed by the kernel and the build fails, like a server over its limit.
 
 This needs the Docker engine's `cgroupfs` cgroup driver (with the `systemd` driver a parent
 must be a systemd slice, which the service cannot create) and write access to the cgroup
