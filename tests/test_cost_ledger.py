@@ -234,3 +234,40 @@ def test_the_widget_data_warns_at_thresholds_and_projects_the_run_out(ledger):
     assert budget["over"] is False
     assert budget["runs_out"] == "2026-11-04 10:10"  # 0.04 left at 0.24 per hour: 10 min
     assert [p["profile"] for p in data["profiles"]] == ["small", "(default)"]
+
+
+async def test_starts_pending_together_let_the_first_checked_one_go(ledger):
+    """Three named servers of one user, all marked pending by JupyterHub before any pre-spawn
+    hook runs (its handlers set `_spawn_pending` first), checked one after the other: the first
+    checked goes ahead, the later ones count it and are refused. Before the fix, a pending start
+    not checked yet was counted too, so under load all three could refuse one another.
+    JupyterHub's own LocalProcessSpawner objects; the hub's request handling is not run here
+    (tests/test_security_ledger.py does that with a real hub)."""
+    from types import SimpleNamespace
+
+    from jupyterhub.spawner import LocalProcessSpawner
+    from prometheus_client import CollectorRegistry
+    from tornado import web
+
+    from hub_extensions.cost.hub import CostHooks
+
+    cost = cost_config(user_budgets={"tiny": 1.0})
+    hooks = CostHooks(cost, "UTC", registry=CollectorRegistry())
+    user = SimpleNamespace(name="tiny", groups=[], url="/user/tiny/", spawners={})
+    for name in ("one", "two", "three"):
+        s = LocalProcessSpawner(user=user, name=name, cpu_limit=8.0, mem_limit=32 * GIB)
+        s.user_options = {}
+        s._spawn_pending = True  # as JupyterHub's handler marks it before the hooks run
+        user.spawners[name] = s
+    outcomes = {}
+    for name in ("two", "one", "three"):  # the order the hooks happen to run in
+        try:
+            await hooks.check_budget(user.spawners[name], lambda: ledger.engine)
+            outcomes[name] = "starts"
+        except web.HTTPError as err:
+            outcomes[name] = err.log_message
+    assert outcomes["two"] == "starts"
+    for name in ("one", "three"):
+        assert outcomes[name].startswith("Your 1 other server(s), running or starting, would "), (
+            outcomes
+        )

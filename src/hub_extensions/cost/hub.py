@@ -115,14 +115,16 @@ class CostHooks:
             return
         user = spawner.user
         groups = [g.name for g in getattr(user, "groups", [])]
-        # counted before any await; of servers starting together, each counts those whose
-        # check began before its own (else they would all refuse one another)
+        # counted before any await: the user's running servers, and of servers starting
+        # together, those whose check began before this one's. JupyterHub marks a start as
+        # pending before its pre-spawn hook runs, so a start not checked yet (no turn) is not
+        # counted: it counts this one when its own check comes (else all would refuse each other)
         turn = next(self._turns)
         setattr(spawner, TURN, turn)
         others = [
             s
             for s in getattr(user, "spawners", {}).values()
-            if s is not spawner and s.active and getattr(s, TURN, -1) < turn
+            if s is not spawner and s.active and (s.ready or _checked_before(s, turn))
         ]
         committed = COMMITTED_HOURS * sum(self.hourly_rate(s) for s in others)
         db = engine()
@@ -140,12 +142,13 @@ class CostHooks:
                 refuse(503, BUDGET_UNCHECKED)
             return
         over = status.over
-        if over is not None:
-            self.metrics.refused.inc()
-            refuse(403, refusal(over, self.cost, self.tz))
         short = status.short_for(committed) if others else None
-        if short is not None:
+        if over is not None or short is not None:
             self.metrics.refused.inc()
+            setattr(spawner, TURN, None)  # refused: later checks no longer count this start
+        if over is not None:
+            refuse(403, refusal(over, self.cost, self.tz))
+        if short is not None:
             refuse(403, refusal_committed(short, self.cost, committed, len(others)))
 
     def hourly_rate(self, spawner: Any) -> float:
@@ -218,6 +221,12 @@ class CostHooks:
 _stopping: set[asyncio.Future] = set()
 #: The order in which starts were checked, on each spawner (see check_budget)
 TURN = "_hub_extensions_budget_turn"
+
+
+def _checked_before(spawner: Any, turn: int) -> bool:
+    """Did this spawner's budget check begin before `turn` (and was it not refused)?"""
+    other = getattr(spawner, TURN, None)
+    return other is not None and other < turn
 #: The session fields Pricing reads (see Pricing.footprint).
 ROW_FIELDS = ("cpu_request", "cpu_limit", "mem_request_bytes", "mem_limit_bytes", "gpu_count",
               "gpu_type")  # fmt: skip
