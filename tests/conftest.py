@@ -85,37 +85,57 @@ def hub_factory(pytestconfig, _no_demo_outlives_the_session):
 
 
 _modules_looked_ahead_from: set = set()
+TESTS_LOOKED_AHEAD = 4  # hubs marked hub_ahead start this many tests early
+AT_MOST_AHEAD = 2  # and at most this many wait at a time (each about 400 MB)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "hub_ahead(**settings): make_hub(**settings) in this test gets a hub of its own that "
+        "started while the tests before it ran",
+    )
 
 
 def pytest_runtest_setup(item):
-    """At a module's first test, start the next module's shared hub (its `HUB`), so that it
-    boots while this module's tests run (they mostly wait on servers)."""
+    """Start hubs before the tests that need them, so that they boot while earlier tests run
+    (which mostly wait on servers): at a module's first test, the next module's shared hub (its
+    `HUB`); at every test, the hubs of the next few tests marked `hub_ahead`."""
+    items = item.session.items
+    index = items.index(item)
+    factory = _the_hub_factory(item.config)
+    for later in items[index + 1 : index + 1 + TESTS_LOOKED_AHEAD]:
+        marker = later.get_closest_marker("hub_ahead")
+        if marker is not None and factory.ahead_count() < AT_MOST_AHEAD:
+            factory.start_ahead_for(later.nodeid, **marker.kwargs)
     module = getattr(item, "module", None)
     if module is None or module in _modules_looked_ahead_from:
         return
     _modules_looked_ahead_from.add(module)
-    items = item.session.items
-    for later in items[items.index(item) + 1 :]:
+    for later in items[index + 1 :]:
         uses_a_hub = "hub" in getattr(later, "fixturenames", ())
         if uses_a_hub and getattr(later, "module", module) is not module:
             settings = getattr(later.module, "HUB", None)
             if isinstance(settings, dict):
-                who = f"{later.module.__name__} (started ahead)"
-                _the_hub_factory(item.config).prefetch(who, **settings)
+                factory.prefetch(f"{later.module.__name__} (started ahead)", **settings)
             return
 
 
 @pytest.fixture
 def make_hub(hub_factory, tmp_path, request) -> Iterator[Callable]:
     """`make_hub(config=..., spawner=..., wait=...)`: a hub of this test's own, started in
-    tmp_path (or `tmpdir=`). When the test ends, a hub it has not stopped gets Ctrl-C and
-    stops while the next tests run (the session's end collects it)."""
+    tmp_path (or `tmpdir=`). A test marked `@pytest.mark.hub_ahead(**the same settings)` gets
+    one started while the tests before it ran. When the test ends, a hub it has not stopped
+    gets Ctrl-C and stops while the next tests run (the session's end collects it)."""
     made: list = []
 
-    def make(tmpdir: Path | None = None, **settings):
-        demo = hub_factory.new(
-            tmpdir or tmp_path / f"hub-{len(made)}", who=request.node.nodeid, **settings
-        )
+    def make(tmpdir: Path | None = None, wait: bool = True, **settings):
+        demo = None if tmpdir else hub_factory.for_test(request.node.nodeid, settings)
+        if demo is None:
+            where = tmpdir or tmp_path / f"hub-{len(made)}"
+            demo = hub_factory.new(where, wait=wait, who=request.node.nodeid, **settings)
+        elif wait:
+            demo.wait_ready()
         made.append(demo)
         return demo
 

@@ -109,6 +109,7 @@ def idp_list_url():
 
 
 def start_hub(
+    make,
     tmp,
     provider,
     providers,
@@ -117,41 +118,46 @@ def start_hub(
     shared_namespace=None,
     idp_list_url=None,
     extra=(),
+    wait=True,
 ) -> DemoHub:
+    """A hub of its own from `make` (make_hub, or hub_factory.new for a module's hub)."""
     loopback = {"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"}
-    demo = DemoHub(tmp, extra_config=str(tmp / "cilogon.py"), env=loopback)
-    lines = [
-        f"c.JupyterHub.authenticator_class = {AUTHENTICATOR!r}",
-        "c.Authenticator.allow_all = False",
-        f"c.Authenticator.admin_users = {sorted(admins)!r}",  # replaces the demo's "demo"
-        f"c.Authenticator.allowed_users = {sorted(allowed)!r}",
-        f"c.CILogonPresetsAuthenticator.providers = {providers!r}",
-        'c.CILogonPresetsAuthenticator.client_id = "hub-client"',
-        'c.CILogonPresetsAuthenticator.client_secret = "hub-secret"',
-        "c.CILogonPresetsAuthenticator.oauth_callback_url = "
-        f'"http://127.0.0.1:{demo.port}/hub/oauth_callback"',
-        f"c.CILogonPresetsAuthenticator.cilogon_host = {provider.host!r}",
-        "c.CILogonPresetsAuthenticator.http_request_kwargs = "
-        f"{{'ca_certs': {str(provider.ca_file)!r}}}",
-    ]
-    if idp_list_url:
-        lines.append(f"c.CILogonPresetsAuthenticator.idp_list_url = {idp_list_url!r}")
-    else:
-        lines.append("c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0")
-    lines += extra
-    if shared_namespace is not None:
-        lines.append(f"c.CILogonPresetsAuthenticator.shared_namespace = {shared_namespace!r}")
-    (tmp / "cilogon.py").write_text("\n".join(lines) + "\n")
-    return demo
+
+    def config(demo: DemoHub) -> str:  # the callback URL names the hub's port
+        lines = [
+            f"c.JupyterHub.authenticator_class = {AUTHENTICATOR!r}",
+            "c.Authenticator.allow_all = False",
+            f"c.Authenticator.admin_users = {sorted(admins)!r}",  # replaces the demo's "demo"
+            f"c.Authenticator.allowed_users = {sorted(allowed)!r}",
+            f"c.CILogonPresetsAuthenticator.providers = {providers!r}",
+            'c.CILogonPresetsAuthenticator.client_id = "hub-client"',
+            'c.CILogonPresetsAuthenticator.client_secret = "hub-secret"',
+            "c.CILogonPresetsAuthenticator.oauth_callback_url = "
+            f'"http://127.0.0.1:{demo.port}/hub/oauth_callback"',
+            f"c.CILogonPresetsAuthenticator.cilogon_host = {provider.host!r}",
+            "c.CILogonPresetsAuthenticator.http_request_kwargs = "
+            f"{{'ca_certs': {str(provider.ca_file)!r}}}",
+        ]
+        if idp_list_url:
+            lines.append(f"c.CILogonPresetsAuthenticator.idp_list_url = {idp_list_url!r}")
+        else:
+            lines.append("c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0")
+        lines += extra
+        if shared_namespace is not None:
+            lines.append(f"c.CILogonPresetsAuthenticator.shared_namespace = {shared_namespace!r}")
+        return "\n".join(lines) + "\n"
+
+    return make(tmp, config=config, env=loopback, wait=wait)
 
 
 @pytest.fixture(scope="module")
-def hub(oidc_provider, tmp_path_factory, idp_list_url):
+def hub(oidc_provider, hub_factory, tmp_path_factory, idp_list_url):
     tmp = tmp_path_factory.mktemp("cilogon-presets-hub")
-    demo = start_hub(tmp, oidc_provider, ALL_PRESETS, admins=ADMINS, idp_list_url=idp_list_url)
-    demo.start()
+    demo = start_hub(
+        hub_factory.new, tmp, oidc_provider, ALL_PRESETS, admins=ADMINS, idp_list_url=idp_list_url
+    )
     yield demo
-    demo.stop()
+    demo.begin_stop()
 
 
 def login(hub, provider, sub: str, claims: dict):
@@ -315,14 +321,19 @@ def test_the_hub_refreshes_the_idp_list_into_its_data_directory(hub):
 
 # ------------------------------------------------------------------ small hubs
 @pytest.fixture(scope="module")
-def staff_hub(oidc_provider, tmp_path_factory):
+def staff_hub(oidc_provider, hub_factory, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cilogon-staff-hub")
     providers = [{"preset": "staff_only", "provider": "github"}]
     demo = start_hub(
-        tmp, oidc_provider, providers, admins=["github:octoadmin"], allowed=["github:helper"]
-    ).start()
+        hub_factory.new,
+        tmp,
+        oidc_provider,
+        providers,
+        admins=["github:octoadmin"],
+        allowed=["github:helper"],
+    )
     yield demo
-    demo.stop()
+    demo.begin_stop()
 
 
 def test_staff_only_admits_the_listed_staff_and_nobody_else(staff_hub, oidc_provider):
@@ -339,7 +350,7 @@ def test_staff_only_admits_the_listed_staff_and_nobody_else(staff_hub, oidc_prov
     )
 
 
-def test_shared_names_institution_by_email_and_google_staff(oidc_provider, tmp_path):
+def test_shared_names_institution_by_email_and_google_staff(oidc_provider, make_hub, tmp_path):
     """The common real pattern: full institution addresses, Google staff under their address."""
     providers = [
         {
@@ -356,9 +367,8 @@ def test_shared_names_institution_by_email_and_google_staff(oidc_provider, tmp_p
     # users added on the admin page log in again: existing users are admitted
     existing = ["c.CILogonPresetsAuthenticator.allow_existing_users = True"]
     demo = start_hub(
-        tmp_path, oidc_provider, providers, admins, shared_namespace=True, extra=existing
+        make_hub, tmp_path, oidc_provider, providers, admins, shared_namespace=True, extra=existing
     )
-    demo.start()
     try:
         session, landing = login(demo, oidc_provider, "shared-staff", google("staff@2i2c.org"))
         assert_logged_in(demo, session, landing, "staff@2i2c.org", admin=True)
@@ -378,13 +388,15 @@ def test_shared_names_institution_by_email_and_google_staff(oidc_provider, tmp_p
 
 
 # ------------------------------------------------------------------ a bad config never starts
-def test_invalid_presets_stop_the_hub_with_every_problem_and_its_fix(oidc_provider, tmp_path):
+def test_invalid_presets_stop_the_hub_with_every_problem_and_its_fix(
+    oidc_provider, make_hub, tmp_path
+):
     providers = [
         {"preset": "institution", "entity_id": "https://github.com/login/oauth/authorize"},
         {"preset": "google"},
         {"preset": "microsoft", "domains": ["Example.org"], "colour": "blue"},
     ]
-    demo = start_hub(tmp_path, oidc_provider, providers).start(wait=False)
+    demo = start_hub(make_hub, tmp_path, oidc_provider, providers, wait=False)
     try:
         code = demo.proc.proc.wait(60)
     except subprocess.TimeoutExpired:

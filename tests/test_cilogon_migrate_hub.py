@@ -26,12 +26,11 @@ pytestmark = pytest.mark.oidc
 SAMPLE = [p for p in CORPUS if p.name[:2] in ("01", "04")]
 
 
-def start(tmp: Path, provider, body: str) -> DemoHub:
-    tmp.mkdir()
-    demo = DemoHub(tmp, extra_config=str(tmp / "cilogon.py"))
-    (tmp / "cilogon.py").write_text(
-        body
-        + f"""
+def start(make_hub, tmp: Path, provider, body: str) -> DemoHub:
+    def config(demo: DemoHub) -> str:  # the callback URL names the hub's port
+        return (
+            body
+            + f"""
 c.Authenticator.allow_all = False
 c.CILogonOAuthenticator.cilogon_host = {provider.host!r}
 c.CILogonOAuthenticator.http_request_kwargs = {{"ca_certs": {str(provider.ca_file)!r}}}
@@ -40,8 +39,9 @@ c.CILogonOAuthenticator.client_secret = "hub-secret"
 c.CILogonOAuthenticator.oauth_callback_url = "http://127.0.0.1:{demo.port}/hub/oauth_callback"
 c.CILogonPresetsAuthenticator.idp_list_refresh_interval = 0
 """
-    )
-    return demo.start(wait=False)  # both hubs of a test start side by side
+        )
+
+    return make_hub(tmp, config=config, wait=False)  # both hubs of a test start side by side
 
 
 def outcome(hub: DemoHub, provider, sub: str, claims: dict) -> tuple:
@@ -54,12 +54,13 @@ def outcome(hub: DemoHub, provider, sub: str, claims: dict) -> tuple:
 
 @pytest.mark.parametrize("path", SAMPLE, ids=[p.stem for p in SAMPLE])
 def test_real_logins_get_the_same_names_and_admin_flags_before_and_after(
-    path, oidc_provider, tmp_path
+    path, oidc_provider, make_hub, tmp_path
 ):
     _, text, _ = migrated_config(path)
     report = "\n".join(line for line in text.splitlines() if line.startswith("#"))
-    raw = start(tmp_path / "source", oidc_provider, "c = get_config()  # noqa\n" + path.read_text())
-    migrated = start(tmp_path / "migrated", oidc_provider, "c = get_config()  # noqa\n" + text)
+    header = "c = get_config()  # noqa\n"
+    raw = start(make_hub, tmp_path / "source", oidc_provider, header + path.read_text())
+    migrated = start(make_hub, tmp_path / "migrated", oidc_provider, header + text)
     try:
         raw.wait_ready()
         migrated.wait_ready()

@@ -223,17 +223,21 @@ def test_check_config_command_accepts_append(tmp_path):
     assert result.stdout.strip().endswith("hub-extensions options are valid")
 
 
+APPENDS = (
+    "c = get_config()  # noqa: F821\n"
+    "c.JupyterHub.spawner_class = 'profiles-local'\n"
+    "c.ProfilesLocalProcessSpawner.profile_list.append("
+    "{'display_name': 'Appended one', 'slug': 'appended-one', 'default': True})\n"
+    "c.ProfilesLocalProcessSpawner.profile_list.append("
+    "{'display_name': 'Appended two', 'slug': 'appended-two'})\n"
+)
+
+
 @pytest.mark.hub
+@pytest.mark.hub_ahead(config=APPENDS)
 def test_a_hub_whose_config_appends_profiles_starts_and_lists_them(make_hub):
     """The spawn page of a hub configured with `.append()` lists the appended profiles."""
-    demo = make_hub(
-        config="c = get_config()  # noqa: F821\n"
-        "c.JupyterHub.spawner_class = 'profiles-local'\n"
-        "c.ProfilesLocalProcessSpawner.profile_list.append("
-        "{'display_name': 'Appended one', 'slug': 'appended-one', 'default': True})\n"
-        "c.ProfilesLocalProcessSpawner.profile_list.append("
-        "{'display_name': 'Appended two', 'slug': 'appended-two'})\n"
-    )
+    demo = make_hub(config=APPENDS)
     page = demo.login("ann").get(demo.hub_url("spawn"), timeout=30)
     assert page.status_code == 200
     assert 'name="profile" value="appended-one"' in page.text

@@ -137,13 +137,16 @@ def test_users_read_only_their_own_cost_and_admins_all(hub):
     assert requests.get(hub.service_url("api/cost/me"), timeout=10).status_code == 403
 
 
+OVER_BUDGET = CONFIG + (
+    'c.HubExtensionsCost.user_budgets = {"spender": 0.004}\n'
+    "c.HubExtensionsCost.stop_over_budget = True\n"
+    "c.HubExtensionsCost.over_budget_grace_period = 4\n"
+)
+
+
+@pytest.mark.hub_ahead(config=OVER_BUDGET)  # its own: the module's hub does not stop servers
 def test_a_running_server_over_budget_is_warned_then_stopped_after_the_grace_period(make_hub):
-    config = CONFIG + (
-        'c.HubExtensionsCost.user_budgets = {"spender": 0.004}\n'
-        "c.HubExtensionsCost.stop_over_budget = True\n"
-        "c.HubExtensionsCost.over_budget_grace_period = 4\n"
-    )
-    demo = make_hub(config=config)
+    demo = make_hub(config=OVER_BUDGET)
     ledger = Ledger(f"sqlite:///{demo.state / 'hub-extensions-usage.sqlite'}")
     try:
         session = demo.login("spender")

@@ -216,7 +216,10 @@ def _cmdlines(pids: list[int]) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("started_in_background", [False, True])
+# (with SIGINT ignored, the hub must start inside the test: nothing is started ahead)
+@pytest.mark.parametrize(
+    "started_in_background", [pytest.param(False, marks=pytest.mark.hub_ahead), True]
+)
 def test_ctrl_c_stops_hub_proxy_service_and_servers(make_hub, started_in_background):
     """Also when started as `cmd &` by a shell without job control, which starts it with
     SIGINT ignored (the CI runs the suite that way)."""
@@ -248,6 +251,7 @@ def test_ctrl_c_stops_hub_proxy_service_and_servers(make_hub, started_in_backgro
     wait_until(lambda: marked_processes(run_id) == [], 10, "every demo process to exit")
 
 
+@pytest.mark.hub_ahead
 def test_killing_the_demo_process_still_stops_the_hub_and_its_children(make_hub):
     demo = make_hub()
     try:

@@ -16,10 +16,9 @@ IDP = "https://idp.example.edu/idp/shibboleth"
 
 
 @pytest.fixture(scope="module")
-def hub(oidc_provider, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("oidc-hub")
-    demo = DemoHub(tmp, extra_config=str(tmp / "cilogon.py"))
-    (tmp / "cilogon.py").write_text(f"""
+def hub(oidc_provider, hub_factory, request):
+    def config(demo: DemoHub) -> str:  # the callback URL names the hub's port
+        return f"""
 c.JupyterHub.authenticator_class = "cilogon"
 c.Authenticator.allow_all = False
 c.CILogonOAuthenticator.cilogon_host = {oidc_provider.host!r}
@@ -36,10 +35,11 @@ c.CILogonOAuthenticator.idps = {{
         "default": True,
     }},
 }}
-""")
-    demo.start()
+"""
+
+    demo = hub_factory.new(config=config, who=request.node.nodeid)
     yield demo
-    demo.stop()
+    demo.begin_stop()
 
 
 def oidc_login(hub, provider, sub):

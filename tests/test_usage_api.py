@@ -265,10 +265,11 @@ def test_the_home_page_links_to_the_usage_page(hub):
     assert f'href="{hub.service_prefix}usage"' in home.text
 
 
+@pytest.mark.hub_ahead(base_url="/jh/")
 def test_the_service_reads_what_the_hub_records_in_the_default_ledger(make_hub):
     """No HubExtensionsUsage.db_url: the hub's capture and the service agree on the default place (next to
     the hub's database), and the service waits for the hub's migrations instead of racing."""
-    demo = make_hub(base_url="/jh/")  # its own: the service starts beside a new hub
+    demo = make_hub(base_url="/jh/")  # its own: a new hub, its service started beside it
     try:
         carol = demo.api(demo.token(demo.login("carol"), "carol"))
         demo.spawn(carol, "carol")

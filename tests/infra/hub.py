@@ -268,8 +268,10 @@ class HubFactory:
         self._shared: dict[HubSpec, DemoHub] = {}
         self._holders: dict[HubSpec, int] = {}
         self._idle: list[HubSpec] = []  # released shared hubs, oldest first
+        self._ahead: dict[str, tuple[dict, DemoHub]] = {}  # test id -> (settings, hub)
         self.started: list[tuple[str, DemoHub]] = []  # (who asked, hub), for the summary
         self.shared_starts = 0
+        self.ahead_starts = 0
         self.reused = 0  # times a running shared hub was handed out again
 
     def new(
@@ -292,6 +294,27 @@ class HubFactory:
             demo.cmd += ["--config", str(extra)]
         self.started.append((who, demo))
         return demo.start(wait=wait)
+
+    def start_ahead_for(self, test: str, **settings) -> None:
+        """Start the hub a test marked `hub_ahead(**settings)` will ask make_hub for, while the
+        tests before it run (conftest.py looks ahead). It is the test's alone, as if started
+        when asked; `for_test()` hands it over."""
+        if test not in self._ahead:
+            self._ahead[test] = (settings, self.new(wait=False, who=f"{test} (ahead)", **settings))
+            self.ahead_starts += 1
+
+    def for_test(self, test: str, settings: dict) -> DemoHub | None:
+        """The hub started ahead for `test` with exactly these settings, if there is one."""
+        ahead = self._ahead.pop(test, None)
+        if ahead is None:
+            return None
+        if ahead[0] != settings:  # the marker and the call disagree: this one is of no use
+            ahead[1].begin_stop()
+            return None
+        return ahead[1]
+
+    def ahead_count(self) -> int:
+        return len(self._ahead)
 
     def prefetch(self, who: str = "", *, config: str = "", env: dict | None = None, **settings):
         """Start the shared hub for these settings now, without waiting for it: it boots while
@@ -331,8 +354,11 @@ class HubFactory:
 
     def summary(self) -> list[str]:
         """Lines for the end of the run: how many hubs started, and what their starts took."""
+        if not self.started:
+            return []
         total = sum(demo.waited_seconds for _, demo in self.started)
         return [
             f"demo hubs: {len(self.started)} started ({self.shared_starts} shared, handed out "
-            f"again {self.reused} times), {total:.0f}s waiting for them to be ready"
+            f"again {self.reused} times; {self.ahead_starts} ahead of their test), "
+            f"{total:.0f}s waiting for them to be ready"
         ]
