@@ -31,7 +31,6 @@ from hub_extensions.builds.providers import protocol_options
 
 from .infra.buildx_adapter import install_buildx_adapter
 from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
-from .infra.hub import DemoHub
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "js" / "binderhub_client_build.mjs"
@@ -40,7 +39,7 @@ SCOPE = "access:services!service=hub-extensions"
 
 
 @pytest.fixture(scope="module")
-def stack(docker_engine, base_image, tmp_path_factory):
+def stack(docker_engine, base_image, hub_factory, request, tmp_path_factory):
     if not CLIENT.exists():
         pytest.fail(f"{CLIENT} is missing: run `npm ci` in {ROOT} (scripts/bootstrap does)")
     tmp = tmp_path_factory.mktemp("binderhub-client")
@@ -57,13 +56,11 @@ def stack(docker_engine, base_image, tmp_path_factory):
         repos / "broken", {"Dockerfile": f"FROM {base_image}\nRUN echo BROKEN-STEP && exit 3\n"}
     )
     daemon = GitDaemon(repos, log_dir=tmp).start()
-    extra = tmp / "builds.py"
-    extra.write_text(
-        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n" + LOOPBACK_BUILDS_CONFIG
-    )
-    demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra))
+    config = f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
     try:
-        demo.start()
+        demo = hub_factory.shared(
+            request, spawner="docker", image=base_image, config=config + LOOPBACK_BUILDS_CONFIG
+        )
         session = demo.login("nora")
         r = session.post(
             demo.hub_url("api/users/nora/tokens"),
@@ -75,7 +72,6 @@ def stack(docker_engine, base_image, tmp_path_factory):
         assert SCOPE in r.json()["scopes"]  # (with the identity scopes the hub adds to it)
         yield demo, daemon, r.json()["token"]
     finally:
-        demo.stop()
         daemon.stop()
         client = docker.from_env()
         for repo in ("hello", "broken"):

@@ -142,7 +142,7 @@ def until_terminal(events: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def stack(docker_engine, base_image, tmp_path_factory):
+def stack(docker_engine, base_image, hub_factory, request, tmp_path_factory):
     need(lambda: recorded("build"))  # skips (or fails in CI) without ../shared
     tmp = tmp_path_factory.mktemp("builds-protocol")
     env = install_buildx_adapter(tmp / "docker-config")
@@ -158,17 +158,15 @@ def stack(docker_engine, base_image, tmp_path_factory):
         message="broken Dockerfile",
     )
     daemon = GitDaemon(repos, log_dir=tmp).start()
-    extra = tmp / "builds.py"
-    extra.write_text(
+    config = (
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         'c.HubExtensionsBuilds.allowed_providers = ["git"]\n'  # BinderHub was recorded with git only
         + LOOPBACK_BUILDS_CONFIG
     )
-    demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()
+    demo = hub_factory.shared(request, config=config)
     token = demo.token(demo.login("ada"), "ada")
     built: list[str] = []
     yield demo, daemon, token, built
-    demo.stop()
     daemon.stop()
     for image in built:  # nothing of ours stays in the engine
         try:

@@ -23,14 +23,13 @@ from hub_extensions.demo.runner import RUN_LABEL
 
 from .infra.buildx_adapter import install_buildx_adapter
 from .infra.git_repos import LOOPBACK_BUILDS_CONFIG, GitDaemon, make_repo
-from .infra.hub import DemoHub
 from .infra.registry import manifest_exists
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def stack(docker_engine, base_image, registry, tmp_path_factory):
+def stack(docker_engine, base_image, registry, hub_factory, request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("builds-service")
     env = install_buildx_adapter(tmp / "docker-config")
     make_repo(
@@ -50,15 +49,13 @@ def stack(docker_engine, base_image, registry, tmp_path_factory):
     long_step = f"RUN sleep 4 && echo {uuid.uuid4().hex}"
     make_repo(tmp / "repos" / "long", {"Dockerfile": f"FROM {base_image}\n{long_step}\n"})
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
-    extra = tmp / "builds.py"
-    extra.write_text(
+    config = (
         f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         f"c.HubExtensionsBuilds.registry = {registry.host!r}\n"
         "c.HubExtensionsBuilds.keepalive_interval = 0.5\n" + LOOPBACK_BUILDS_CONFIG
     )
-    demo = DemoHub(tmp, spawner="docker", image=base_image, extra_config=str(extra)).start()
+    demo = hub_factory.shared(request, spawner="docker", image=base_image, config=config)
     yield demo, daemon, registry
-    demo.stop()
     daemon.stop()
 
 
@@ -256,16 +253,18 @@ def test_two_concurrent_requests_for_a_new_commit_make_one_build(stack):
     assert [e.message for e in results[0][1:]] == [e.message for e in results[1][1:]]
 
 
-def test_a_build_past_its_timeout_fails_and_its_stream_closes(stack, base_image, tmp_path):
+def test_a_build_past_its_timeout_fails_and_its_stream_closes(
+    stack, base_image, make_hub, tmp_path
+):
     _, daemon, _ = stack
-    extra = tmp_path / "timeout.py"
     env = install_buildx_adapter(tmp_path / "docker-config")
-    extra.write_text(
-        f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
+    demo = make_hub(
+        spawner="docker",
+        image=base_image,
+        config=f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         "c.HubExtensionsBuilds.build_timeout = 5\n"  # and no registry: the image would stay local
-        + LOOPBACK_BUILDS_CONFIG
+        + LOOPBACK_BUILDS_CONFIG,
     )
-    demo = DemoHub(tmp_path, spawner="docker", image=base_image, extra_config=str(extra)).start()
     try:
         token = demo.token(demo.login("lea"), "lea")
         events = stream(build_url(demo, daemon, repo="slow"), token)  # RUN sleep 120

@@ -19,7 +19,6 @@ from hub_extensions.demo.runner import RUN_LABEL
 from hub_extensions.usage import Ledger
 
 from .infra.common import wait_until
-from .infra.hub import DemoHub
 
 pytestmark = pytest.mark.docker
 
@@ -61,13 +60,10 @@ c.ProfilesLoopbackDockerSpawner.profile_list = {PROFILES!r}
 
 
 def test_the_large_choice_gets_its_limits_and_is_billed_for_them(
-    docker_engine, base_image, tmp_path
+    docker_engine, base_image, make_hub
 ):
     client = docker_engine.client
-    (tmp_path / "cost.py").write_text(CONFIG)
-    demo = DemoHub(
-        tmp_path, spawner="docker", image=base_image, extra_config=str(tmp_path / "cost.py")
-    ).start()
+    demo = make_hub(spawner="docker", image=base_image, config=CONFIG)
     ledger = Ledger(f"sqlite:///{demo.state / 'hub-extensions-usage.sqlite'}")
     try:
         api = demo.api(demo.token(demo.login("grace"), "grace"))

@@ -9,7 +9,6 @@ import requests
 from hub_extensions.demo.runner import RUN_LABEL
 
 from .infra.common import wait_until
-from .infra.hub import DemoHub
 from .infra.registry import manifest_exists
 
 pytestmark = pytest.mark.docker
@@ -19,9 +18,9 @@ def run_containers(client, run_id):
     return client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
 
 
-def test_demo_spawns_a_container_and_ctrl_c_removes_it(docker_engine, base_image, tmp_path):
+def test_demo_spawns_a_container_and_ctrl_c_removes_it(docker_engine, base_image, make_hub):
     client = docker_engine.client
-    demo = DemoHub(tmp_path, spawner="docker", image=base_image).start()
+    demo = make_hub(spawner="docker", image=base_image)
     try:
         assert f"spawning with DockerSpawner, image {base_image}" in demo.log()
         api = demo.api(demo.token(demo.login("alice"), "alice"))
@@ -44,20 +43,18 @@ def test_demo_spawns_a_container_and_ctrl_c_removes_it(docker_engine, base_image
     assert run_containers(client, run_id) == []
 
 
-def test_stopping_a_server_removes_its_container(docker_engine, base_image, tmp_path):
+def test_stopping_a_server_removes_its_container(docker_engine, base_image, hub_factory, request):
     client = docker_engine.client
-    demo = DemoHub(tmp_path, spawner="docker", image=base_image).start()
-    try:
-        api = demo.api(demo.token(demo.login("bob"), "bob"))
-        demo.spawn(api, "bob")
-        assert len(run_containers(client, demo.run_id)) == 1
-        demo.stop_server(api, "bob")
-        wait_until(lambda: run_containers(client, demo.run_id) == [], 15, "bob's container removal")
-    finally:
-        demo.stop()
+    # shared with the Docker tests that stop what they start (tests/test_profiles_docker.py)
+    demo = hub_factory.shared(request, spawner="docker", image=base_image)
+    api = demo.api(demo.token(demo.login("bob"), "bob"))
+    demo.spawn(api, "bob")
+    assert len(run_containers(client, demo.run_id)) == 1
+    demo.stop_server(api, "bob")
+    wait_until(lambda: run_containers(client, demo.run_id) == [], 15, "bob's container removal")
 
 
-def test_image_pulled_from_the_local_registry(docker_engine, base_image, registry, tmp_path):
+def test_image_pulled_from_the_local_registry(docker_engine, base_image, registry, make_hub):
     client = docker_engine.client
     repo, tag = base_image.split(":")
     remote = f"{registry.host}/{repo}:{tag}"
@@ -67,9 +64,9 @@ def test_image_pulled_from_the_local_registry(docker_engine, base_image, registr
     assert manifest_exists(registry.host, repo, tag)
     client.images.remove(remote)  # the spawner must pull it back from the registry
 
-    extra = tmp_path / "pull.py"
-    extra.write_text('c.DockerSpawner.pull_policy = "always"\n')
-    demo = DemoHub(tmp_path, spawner="docker", image=remote, extra_config=str(extra)).start()
+    demo = make_hub(
+        spawner="docker", image=remote, config='c.DockerSpawner.pull_policy = "always"\n'
+    )
     try:
         assert f"Image {remote} is not on this machine: DockerSpawner will pull it" in demo.log()
         api = demo.api(demo.token(demo.login("carol"), "carol"))
@@ -84,11 +81,8 @@ def test_image_pulled_from_the_local_registry(docker_engine, base_image, registr
         client.images.remove(remote)  # the registry is gone after the session: drop its tag
 
 
-def test_without_an_image_the_demo_uses_the_suites_base_image(docker_engine, base_image, tmp_path):
-    demo = DemoHub(tmp_path, spawner="auto").start()  # as `./scripts/demo` runs it
-    try:
-        log = demo.log()
-        assert f"Using the suite's base image {base_image} (built earlier on this machine)." in log
-        assert f"Docker engine answered: spawning with DockerSpawner, image {base_image}." in log
-    finally:
-        demo.stop()
+def test_without_an_image_the_demo_uses_the_suites_base_image(docker_engine, base_image, make_hub):
+    demo = make_hub(spawner="auto")  # as `./scripts/demo` runs it
+    log = demo.log()
+    assert f"Using the suite's base image {base_image} (built earlier on this machine)." in log
+    assert f"Docker engine answered: spawning with DockerSpawner, image {base_image}." in log

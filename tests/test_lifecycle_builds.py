@@ -81,7 +81,7 @@ def service_pids(demo: DemoHub) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def stack(docker_engine, base_image, tmp_path_factory):
+def stack(docker_engine, base_image, hub_factory, request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lifecycle-builds")
     service_tmp = tmp / "service-tmp"
     service_tmp.mkdir()
@@ -93,15 +93,15 @@ def stack(docker_engine, base_image, tmp_path_factory):
             {"Dockerfile": f"FROM {base_image}\nRUN echo {marker} {name} && sleep 300\n"},
         )
     daemon = GitDaemon(tmp / "repos", log_dir=tmp).start()
-    extra = tmp / "builds.py"
-    extra.write_text(
+    config = (
         QUICK_POLL
         + f"c.HubExtensions.service_environment.update({json.dumps(env)})\n"
         + "c.HubExtensionsBuilds.keepalive_interval = 0.5\n"
         + "c.HubExtensionsBuilds.max_queued_builds_per_user = 1\n"  # a user's second build waits, a third: 429
         + LOOPBACK_BUILDS_CONFIG
     )
-    demo = DemoHub(tmp, spawner="local", extra_config=str(extra)).start()
+    # the module's own: its tests kill its service and then the hub
+    demo = hub_factory.new(tmp / "hub", config=config, who=request.node.nodeid)
     try:
         yield demo, daemon, marker, service_tmp
     finally:

@@ -18,12 +18,24 @@ pytestmark = pytest.mark.docker
 CUSTOM = "hub-extensions/custom-env:e2e"
 
 
+@pytest.fixture
+def hub(docker_engine, base_image, hub_factory, request) -> DemoHub:
+    """The demo's Docker hub, shared with tests/test_docker.py: each test stops what it starts."""
+    return hub_factory.shared(request, spawner="docker", image=base_image)
+
+
+def stop_server_of(demo: DemoHub, user: str) -> None:
+    admin = demo.api(demo.token(demo.login("demo"), "demo"))
+    if admin.get(demo.hub_url(f"api/users/{user}"), timeout=10).json()["servers"]:
+        demo.stop_server(admin, user)
+
+
 def test_browser_choice_sets_the_containers_image_and_limits(
-    docker_engine, base_image, browser, tmp_path, artifacts
+    docker_engine, base_image, browser, hub, artifacts
 ):
     client = docker_engine.client
     client.images.get(base_image).tag(CUSTOM)
-    demo = DemoHub(tmp_path, spawner="docker", image=base_image).start()
+    demo = hub
     page, errors = new_page(browser)
     try:
         page.goto(demo.hub_url("login"))
@@ -54,13 +66,13 @@ def test_browser_choice_sets_the_containers_image_and_limits(
         assert errors.page == []
     finally:
         page.context.close()
-        demo.stop()
+        stop_server_of(demo, "rosa")
         client.images.remove(CUSTOM)
 
 
-def test_the_default_profile_gives_the_small_limits(docker_engine, base_image, tmp_path):
+def test_the_default_profile_gives_the_small_limits(docker_engine, base_image, hub):
     client = docker_engine.client
-    demo = DemoHub(tmp_path, spawner="docker", image=base_image).start()
+    demo = hub
     try:
         api = demo.api(demo.token(demo.login("sam"), "sam"))
         demo.spawn(api, "sam")  # REST API, no options: the default profile
@@ -80,4 +92,4 @@ def test_the_default_profile_gives_the_small_limits(docker_engine, base_image, t
         assert "image--unlisted-choice" in r.json()["message"]
         assert client.containers.list(filters={"label": f"{RUN_LABEL}={demo.run_id}"}) == []
     finally:
-        demo.stop()
+        stop_server_of(demo, "sam")
