@@ -250,8 +250,10 @@ def kill_leftovers(run_id: str, keep: list[int]) -> None:
 
 
 @pytest.mark.hub
-def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(make_hub, tmp_path):
-    demo = make_hub(tmp_path, config=CONFIG)
+@pytest.mark.hub_ahead(config=CONFIG)
+def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(make_hub):
+    demo = make_hub(config=CONFIG)
+    state = demo.log_dir  # the restarted hub's too
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     for user in ("gone", "stays"):
         admin.post(demo.hub_url(f"api/users/{user}"), timeout=10)
@@ -267,7 +269,7 @@ def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(make_hub, tmp_path
     time.sleep(3 * HEARTBEAT)  # a downtime longer than a heartbeat
     # the same state, on another public port (the old one lingers in TIME_WAIT)
     crashed_runs = demo.crashed_runs
-    demo = make_hub(tmp_path, config=CONFIG)
+    demo = make_hub(state, config=CONFIG)
     demo.crashed_runs = crashed_runs  # swept at the session's end if anything is left
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
 
@@ -305,11 +307,18 @@ def test_kill_9_of_the_hub_then_restart_reconciles_and_adopts(make_hub, tmp_path
     assert len(sessions(demo, "gone")) == 2
 
 
+def own_ledger(demo: DemoHub) -> str:
+    """CONFIG with a ledger database in a directory of the hub's own (the test locks it)."""
+    db = demo.log_dir / "ledger" / "usage.sqlite"
+    db.parent.mkdir(exist_ok=True)
+    return CONFIG + f"\nc.HubExtensionsUsage.db_url = {f'sqlite:///{db}'!r}\n"
+
+
 @pytest.mark.hub
-def test_with_the_ledger_database_locked_spawns_work_and_writes_land_later(make_hub, tmp_path):
-    db = tmp_path / "ledger" / "usage.sqlite"
-    db.parent.mkdir()
-    demo = make_hub(config=CONFIG + f"\nc.HubExtensionsUsage.db_url = {f'sqlite:///{db}'!r}\n")
+@pytest.mark.hub_ahead(config=own_ledger)
+def test_with_the_ledger_database_locked_spawns_work_and_writes_land_later(make_hub):
+    demo = make_hub(config=own_ledger)
+    db = demo.log_dir / "ledger" / "usage.sqlite"
     admin = demo.api(demo.token(demo.login("demo"), "demo"))
     admin.post(demo.hub_url("api/users/gil"), timeout=10)
     wait_until(db.exists, 20, "the ledger database")
