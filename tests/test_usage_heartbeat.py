@@ -158,7 +158,7 @@ async def test_the_hub_side_loop_yields_and_skips_servers_stopped_meanwhile(ledg
     registry = CollectorRegistry()
     capture = UsageCapture(HubExtensionsUsage(timezone="Europe/Paris"), registry=registry)
     capture.cost_hooks = CostHooks(
-        HubExtensionsCost(prices=PRICES, timezone="Europe/Paris"), "UTC", registry
+        HubExtensionsCost(prices=PRICES), "Europe/Paris", registry
     )
     capture.ledger = FailOpenLedger(ledger)
     capture.started = True
