@@ -157,9 +157,7 @@ async def test_the_hub_side_loop_yields_and_skips_servers_stopped_meanwhile(ledg
     spawners = jupyterhub_spawners(names, "", start)
     registry = CollectorRegistry()
     capture = UsageCapture(HubExtensionsUsage(timezone="Europe/Paris"), registry=registry)
-    capture.cost_hooks = CostHooks(
-        HubExtensionsCost(prices=PRICES), "Europe/Paris", registry
-    )
+    capture.cost_hooks = CostHooks(HubExtensionsCost(prices=PRICES), "Europe/Paris", registry)
     capture.ledger = FailOpenLedger(ledger)
     capture.started = True
     capture._executor = ThreadPoolExecutor(1)  # as open_ledger makes it
