@@ -272,6 +272,7 @@ class HubFactory:
         self.started: list[tuple[str, DemoHub]] = []  # (who asked, hub), for the summary
         self.shared_starts = 0
         self.ahead_starts = 0
+        self.prefetched = 0  # shared hubs started while the module before ran
         self.reused = 0  # times a running shared hub was handed out again
 
     def new(
@@ -324,6 +325,7 @@ class HubFactory:
         if spec not in self._shared:
             self._shared[spec] = self.new(config=config, env=env, wait=False, who=who, **settings)
             self.shared_starts += 1
+            self.prefetched += 1
 
     def shared(self, request, *, config: str = "", env: dict | None = None, **settings) -> DemoHub:
         """The running hub for these settings, started if there is none; held until
@@ -358,7 +360,8 @@ class HubFactory:
             return []
         total = sum(demo.waited_seconds for _, demo in self.started)
         return [
-            f"demo hubs: {len(self.started)} started ({self.shared_starts} shared, handed out "
-            f"again {self.reused} times; {self.ahead_starts} ahead of their test), "
-            f"{total:.0f}s waiting for them to be ready"
+            f"demo hubs: {len(self.started)} started, tests waited {total:.0f}s for them: "
+            f"{self.shared_starts} shared ({self.prefetched} started while the module before "
+            f"ran; handed out again {self.reused} times), {self.ahead_starts} of a test's own "
+            "started while the tests before it ran"
         ]
