@@ -98,6 +98,23 @@ def hub_started(app: Any) -> Awaitable[None] | None:
     return started if inspect.isawaitable(started) else None
 
 
+# --- who makes the current request --------------------------------------------------------------
+
+
+def requesting_user_name(spawner: Any) -> str | None:
+    """The user who makes the request the spawner is serving (form POST, REST call, spawn link),
+    None when there is none or it is a service. Relies on `Spawner.handler` (set by JupyterHub
+    while it serves a spawn, since 0.9) and the handler's `current_user`; `jupyterhub.user` is
+    imported here, when a hub asks, so that the service and `check-config` never load it."""
+    handler = getattr(spawner, "handler", None)
+    current = getattr(handler, "current_user", None) if handler is not None else None
+    if current is None:
+        return None
+    from jupyterhub.user import User
+
+    return current.name if isinstance(current, User) else None
+
+
 # --- a spawner's name in log lines -------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from jupyterhub.user import User
 from tornado import web
 from traitlets import Bool, Callable, Dict, HasTraits, List, Union, default
 
@@ -17,7 +16,7 @@ from ..builds.catalog import providers_for
 from ..builds.config import HubExtensionsBuilds
 from ..builds.signing import SigningKeyError, load_key, verify
 from ..cost.config import HubExtensionsCost
-from ..jupyterhub_internals import spawner_log_name
+from ..jupyterhub_internals import requesting_user_name, spawner_log_name
 from ..options import load as load_options
 from ..options import options_for
 from ..problems import CONFIG_PROBLEMS
@@ -258,9 +257,8 @@ def _link_trusted(handler, hub_prefix: str) -> bool:
 
 def _requester_names(spawner) -> list[str]:
     """The user who makes the current request (form POST, REST call, spawn link), if any."""
-    handler = getattr(spawner, "handler", None)
-    current = getattr(handler, "current_user", None) if handler is not None else None
-    return [current.name] if isinstance(current, User) else []
+    name = requesting_user_name(spawner)
+    return [name] if name else []
 
 
 def _service_prefix(spawner) -> str:
