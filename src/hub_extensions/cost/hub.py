@@ -227,6 +227,8 @@ def _checked_before(spawner: Any, turn: int) -> bool:
     """Did this spawner's budget check begin before `turn` (and was it not refused)?"""
     other = getattr(spawner, TURN, None)
     return other is not None and other < turn
+
+
 #: The session fields Pricing reads (see Pricing.footprint).
 ROW_FIELDS = ("cpu_request", "cpu_limit", "mem_request_bytes", "mem_limit_bytes", "gpu_count",
               "gpu_type")  # fmt: skip
