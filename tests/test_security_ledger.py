@@ -34,9 +34,11 @@ c.JupyterHub.allow_named_servers = True
 c.JupyterHub.named_server_limit_per_user = 5
 c.HubExtensionsCost.prices = {json.dumps(PRICES)}
 c.HubExtensionsCost.currency = "EUR"
-c.HubExtensionsCost.user_budgets = {{"tiny": 1.0}}
-c.HubExtensionsCost.default_user_budget = 100.0
-c.HubExtensionsCost.budget_fail_closed = True
+# old section names (before 0.1.0) on purpose: they warn, map to the new ones, and win over
+# the demo's own new-name settings (its default budget is 20), as this file comes last
+c.Cost.user_budgets = {{"tiny": 1.0}}
+c.Cost.default_user_budget = 100.0
+c.Cost.budget_fail_closed = True
 c.ProfilesSimpleLocalProcessSpawner.profile_list = [
     {{"display_name": "Python", "default": True, "kubespawner_override": {{"cpu_limit": 2}}}},
 ]
@@ -56,6 +58,16 @@ def hub(hub_factory, request):
 
 def api_for(hub: DemoHub, user: str) -> requests.Session:
     return hub.api(hub.token(hub.login(user), user))
+
+
+def test_an_old_section_name_warns_at_start_and_its_options_apply(hub):
+    assert (
+        "Cost is deprecated since hub-extensions 0.1.0: rename c.Cost to c.HubExtensionsCost "
+        "(until then the hub reads its options as HubExtensionsCost's)."
+    ) in hub.log()
+    me = api_for(hub, "bea").get(hub.service_url("api/cost/me"), timeout=15)
+    assert me.status_code == 200, me.text
+    assert [(b["kind"], b["limit"]) for b in me.json()["budgets"]] == [("user", 100.0)]
 
 
 def test_the_ledger_file_is_private(hub):

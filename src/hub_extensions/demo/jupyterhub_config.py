@@ -143,5 +143,12 @@ if admin_config:  # hub-extensions demo --config FILE: your settings win over th
 
         print(config_file_problem(admin_config, err), file=sys.stderr)
         raise SystemExit(2) from None
+    # this file sets the new section names; an old one in yours (c.Cost) still wins over them,
+    # as your file comes last (the hub then warns about the old name)
+    from hub_extensions.renames import RENAMED_SECTIONS
+
+    for old_name, (new_name, _) in RENAMED_SECTIONS.items():
+        if old_name in c:
+            c[new_name].merge(c[old_name])
 
 hub_extensions.setup(c)
