@@ -255,7 +255,7 @@ async def test_starts_pending_together_let_the_first_checked_one_go(ledger):
     hooks = CostHooks(cost, "UTC", registry=CollectorRegistry())
     user = SimpleNamespace(name="tiny", groups=[], url="/user/tiny/", spawners={})
     for name in ("one", "two", "three"):
-        s = LocalProcessSpawner(user=user, name=name, cpu_limit=8.0, mem_limit=32 * GIB)
+        s = LocalProcessSpawner(user=user, cpu_limit=8.0, mem_limit=32 * GIB)
         s.user_options = {}
         s._spawn_pending = True  # as JupyterHub's handler marks it before the hooks run
         user.spawners[name] = s

@@ -18,6 +18,21 @@ import requests
 
 from .common import GiveUp, ManagedProcess, free_port, wait_until
 
+#: A port the demo or the hub could not bind (picked free, then taken by a hub starting beside)
+PORT_TAKEN = re.compile(r"Address already in use|EADDRINUSE|is already in use")
+#: What the proxy repeats while the hub is not up: not what a failed start needs to show
+_PROXY_NOISE = re.compile(r"\[ConfigProxy\]|^\s|^\}$")
+
+
+def hub_lines(log: str, head: int = 40, tail: int = 60) -> str:
+    """A demo's log for an error message: the hub's, service's and demo's own lines, not the
+    proxy's retries, first and last lines of them."""
+    lines = [line for line in log.splitlines() if not _PROXY_NOISE.search(line)]
+    if len(lines) > head + tail:
+        lines = [*lines[:head], f"... ({len(lines) - head - tail} lines) ...", *lines[-tail:]]
+    return "\n".join(lines)
+
+
 PASSWORD = "test-password-不"  # non-ASCII on purpose
 
 
@@ -38,6 +53,7 @@ class DemoHub:
     ):
         self.state = tmpdir / "state"
         self.port = port or free_port()
+        self.port_given = port is not None
         self.base_url = base_url
         self.url = f"http://127.0.0.1:{self.port}{base_url}"
         self.service_prefix = f"{base_url}services/hub-extensions/"
@@ -66,6 +82,13 @@ class DemoHub:
         self.ready = False  # wait_ready() saw the hub and its service answer
         self.waited_seconds = 0.0  # how long tests waited in wait_ready()
         self.stopping = False  # begin_stop() pressed Ctrl-C
+        self.port_retried = False  # wait_ready() restarted it once after a port race
+
+    def repick_port(self) -> None:
+        old = self.port
+        self.port = free_port()
+        self.url = self.url.replace(f":{old}/", f":{self.port}/", 1)
+        self.cmd[self.cmd.index("--port") + 1] = str(self.port)
 
     @property
     def run_id(self) -> str:
@@ -85,7 +108,19 @@ class DemoHub:
 
         def ready() -> bool:
             if not self.proc.alive():
-                raise GiveUp(f"demo exited early:\n{self.proc.log_text()[-4000:]}")
+                text = self.proc.log_text()
+                if PORT_TAKEN.search(text) and not self.port_retried:
+                    # the harness's race: a port picked free was taken before the demo bound it
+                    # (hubs start side by side); once, on fresh ports
+                    self.port_retried = True
+                    self.proc.stop()  # exited: this closes its log and reaps it
+                    if not self.port_given:
+                        self.repick_port()
+                    self.proc = ManagedProcess(
+                        f"demo-{self.port}-again", self.cmd, self.log_dir, env=self.env
+                    )
+                    return False
+                raise GiveUp(f"demo exited early:\n{hub_lines(text)}")
             hub = requests.get(urljoin(self.url, "hub/health"), timeout=2)
             svc = requests.get(self.service_url("api/health"), timeout=2)
             # 403 from the service itself (not a 503/404 from the proxy) means it is up
@@ -94,7 +129,7 @@ class DemoHub:
         try:
             wait_until(ready, timeout, f"the demo hub at {self.url}", interval=0.2)
         except TimeoutError:
-            raise TimeoutError(f"demo not ready:\n{self.proc.log_text()[-4000:]}") from None
+            raise TimeoutError(f"demo not ready:\n{hub_lines(self.proc.log_text())}") from None
         finally:
             self.waited_seconds += time.monotonic() - began
         self.ready = True
