@@ -148,6 +148,58 @@ def pytest_terminal_summary(terminalreporter):
     for factory in _hub_factory:
         for line in factory.summary():
             terminalreporter.write_line(line)
+    stray = _stray_files(terminalreporter.config)
+    if stray:
+        verdict = "the run fails" if REQUIRE_ALL else "give each an owner that removes it"
+        terminalreporter.write_line(
+            f"files left in the checkout by this run ({verdict}): {', '.join(stray)}", red=True
+        )
+
+
+# --- nothing a run creates stays in the checkout ------------------------------------------------
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+#: What runs and tools may leave in the checkout (git-ignored caches, builds, the venv, artifacts)
+_EXPECTED = (
+    ".venv/", "node_modules/", "frontend/node_modules/", "test-artifacts/", ".mypy_cache/",
+    ".ruff_cache/", ".pytest_cache/", ".hypothesis/", "build/", "src/hub_extensions/static/",
+    "benchmarks/.cache/", "benchmarks/.peers-venv/",
+)  # fmt: skip
+
+
+def _untracked() -> set[str] | None:
+    """Files git does not track in the checkout (ignored ones too), or None without git."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+            cwd=CHECKOUT, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = {line[3:] for line in out.splitlines() if line[:2] in ("??", "!!")}
+    return {n for n in names if "__pycache__/" not in n and not n.startswith(_EXPECTED)}
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_BEFORE] = _untracked()
+
+
+def _stray_files(config) -> list[str]:
+    before = config.stash.get(_BEFORE, None)
+    after = _untracked() if before is not None else None
+    return sorted(after - before) if after is not None and before is not None else []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # a process, temporary file or key written into the checkout (a hub or service run with the
+    # checkout as its working directory) has no owner: under REQUIRE_ALL (CI) the run fails
+    if REQUIRE_ALL and exitstatus == 0 and _stray_files(session.config):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set[str] | None]()
 
 
 @pytest.fixture(scope="session")

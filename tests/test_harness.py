@@ -80,3 +80,25 @@ def test_a_test_without_a_tier_marker_is_refused(tmp_path):
     result = run_probe(tmp_path, "def test_untiered():\n    assert True\n", require_all=False)
     assert result.returncode != 0
     assert "needs exactly one tier marker" in result.stdout + result.stderr
+
+
+def test_a_file_left_in_the_checkout_fails_the_run_in_ci(tmp_path):
+    """A run that leaves a file in the checkout (say, a hub run with the checkout as its working
+    directory writing its key there) names it, and fails under HUB_EXTENSIONS_REQUIRE_ALL."""
+    import uuid
+
+    stray = ROOT / f"stray-probe-{uuid.uuid4().hex[:8]}.key"
+    body = (
+        "import pytest\nfrom pathlib import Path\n\n@pytest.mark.unit\ndef test_writes():\n"
+        f"    Path({str(stray)!r}).write_text('x')\n"
+    )
+    try:
+        ci = run_probe(tmp_path, body, require_all=True)
+        assert ci.returncode == 1, ci.stdout
+        assert f"files left in the checkout by this run (the run fails): {stray.name}" in ci.stdout
+        stray.unlink()
+        laptop = run_probe(tmp_path, body, require_all=False)
+        assert laptop.returncode == 0, laptop.stdout
+        assert "give each an owner that removes it" in laptop.stdout
+    finally:
+        stray.unlink(missing_ok=True)
