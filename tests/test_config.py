@@ -184,3 +184,13 @@ def test_other_classes_are_left_alone():
     ):
         c[section]["some_option"] = 1
     assert check_config(c) == []
+
+
+def test_the_service_listens_where_its_url_says_unless_told_otherwise():
+    from hub_extensions.options import HubExtensions
+
+    assert HubExtensions().bind_ip == "127.0.0.1"  # the default URL's host
+    assert HubExtensions(service_url="http://hub:10101").bind_ip == "0.0.0.0"  # a pod
+    assert HubExtensions(service_bind_ip="10.0.0.5").bind_ip == "10.0.0.5"
+    # empty, as earlier versions documented for "the default", still means the default
+    assert HubExtensions(service_bind_ip="", service_url="http://hub:10101").bind_ip == "0.0.0.0"

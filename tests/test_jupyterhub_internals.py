@@ -70,16 +70,22 @@ print(json.dumps(out))
 """
 
 
-def test_a_real_hub_runs_the_callback_once_with_the_final_config_and_lacks_nothing(tmp_path):
-    config = tmp_path / "jupyterhub_config.py"
-    config.write_text(CONFIG)
-    run = subprocess.run(
-        [sys.executable, "-c", RUN_HUB_INITIALIZE, str(config)],
+def initialize_in_a_child(tmp_path, config: str, script: str) -> subprocess.CompletedProcess:
+    """`script` runs a real JupyterHub.initialize() on `config` in a child process (initialize
+    rewires tornado's loggers for the whole process)."""
+    path = tmp_path / "jupyterhub_config.py"
+    path.write_text(config)
+    return subprocess.run(
+        [sys.executable, "-c", script, str(path)],
         capture_output=True,
         text=True,
         timeout=60,
         cwd=tmp_path,
     )
+
+
+def test_a_real_hub_runs_the_callback_once_with_the_final_config_and_lacks_nothing(tmp_path):
+    run = initialize_in_a_child(tmp_path, CONFIG, RUN_HUB_INITIALIZE)
     assert run.returncode == 0, run.stderr[-4000:]
     out = json.loads(run.stdout.splitlines()[-1])
     (call,) = out["calls"]  # once, although the file asked twice
@@ -235,15 +241,7 @@ RUN_INITIALIZE = (
 
 
 def test_a_hub_that_lacks_an_internal_logs_what_degrades_and_starts(tmp_path):
-    config = tmp_path / "jupyterhub_config.py"
-    config.write_text(SETUP_CONFIG)
-    run = subprocess.run(
-        [sys.executable, "-c", RUN_INITIALIZE, str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    run = initialize_in_a_child(tmp_path, SETUP_CONFIG, RUN_INITIALIZE)
     assert run.returncode == 0, run.stderr[-4000:]
     assert (
         f"hub-extensions: JupyterHub {jupyterhub.__version__} has no user_stopped in "
