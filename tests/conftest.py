@@ -95,6 +95,16 @@ def pytest_configure(config):
         "hub_ahead(**settings): make_hub(**settings) in this test gets a hub of its own that "
         "started while the tests before it ran",
     )
+    config.addinivalue_line(
+        "markers",
+        "docker_engine: set on every test whose fixtures include docker_engine, whatever its "
+        "tier; the test command runs these in one run, so that containers' names never meet",
+    )
+
+
+def pytest_itemcollected(item):
+    if "docker_engine" in getattr(item, "fixturenames", ()):
+        item.add_marker("docker_engine")
 
 
 def pytest_runtest_setup(item):
