@@ -7,6 +7,7 @@ checked through the server process's environment. DockerSpawner: test_profiles_d
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -60,6 +61,28 @@ def test_form_has_no_serious_accessibility_violations(browser, hub, artifacts, s
     assert page.locator("html").get_attribute("data-bs-theme") == scheme
     assert severe_violations(page) == []
     page.screenshot(path=artifacts / f"profiles-form-{scheme}.png", full_page=True)
+    assert errors.all() == []
+    page.context.close()
+
+
+def test_the_pages_menu_and_start_feedback_work_with_jupyterhubs_bundles_deferred(browser, hub):
+    """The suite's spawn.html loads JupyterHub's bootstrap and jQuery bundles deferred (they held
+    the parser before the form) and does spawn.html's jQuery snippet in plain JavaScript."""
+    page, errors = open_form(browser, hub, "uma")
+    page.get_by_role("button", name="Services").click()  # bootstrap's dropdown, once it has run
+    expect(page.get_by_role("link", name="hub-extensions")).to_be_visible()
+    assert page.evaluate("() => typeof window.jQuery") == "function"  # still there for others
+    page.evaluate(  # keep the page: the start itself is tested elsewhere
+        "() => document.getElementById('spawn_form')"
+        ".addEventListener('submit', (event) => event.preventDefault())"
+    )
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.locator("#spawn_form .feedback-container > button")).to_have_class(
+        re.compile(r"\bhidden\b")
+    )
+    expect(page.locator("#spawn_form .feedback-widget")).not_to_have_class(
+        re.compile(r"\bhidden\b")
+    )
     assert errors.all() == []
     page.context.close()
 

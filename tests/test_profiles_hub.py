@@ -123,6 +123,16 @@ def test_form_shows_what_the_user_may_choose_and_nothing_secret(hub):
     assert re.fullmatch(
         r"/jh/services/hub-extensions/static/dist/profiles-form\.js\?v=[0-9a-f]{16}", script[1]
     )
+    # JupyterHub's bootstrap and jQuery bundles come after the form, through require.js (its
+    # own page scripts need neither); require.js and darkmode.js come as JupyterHub sends them
+    head = html[: html.index("</head>")]
+    assert not re.search(r"<script[^>]*(bootstrap\.bundle|jquery)", head)
+    for page_script in ("components/requirejs/require.js", "js/darkmode.js"):
+        assert re.search(rf'<script src="/jh/hub/static/{page_script}\?v=', head)
+    bundles = '["jquery", "components/bootstrap/dist/js/bootstrap.bundle.min"]'
+    assert html.index(f"require({bundles}") > html.index('id="hub-extensions-profiles"')
+    assert "$('form')" not in html  # spawn.html's jQuery snippet, here in plain JavaScript
+    assert 'form.addEventListener("submit"' in html
     # the versioned URL is cached for good (tornado's static handler, in the service)
     r = requests.get(f"http://127.0.0.1:{hub.port}{script[1]}", timeout=10)
     assert r.status_code == 200
@@ -273,6 +283,24 @@ def test_a_query_string_link_starts_the_chosen_environment(hub):
     hub.spawn_wait(api, "gil")
     assert server_env(hub, "gil")["HX_FLAVOUR"] == "vanilla"
     hub.stop_server(api, "gil")
+
+
+ADMINS_FORM = "c.Spawner.options_form = \"<input name='flavour' value='the-admins-own-form'>\"\n"
+
+
+@pytest.mark.hub_ahead(config=ADMINS_FORM)
+def test_an_admins_own_form_gets_jupyterhubs_page_scripts_as_they_come(make_hub):
+    """The suite's spawn.html defers JupyterHub's bundles only under its own form: another form
+    (KubeSpawner's built-in one writes inline jQuery) finds jQuery loaded before it runs."""
+    demo = make_hub(config=ADMINS_FORM)
+    html = demo.login("ada").get(demo.hub_url("spawn"), timeout=30).text
+    assert "the-admins-own-form" in html
+    assert 'id="hub-extensions-profiles"' not in html
+    head = html[: html.index("</head>")]
+    assert "<script defer" not in head
+    for bundle in ("bootstrap/dist/js/bootstrap.bundle.min.js", "jquery/dist/jquery.min.js"):
+        assert re.search(rf'<script src="/hub/static/components/{bundle}\?v=', head)
+    assert "$('form').submit(" in html  # JupyterHub's own snippet
 
 
 def test_a_bad_profile_list_stops_the_hub_at_start_naming_the_entry(make_hub):
