@@ -9,9 +9,11 @@ from pathlib import Path
 from traitlets.config import PyFileConfigLoader
 
 from ._version import __version__
-from .checks import CONFIGURABLES, check_config
 from .cli_cilogon import add_cilogon_parser
-from .reference import reference_markdown
+
+# `checks` and `reference` load every feature's options and checks (SQLAlchemy among them, about
+# 0.9 s): the subcommands that need them import them when they run, so that `demo`, which
+# supervises its hub for as long as it runs, starts without them.
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -34,6 +36,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from .checks import CONFIGURABLES, check_config
+
     if args.help_all:
         for cls in CONFIGURABLES:
             print(cls.class_config_section())
@@ -57,6 +61,13 @@ def _check_config(args: argparse.Namespace) -> int:
         note = f" ({len(warnings)} warning(s))" if warnings else ""
         print(f"{path}: hub-extensions options are valid{note}")
     return 1 if failed else 0
+
+
+def _config_reference(args: argparse.Namespace) -> int:
+    from .reference import reference_markdown
+
+    print(reference_markdown(), end="")
+    return 0
 
 
 def _base_url(value: str) -> str:
@@ -114,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     check.set_defaults(func=_check_config)
 
     ref = sub.add_parser("config-reference", help="print the configuration reference (Markdown)")
-    ref.set_defaults(func=lambda args: print(reference_markdown(), end="") or 0)
+    ref.set_defaults(func=_config_reference)
     add_cilogon_parser(sub)
 
     args = parser.parse_args(argv)
