@@ -90,7 +90,10 @@ def test_wire_adds_service_role_and_templates_and_keeps_admin_settings():
     assert added.template_paths[0] == "/srv/my-templates"
     assert added.template_paths[1].endswith("hub_extensions/templates")
     assert added.template_vars == {
-        "hub_extensions": {"service_prefix": "/services/hub-extensions/"}
+        "hub_extensions": {
+            "service_prefix": "/services/hub-extensions/",
+            "page_scripts_after_form": True,  # /srv/my-templates has no page.html
+        }
     }
 
 
@@ -101,8 +104,23 @@ def test_template_vars_keep_the_admins_and_follow_base_url():
     added = wire(c).JupyterHub
     assert added.template_vars == {
         "announcement": "Maintenance on Friday",
-        "hub_extensions": {"service_prefix": "/jupyter/services/extras/"},
+        "hub_extensions": {
+            "service_prefix": "/jupyter/services/extras/",
+            "page_scripts_after_form": True,
+        },
     }
+
+
+def test_an_admins_page_html_keeps_jupyterhubs_page_scripts_on_the_spawn_page(tmp_path):
+    """The suite's spawn.html loads JupyterHub's bootstrap and jQuery after its form only under
+    JupyterHub's own page.html: an admin's page.html may run scripts that need them at once."""
+    (tmp_path / "page.html").write_text('{% extends "templates/page.html" %}')
+    c = cfg()
+    c.JupyterHub.template_paths = [str(tmp_path)]
+    assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_scripts_after_form"] is False
+    (tmp_path / "page.html").unlink()
+    (tmp_path / "home.html").write_text('{% extends "templates/home.html" %}')
+    assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_scripts_after_form"] is True
 
 
 def test_admins_appended_services_and_template_paths_are_kept():

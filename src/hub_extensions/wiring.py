@@ -206,9 +206,18 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
     additions.JupyterHub.template_paths = paths
     stripped = _hub_option(config, "base_url").strip("/")
     base_url = f"/{stripped}/" if stripped else "/"
+    # The spawn page loads JupyterHub's bootstrap and jQuery after the suite's form
+    # (templates/spawn.html) only under JupyterHub's own page.html: an admin's page.html may run
+    # scripts of its own that need them at once.
+    own_page = any(
+        (Path(folder) / "page.html").is_file() for folder in paths if folder != str(HUB_TEMPLATES)
+    )
     additions.JupyterHub.template_vars = {
         **_hub_option(config, "template_vars"),
-        "hub_extensions": {"service_prefix": f"{base_url}services/{options.service_name}/"},
+        "hub_extensions": {
+            "service_prefix": f"{base_url}services/{options.service_name}/",
+            "page_scripts_after_form": not own_page,
+        },
     }
     wire_usage_capture(config, additions)
     return additions
