@@ -7,9 +7,7 @@ import contextlib
 import http.server
 import json
 import os
-import statistics
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -114,50 +112,18 @@ def assert_no_leftovers(docker_engine, job: BuildJob, *markers: str, timeout: fl
     assert procs == [], procs
 
 
-def build_by_hand(url: str, sha: str, image: str, env: dict, config: Path) -> float:
-    """repo2docker's CLI as an admin would run it; returns the wall time."""
-    cmd = [sys.executable, "-m", "repo2docker", "--config", str(config), "--no-run"]
-    cmd += ["--user-id", "1000", "--user-name", "jovyan", "--push"]
-    cmd += ["--image-name", image, "--ref", sha, url]
-    t0 = time.monotonic()
-    res = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    return time.monotonic() - t0
-
-
 async def test_happy_path_builds_pushes_and_runs(
-    executor, adapter_env, git_daemon, base_image, registry, docker_engine, tmp_path, artifacts
+    executor, git_daemon, base_image, registry, docker_engine, artifacts
 ):
+    """One build of a new commit, pushed to the local registry, then run. The executor's
+    overhead against repo2docker's CLI run by hand is measured by benchmarks/bench_builds.py."""
+    content = f"hello from the executor {uuid.uuid4()}\n"
     body = "COPY --chown=1000:1000 hello.txt /home/jovyan/hello.txt"
-    url, sha_warm, path = dockerfile_repo(
-        git_daemon, "happy", base_image, body, **{"hello.txt": "warm-up\n"}
-    )
-    config = tmp_path / "r2d_config.py"
-    config.write_text(executor.config_text(job_for(url, sha_warm, "x", push=True)))
-    # Untimed warm-up: the first push uploads the base image's layers to the registry.
-    repo = f"{registry.host}/hubext-test/happy"
-    warm_seconds = build_by_hand(url, sha_warm, f"{repo}:{sha_warm}", adapter_env, config)
-    # Then, alternating, the CLI and the executor each build a commit with new content (the
-    # same uncached work); three pairs, medians printed for the later benchmark.
-    cli_times, executor_times = [], []
-    for _ in range(3):
-        _, sha_cli = make_repo(path, {"hello.txt": f"cli {uuid.uuid4()}\n"})
-        cli_times.append(build_by_hand(url, sha_cli, f"{repo}:{sha_cli}", adapter_env, config))
-        content = f"hello from the executor {uuid.uuid4()}\n"
-        _, sha = make_repo(path, {"hello.txt": content})
-        image = f"{repo}:{sha}"
-        job = job_for(url, sha, image, push=True, timeout=300, labels={"test": "happy"})
-        t0 = time.monotonic()
-        result, events = await run_build(executor, job)
-        executor_times.append(time.monotonic() - t0)
-        assert result.status == "built", "\n".join(result.log_tail)
-    cli_s, exe_s = statistics.median(cli_times), statistics.median(executor_times)
-    print(
-        f"\nTIMING cold build + push (median of 3): executor {exe_s:.2f} s, repo2docker CLI by "
-        f"hand {cli_s:.2f} s (overhead {100 * (exe_s / cli_s - 1):+.1f} %); runs: executor "
-        f"{[round(t, 2) for t in executor_times]}, CLI {[round(t, 2) for t in cli_times]}; "
-        f"untimed warm-up push of the base layers {warm_seconds:.2f} s"
-    )
+    url, sha, _ = dockerfile_repo(git_daemon, "happy", base_image, body, **{"hello.txt": content})
+    image = f"{registry.host}/hubext-test/happy:{sha}"
+    job = job_for(url, sha, image, push=True, timeout=300, labels={"test": "happy"})
+    result, events = await run_build(executor, job)
+    assert result.status == "built", "\n".join(result.log_tail)
     (artifacts / "builds-executor-happy-events.json").write_text(json.dumps(events, indent=1))
 
     # repo2docker's events as they came ("Picked Git content provider." has no phase), the
