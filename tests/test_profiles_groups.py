@@ -95,6 +95,39 @@ async def test_github_teams_from_auth_state_count_as_groups():
     assert spawner.hx_groups() == {"2i2c-org:hub-admins", "elsewhere:other"}
 
 
+async def test_without_allowed_groups_a_render_reads_no_groups():
+    """A list with no `allowed_groups` anywhere looks the same to everyone: the form neither
+    queries the user's groups nor calls the auth_state hook. With one choice restricted, both
+    are read again."""
+    calls: list[str] = []
+
+    def hook(spawner, auth_state):
+        calls.append(spawner.user.name)
+        return []
+
+    open_list = [{"display_name": "Everyone", "slug": "everyone"}, {"display_name": "Big"}]
+    spawner = spawner_for(["Staff"], profile_list=open_list, groups_from_auth_state=hook)
+    type(spawner.user).groups = property(lambda user: pytest.fail("the groups were read"))
+    try:
+        assert await slugs(spawner) == ["everyone", "big"]
+        assert calls == []
+    finally:
+        del type(spawner.user).groups
+    restricted = [
+        *open_list,
+        {"display_name": "Tuned", "profile_options": {"size": {"display_name": "Size", "choices": {
+            "s": {"display_name": "S"}, "xl": {"display_name": "XL", "allowed_groups": ["Staff"]},
+        }}}},
+    ]  # fmt: skip
+    spawner = spawner_for(["Staff"], profile_list=restricted, groups_from_auth_state=hook)
+    assert await slugs(spawner) == ["everyone", "big", "tuned"]
+    assert calls == ["ann"]
+    tuned = (await spawner.hx_profiles())[2]
+    assert [c.key for c in tuned.options[0].choices] == ["s", "xl"]
+    other = spawner_for([], profile_list=restricted)
+    assert [c.key for c in (await other.hx_profiles())[2].options[0].choices] == ["s"]
+
+
 def test_the_team_shape_is_oauthenticators():
     # GitHubOAuthenticator stores the items of GET /user/teams under "teams", and spells
     # allowed teams "org:team-slug" from the same fields

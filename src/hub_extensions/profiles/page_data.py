@@ -197,6 +197,13 @@ class FormCache:
         self.config, self.value, self.checked = config, value, checked
         self.forms: dict[tuple, dict] = {}
         self.views: dict[tuple, list[Profile]] = {}
+        #: whether any profile or choice has `allowed_groups`: if none has, every user sees the
+        #: same list, and a render need not read the user's groups (a database query)
+        self.uses_groups = any(
+            p.allowed_groups is not None
+            or any(c.allowed_groups is not None for o in p.options for c in o.choices)
+            for p in checked.profiles
+        )
 
     def visible_to(self, groups: Groups) -> list[Profile]:
         """`visible(...)` of the list for members of `groups`, worked out once per group set."""

@@ -174,8 +174,10 @@ class ProfilesMixin(HasTraits):
         """The profiles this spawner's user may see and choose."""
         if callable(self.profile_list):
             return visible(await self.hx_all_profiles(), self.hx_groups())
-        await self.hx_load_groups()
         self.hx_form_entry = entry = FormCache.of(self)  # one look-up per render
+        if not entry.uses_groups:  # everyone sees the same list: the groups are not read
+            return entry.visible_to(Groups())
+        await self.hx_load_groups()
         return entry.visible_to(self.hx_groups())
 
     def hx_verify_build(self, image: str, signature: str) -> bool:
