@@ -1,6 +1,7 @@
 """Options are checked before the hub starts, and the wiring keeps the admin's own settings."""
 
 import json
+from pathlib import Path
 
 import pytest
 from traitlets.config import Config
@@ -121,6 +122,58 @@ def test_an_admins_page_html_keeps_jupyterhubs_page_scripts_on_the_spawn_page(tm
     (tmp_path / "page.html").unlink()
     (tmp_path / "home.html").write_text('{% extends "templates/home.html" %}')
     assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_scripts_after_form"] is True
+
+
+def render_spawn_page(hub: Config, **context) -> str:
+    """The spawn page as JupyterHub renders it for the wired `JupyterHub` section `hub`: its own
+    loader arrangement (app.py, init_tornado_settings: `templates/` for its defaults, then the
+    template paths with its default folder last), the wired template vars, the suite's form."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
+    from jupyterhub._data import DATA_FILES_PATH
+
+    default = str(Path(DATA_FILES_PATH) / "templates")
+    loader = ChoiceLoader([
+        PrefixLoader({"templates": FileSystemLoader([default])}, "/"),
+        FileSystemLoader([*hub.template_paths, default]),
+    ])  # fmt: skip
+    env = Environment(loader=loader, autoescape=True)
+    form = '<div id="hub-extensions-profiles"><input name="profile" value="python"></div>'
+    return env.get_template("spawn.html").render(
+        static_url=lambda path, include_version=True: f"/hub/static/{path}",
+        spawner_options_form=form,
+        **hub.template_vars,
+        **context,
+    )
+
+
+def test_the_spawn_page_defers_jupyterhubs_bundles_only_under_its_own_page_html(tmp_path):
+    """Rendered through JupyterHub's own templates: with the suite's form and JupyterHub's
+    page.html, bootstrap and jQuery leave <head> and come through require.js; with an admin's
+    page.html, the page keeps them in <head>, JupyterHub's jQuery snippet and the admin's own
+    script."""
+    (tmp_path / "home.html").write_text('{% extends "templates/home.html" %}')
+    c = cfg()
+    c.JupyterHub.template_paths = [str(tmp_path)]
+    html = render_spawn_page(wire(c).JupyterHub)
+    head = html[: html.index("</head>")]
+    assert "bootstrap.bundle.min.js" not in head
+    assert "jquery.min.js" not in head
+    assert '<script src="/hub/static/components/requirejs/require.js"' in head
+    assert 'require(["jquery", "components/bootstrap/dist/js/bootstrap.bundle.min"]' in html
+    assert "$('form').submit(" not in html
+
+    (tmp_path / "page.html").write_text(
+        '{% extends "templates/page.html" %}'
+        "{% block script %}<script>adminsOwnScript($)</script>{% endblock script %}"
+    )
+    html = render_spawn_page(wire(c).JupyterHub)
+    head = html[: html.index("</head>")]
+    assert '<script src="/hub/static/components/jquery/dist/jquery.min.js"' in head
+    assert '<script src="/hub/static/components/bootstrap/dist/js/bootstrap.bundle.min.js"' in head
+    assert "adminsOwnScript($)" in html
+    assert "$('form').submit(" in html
+    assert "require([" not in html
+    assert 'id="hub-extensions-profiles"' in html
 
 
 def test_admins_appended_services_and_template_paths_are_kept():
