@@ -114,9 +114,11 @@ def comparable(events: list[dict], base_image: str, ours: bool) -> list[dict]:
 
 
 def fold_building(events: list[dict]) -> list[dict]:
-    """A run of `building` log lines as one item holding the sorted lines, step numbers masked:
-    BuildKit runs independent steps at once, so their order (and numbers) vary from run to run;
-    every line must still be there, as often."""
+    """A run of `building` log lines as one item holding its distinct lines, sorted, step numbers
+    masked: BuildKit runs independent steps at once, so their order (and numbers) vary from run
+    to run, and its plain progress prints a step's header, `DONE` and layer lines again each time
+    it switches between steps, which depends on timing (one run printed `[1/2] FROM` twice).
+    Every line must still be there, and no other."""
     out: list[dict] = []
     for event in events:
         if event.get("phase") == "building" and set(event) == {"phase", "message"}:
@@ -129,7 +131,7 @@ def fold_building(events: list[dict]) -> list[dict]:
             out.append(event)
     for item in out:
         if "lines" in item:
-            item["lines"].sort()
+            item["lines"] = sorted(set(item["lines"]))
     return out
 
 
