@@ -293,7 +293,11 @@ def server_render(hubs: dict, forms: tuple, n: int, warmup: int = 5) -> dict:
 # Runs from navigation start (an init script). Each animation frame, until the target profile
 # is chosen: click its element, then note performance.now() as soon as FormData shows it (at
 # once, after microtasks, or after one task). A selection lost to a later re-render is taken
-# again. Done once the page has loaded and the selection held for `settle` frames after that.
+# again. Done once the page has loaded and the selection held for `settle` frames after that;
+# it then says so on the console (PROBE_DONE), which the harness waits for: any script the
+# harness ran in the page while it loads (Playwright's wait_for_function injects and compiles
+# its ~300 KB utility script in the new document) would take the main thread from the page.
+PROBE_DONE = "hx-bench-probe-done"
 PROBE_JS = """(() => {
   const cfg = %s;
   const p = (window.__probe = {t: null, clicks: 0, lost: 0, frames: 0, loadFrame: -1, held: -1,
@@ -324,6 +328,7 @@ PROBE_JS = """(() => {
     const since = p.frames - Math.max(p.loadFrame, p.held);
     if ((p.t !== null && p.loadFrame >= 0 && since >= cfg.settle) || p.frames >= cfg.maxFrames) {
       p.done = true;
+      console.debug("%s");
       return;
     }
     requestAnimationFrame(tick);

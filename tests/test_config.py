@@ -1,11 +1,13 @@
 """Options are checked before the hub starts, and the wiring keeps the admin's own settings."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from traitlets.config import Config
 
+from hub_extensions import page_style
 from hub_extensions.checks import check_config
 from hub_extensions.service.app import read_config
 from hub_extensions.wiring import SERVICE_CONFIG_ENV, SERVICE_ROLE, wire
@@ -90,10 +92,15 @@ def test_wire_adds_service_role_and_templates_and_keeps_admin_settings():
     assert added.extra_user_scopes == {"read:groups!user", "access:services!service=hub-extensions"}
     assert added.template_paths[0] == "/srv/my-templates"
     assert added.template_paths[1].endswith("hub_extensions/templates")
+    style = page_style.load()
     assert added.template_vars == {
         "hub_extensions": {
             "service_prefix": "/services/hub-extensions/",
             "page_scripts_after_form": True,  # /srv/my-templates has no page.html
+            "page_style": {
+                "href": f"/services/hub-extensions/page-style.css?v={style.version}",
+                "imports": list(style.imports),
+            },
         }
     }
 
@@ -108,6 +115,10 @@ def test_template_vars_keep_the_admins_and_follow_base_url():
         "hub_extensions": {
             "service_prefix": "/jupyter/services/extras/",
             "page_scripts_after_form": True,
+            "page_style": {
+                "href": f"/jupyter/services/extras/page-style.css?v={page_style.load().version}",
+                "imports": list(page_style.load().imports),
+            },
         },
     }
 
@@ -118,7 +129,9 @@ def test_an_admins_page_html_keeps_jupyterhubs_page_scripts_on_the_spawn_page(tm
     (tmp_path / "page.html").write_text('{% extends "templates/page.html" %}')
     c = cfg()
     c.JupyterHub.template_paths = [str(tmp_path)]
-    assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_scripts_after_form"] is False
+    added = wire(c).JupyterHub.template_vars["hub_extensions"]
+    assert added["page_scripts_after_form"] is False
+    assert added["page_style"] is None  # JupyterHub's own stylesheet link, as the page has it
     (tmp_path / "page.html").unlink()
     (tmp_path / "home.html").write_text('{% extends "templates/home.html" %}')
     assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_scripts_after_form"] is True
@@ -161,6 +174,16 @@ def test_the_spawn_page_defers_jupyterhubs_bundles_only_under_its_own_page_html(
     assert '<script src="/hub/static/components/requirejs/require.js"' in head
     assert 'require(["jquery", "components/bootstrap/dist/js/bootstrap.bundle.min"]' in html
     assert "$('form').submit(" not in html
+    # JupyterHub's stylesheet: the sheets it @imports linked by versioned URLs (static_url),
+    # then the rest from the service, with JupyterHub's own as the fallback (page_style.py)
+    style = page_style.load()
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
+    assert links == [
+        "/hub/static/components/@fortawesome/fontawesome-free/css/fontawesome.css",
+        "/hub/static/components/@fortawesome/fontawesome-free/css/solid.css",
+        f"/services/hub-extensions/page-style.css?v={style.version}",
+    ]
+    assert "this.href='/hub/static/css/style.min.css'" in head
 
     (tmp_path / "page.html").write_text(
         '{% extends "templates/page.html" %}'
@@ -174,6 +197,9 @@ def test_the_spawn_page_defers_jupyterhubs_bundles_only_under_its_own_page_html(
     assert "$('form').submit(" in html
     assert "require([" not in html
     assert 'id="hub-extensions-profiles"' in html
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', head) == [
+        "/hub/static/css/style.min.css"
+    ]
 
 
 def test_admins_appended_services_and_template_paths_are_kept():

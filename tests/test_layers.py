@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "hub_extensions"
 #: on one line are peers, which do not import each other.
 LAYERS: list[set[str]] = [
     {"_version", "contract", "fields", "config_values", "lazy_backend", "options",
-     "jupyterhub_internals", "requirements_check", "store", "images", "renames"},
+     "jupyterhub_internals", "requirements_check", "store", "images", "renames", "page_style"},
     {"hub_classes", "problems"},
     {"auth", "builds"},
     {"usage"},

@@ -211,3 +211,67 @@ def test_without_javascript_the_plain_form_still_works(browser, hub):
     expect(page.get_by_text("profile-option-custom--flavour--unlisted-choice")).to_be_visible()
     expect(page.locator("#profile-item-custom")).to_be_visible()
     page.context.close()
+
+
+#: what the stylesheets decide for an element, and for its ::before (Font Awesome's icons)
+STYLES_JS = """() => {
+  const props = ["color", "background-color", "font-family", "font-size", "font-weight",
+    "line-height", "margin-top", "margin-bottom", "padding-left", "padding-right",
+    "border-top-width", "border-top-color", "border-top-left-radius", "display", "visibility"];
+  return [...document.querySelectorAll("body *")]
+    .filter((el) => !["SCRIPT", "STYLE", "NOSCRIPT"].includes(el.tagName))
+    .map((el) => {
+      const s = getComputedStyle(el), before = getComputedStyle(el, "::before");
+      return [el.tagName, el.id, el.getAttribute("class"), ...props.map((p) => s.getPropertyValue(p)),
+              before.content, before.fontFamily];
+    });
+}"""
+STYLESHEETS_JS = """() => performance.getEntriesByType("resource")
+  .filter((r) => new URL(r.name).pathname.endsWith(".css"))
+  .map((r) => [new URL(r.name).pathname, r.transferSize])"""
+
+
+def test_the_spawn_page_is_styled_as_by_jupyterhubs_stylesheet_and_a_visit_asks_nothing(
+    browser, hub
+):
+    """The suite's spawn page links JupyterHub's stylesheet as page_style.py explains: the same
+    computed styles as with JupyterHub's own link (which the page falls back to when the service
+    does not answer), and a second visit takes every stylesheet from the cache, with no round
+    trip to the hub (JupyterHub's unversioned @imports were revalidated on every visit)."""
+    page, errors = open_form(browser, hub, "wes")
+    page.wait_for_function(ENHANCED, timeout=10_000)
+    sheets = page.evaluate("() => [...document.styleSheets].map((s) => s.href)")
+    assert [urlsplit(h).path for h in sheets if h] == [
+        "/jh/hub/static/components/@fortawesome/fontawesome-free/css/fontawesome.css",
+        "/jh/hub/static/components/@fortawesome/fontawesome-free/css/solid.css",
+        "/jh/services/hub-extensions/page-style.css",
+    ]
+    ours = page.evaluate(STYLES_JS)
+    page.goto(hub.hub_url("spawn"))  # a second visit in the same browser
+    page.wait_for_function(ENHANCED, timeout=10_000)
+    again = page.evaluate(STYLESHEETS_JS)
+    assert len(again) == 3
+    assert [size for _, size in again] == [0, 0, 0], again  # all from the cache
+    assert errors.all() == []
+    page.context.close()
+
+    # the service does not answer: the link falls back to JupyterHub's own stylesheet
+    page, errors = open_form(browser, hub, "wes")
+    page.context.route("**/page-style.css*", lambda route: route.fulfill(status=503, body="down"))
+    page.goto(hub.hub_url("spawn"))
+    page.wait_for_function(ENHANCED, timeout=10_000)
+    page.wait_for_function(
+        "() => [...document.styleSheets].some((s) => s.href && s.href.includes('style.min.css'))"
+    )
+    page.wait_for_load_state("load")
+    # the sheet swapped under a drawn page starts Bootstrap's colour transitions: let them end
+    page.wait_for_function("() => document.getAnimations().every((a) => a.playState !== 'running')")
+    jupyterhubs = page.evaluate(STYLES_JS)
+    assert len(ours) > 50
+    assert [row[:3] for row in jupyterhubs] == [row[:3] for row in ours]
+    differ = [(a, b) for a, b in zip(ours, jupyterhubs, strict=True) if a != b]
+    assert differ == [], [(a[:3], [(x, y) for x, y in zip(a, b) if x != y]) for a, b in differ]
+    # Font Awesome's rules apply (an icon's ::before has its glyph), Bootstrap's too
+    assert any(row[-2] not in ("none", "normal") and "Font Awesome" in row[-1] for row in ours)
+    assert [e for e in errors.all() if "503" not in e] == []
+    page.context.close()

@@ -140,6 +140,48 @@ def test_form_shows_what_the_user_may_choose_and_nothing_secret(hub):
     assert int(r.headers["Cache-Control"].split("max-age=")[1].split(",")[0]) >= 86400
 
 
+def test_the_spawn_page_links_jupyterhubs_stylesheet_by_urls_cached_for_good(hub):
+    """page_style.py: the Font Awesome sheets JupyterHub's stylesheet @imports (by unversioned
+    URLs, asked again on every visit) by their versioned URLs, the rest from the service:
+    JupyterHub's file without its imports, versioned, gzipped when asked, revalidated (304)
+    at any other URL."""
+    html = hub.login("ann").get(hub.hub_url("spawn"), timeout=30).text
+    head = html[: html.index("</head>")]
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
+    assert len(links) == 3, links
+    base = f"http://127.0.0.1:{hub.port}"
+    for link, name in zip(links, ("fontawesome", "solid"), strict=False):
+        path = f"/jh/hub/static/components/@fortawesome/fontawesome-free/css/{name}.css"
+        assert re.fullmatch(re.escape(path) + r"\?v=[0-9a-f]+", link)
+        r = requests.get(base + link, timeout=10)
+        assert r.status_code == 200
+        assert int(r.headers["Cache-Control"].split("max-age=")[1].split(",")[0]) >= 86400
+    style = links[2]
+    assert re.fullmatch(r"/jh/services/hub-extensions/page-style\.css\?v=[0-9a-f]{16}", style)
+    assert "this.href='/jh/hub/static/css/style.min.css?v=" in head  # the fallback
+
+    jupyterhubs = requests.get(base + "/jh/hub/static/css/style.min.css", timeout=10)
+    imports = re.findall(r'@import\s*"([^"]+)";', jupyterhubs.text)
+    assert [i.rsplit("/", 1)[1] for i in imports] == ["fontawesome.css", "solid.css"]
+    r = requests.get(base + style, headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert int(r.headers["Content-Length"]) < len(r.content) / 4
+    assert r.content == re.sub(rb'@import\s*"[^"]+";', b"", jupyterhubs.content)
+    plain = requests.get(base + style, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert "Content-Encoding" not in plain.headers
+    assert plain.content == r.content
+    # another version (a page from before an upgrade): the file, but asked again next time
+    other = requests.get(base + style.split("?")[0] + "?v=0", timeout=10)
+    assert other.status_code == 200
+    assert other.headers["Cache-Control"] == "no-cache"
+    again = requests.get(base + style, headers={"If-None-Match": r.headers["Etag"]}, timeout=10)
+    assert again.status_code == 304
+    assert not again.content
+
+
 def test_a_callable_override_is_called_with_the_spawner(hub):
     session = hub.login("hal")
     r = post_form(hub, session, {"profile": "python"})

@@ -28,6 +28,9 @@ USAGE_DB_URL_ENV = "HUB_EXTENSIONS_USAGE_DEFAULT_DB_URL"
 CONFIG_PROBLEMS_ENV = "HUB_EXTENSIONS_CONFIG_PROBLEMS_FILE"
 #: The hub's process id: the service stops when that process is gone (service/app.py).
 HUB_PID_ENV = "HUB_EXTENSIONS_HUB_PID"
+#: JupyterHub's data_files_path as the hub has it, where the service finds the stylesheet it
+#: serves to the spawn page (page_style.py); unset means JupyterHub's default.
+HUB_DATA_FILES_ENV = "HUB_EXTENSIONS_HUB_DATA_FILES"
 
 
 def format_problems(

@@ -9,13 +9,16 @@ import sys
 from pathlib import Path
 
 import jupyterhub
+from jupyterhub._data import DATA_FILES_PATH
 from traitlets.config import Config
 
+from . import page_style
 from .checks import CONFIGURABLES, check_config
 from .config_values import option_value
 from .contract import (
     ADMIN_MARKER_SCOPE,
     CONFIG_PROBLEMS_ENV,
+    HUB_DATA_FILES_ENV,
     HUB_PID_ENV,
     SERVICE_CONFIG_ENV,
     SERVICE_ROLE,
@@ -136,6 +139,7 @@ def _hub_version() -> tuple[int, ...]:
 HUB_DEFAULTS: dict = {
     "base_url": "/",
     "custom_scopes": {},
+    "data_files_path": DATA_FILES_PATH,
     "db_url": "sqlite:///jupyterhub.sqlite",
     "extra_user_scopes": set(),
     "load_roles": [],
@@ -164,6 +168,9 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
         "PYTHONUNBUFFERED": "1",
         SERVICE_CONFIG_ENV: json.dumps(service_config(config), sort_keys=True),
     }
+    data_files = str(_hub_option(config, "data_files_path"))
+    if data_files != DATA_FILES_PATH:
+        env[HUB_DATA_FILES_ENV] = data_files
     services.append(
         {
             "name": options.service_name,
@@ -212,11 +219,20 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
     own_page = any(
         (Path(folder) / "page.html").is_file() for folder in paths if folder != str(HUB_TEMPLATES)
     )
+    service_prefix = f"{base_url}services/{options.service_name}/"
+    # ... and links JupyterHub's stylesheet so that a visit asks the hub nothing before the
+    # first frame (page_style.py); None keeps JupyterHub's link
+    style = None if own_page else page_style.load(data_files)
     additions.JupyterHub.template_vars = {
         **_hub_option(config, "template_vars"),
         "hub_extensions": {
-            "service_prefix": f"{base_url}services/{options.service_name}/",
+            "service_prefix": service_prefix,
             "page_scripts_after_form": not own_page,
+            "page_style": style
+            and {
+                "href": f"{service_prefix}page-style.css?v={style.version}",
+                "imports": list(style.imports),
+            },
         },
     }
     wire_usage_capture(config, additions)

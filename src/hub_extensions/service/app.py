@@ -26,6 +26,7 @@ from ..builds import history
 from ..builds.config import HubExtensionsBuilds
 from ..contract import (
     CONFIG_PROBLEMS_ENV,
+    HUB_DATA_FILES_ENV,
     HUB_PID_ENV,
     SERVICE_CONFIG_ENV,
     USAGE_DB_URL_ENV,
@@ -49,6 +50,7 @@ def make_app(ctx: ServiceContext) -> web.Application:
         (prefix, handlers.HomeHandler, kw),
         (prefix + "oauth_callback", handlers.OAuthCallbackHandler, kw),
         (prefix + "api/health", handlers.HealthHandler, kw),
+        (prefix + "page-style.css", handlers.PageStyleHandler, kw),
         (prefix + "api/config-problems", handlers.ConfigProblemsHandler, kw),
         (prefix + r"build/([^/]+)/(.+)", builds_handlers.BuildHandler, kw),
         (prefix + "api/repoproviders", builds_handlers.ProvidersHandler, kw),
@@ -117,6 +119,7 @@ def build_context(options: ServiceOptions, env=os.environ) -> ServiceContext:
     ctx.cost = options.cost
     problems_file = env.get(CONFIG_PROBLEMS_ENV)
     ctx.config_problems_path = Path(problems_file) if problems_file else None
+    ctx.hub_data_files_path = env.get(HUB_DATA_FILES_ENV) or None
     return ctx
 
 

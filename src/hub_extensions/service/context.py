@@ -78,6 +78,8 @@ class ServiceContext:
     cost: Any = None  # the Cost options (price table, budgets); `.enabled` when there are prices
     #: the file where the hub shares configuration warnings (see problems.ConfigProblems)
     config_problems_path: Path | None = None
+    #: JupyterHub's data_files_path (None: its default), for the spawn page's stylesheet
+    hub_data_files_path: str | None = None
     http: AsyncHTTPClient = field(default_factory=AsyncHTTPClient)
     hub_status_ttl: float = 10.0
     _hub_status: tuple[float, dict] | None = None

@@ -9,6 +9,7 @@ from http import HTTPStatus
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from tornado import web
 
+from .. import page_style
 from ..problems import ConfigProblems
 from .context import ServiceContext
 
@@ -191,6 +192,44 @@ class ConfigProblemsHandler(APIHandler):
                 ],
             }
         )  # fmt: skip
+
+
+class PageStyleHandler(web.RequestHandler):
+    """JupyterHub's stylesheet without its leading @imports, for the spawn page (page_style.py).
+
+    Public, like JupyterHub's own static files. Cached for good at the version the hub put in
+    the page's link (`?v=`); any other URL is revalidated. Gzipped when the browser takes it.
+    """
+
+    def initialize(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def get(self) -> None:
+        style = page_style.load(self.ctx.hub_data_files_path)
+        if style is None:
+            # the hub links JupyterHub's own stylesheet in that case; a stale page falls back to
+            # it too (the link's onerror)
+            raise web.HTTPError(404, "JupyterHub's stylesheet is not one this service can serve")
+        self.set_header("Content-Type", "text/css; charset=utf-8")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Vary", "Accept-Encoding")
+        if self.get_query_argument("v", None) == style.version:
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+        else:
+            self.set_header("Cache-Control", "no-cache")
+        self.set_etag_header()
+        if self.check_etag_header():
+            self.set_status(304)
+            return
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")
+            self.write(style.gzipped)
+        else:
+            self.write(style.body)
+
+    def compute_etag(self) -> str | None:
+        style = page_style.load(self.ctx.hub_data_files_path)
+        return f'W/"{style.version}"' if style is not None else None
 
 
 class HomeHandler(BaseHandler):
