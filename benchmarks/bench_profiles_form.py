@@ -52,8 +52,8 @@ def gz(data: bytes) -> int:
 class Session:
     """One Chromium; a fresh context (cold cache) per page, logged in with copied cookies."""
 
-    def __init__(self, browser, hubs: dict):
-        self.browser, self.hubs, self.state = browser, hubs, {}
+    def __init__(self, browser, hubs: dict, network: dict | None = None):
+        self.browser, self.hubs, self.state, self.network = browser, hubs, {}, network
         self.errors: dict[str, list[str]] = {f: [] for f in FORMS}
         for form, hub in hubs.items():
             ctx = browser.new_context()
@@ -80,6 +80,19 @@ class Session:
             % (json.dumps({**probe, "settle": 15, "maxFrames": 1500}), support.PROBE_DONE)
         )
         page = ctx.new_page()
+        if self.network:  # a user's network, not loopback: each request waits a round trip
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            rate = self.network["mbps"] * 1e6 / 8  # bytes per second
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": self.network["rtt_ms"],
+                    "downloadThroughput": rate,
+                    "uploadThroughput": rate,
+                },
+            )
         errors = self.errors[form]
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -175,12 +188,14 @@ def measure(args, hubs: dict) -> dict:
     from playwright.sync_api import sync_playwright
 
     out: dict = {"rounds": args.rounds, "loads": args.loads, "clicks": args.clicks}
+    if args.rtt_ms:
+        out["network"] = {"rtt_ms": args.rtt_ms, "mbps": args.mbps}
     nav: dict = {f: {"cold": [], "warm": []} for f in FORMS}
     with sync_playwright() as pw:
         chromium = launch_chromium(pw)
         try:
             out["chromium"] = chromium.version
-            session = Session(chromium, hubs)
+            session = Session(chromium, hubs, out.get("network"))
             out["pages"] = {f: session.inventory(f) for f in FORMS}  # also the first warm-up
             for f in FORMS:
                 session.navigation(f)  # second warm-up, not counted
@@ -218,6 +233,15 @@ def main() -> None:
     ap.add_argument("--clicks", type=int, default=50, help="timed clicks per kind and form")
     ap.add_argument("--renders", type=int, default=60, help="timed GET /hub/spawn per form")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    ap.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=0,
+        help="emulate a network in Chromium: this round-trip time on every request (0: loopback)",
+    )
+    ap.add_argument(
+        "--mbps", type=float, default=20, help="with --rtt-ms: the bandwidth, Mbit/s each way"
+    )
     args = ap.parse_args()
     if args.loads % 3:
         ap.error("--loads must be a multiple of 3 (the order of loads repeats every 9)")

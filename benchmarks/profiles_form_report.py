@@ -158,7 +158,14 @@ def report(res: dict, forms: tuple, titles: dict) -> None:
     print("  " + ", ".join(f"{k} {v}" for k, v in res["versions"].items()))
     before, after = res["load_average_1min"]
     print(f"{res['measured_at']}; 1-min load average {before} before, {after} after")
-    print(f"({os.cpu_count()} cores)\n")
+    print(f"({os.cpu_count()} cores)")
+    net = res.get("network")
+    if net:
+        print(
+            f"network emulated by Chromium on every request: {net['rtt_ms']} ms round trip, "
+            f"{net['mbps']} Mbit/s down, {net['mbps']} Mbit/s up"
+        )
+    print()
     head = ["figure", *(titles[f] for f in forms), "ours/built-in", "ours/fancy"]
     table = [head]
 
