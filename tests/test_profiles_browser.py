@@ -270,7 +270,8 @@ def test_the_spawn_page_is_styled_as_by_jupyterhubs_stylesheet_and_a_visit_asks_
     assert len(ours) > 50
     assert [row[:3] for row in jupyterhubs] == [row[:3] for row in ours]
     differ = [(a, b) for a, b in zip(ours, jupyterhubs, strict=True) if a != b]
-    assert differ == [], [(a[:3], [(x, y) for x, y in zip(a, b) if x != y]) for a, b in differ]
+    changed = [(a[:3], [(x, y) for x, y in zip(a, b, strict=True) if x != y]) for a, b in differ]
+    assert differ == [], changed
     # Font Awesome's rules apply (an icon's ::before has its glyph), Bootstrap's too
     assert any(row[-2] not in ("none", "normal") and "Font Awesome" in row[-1] for row in ours)
     assert [e for e in errors.all() if "503" not in e] == []
