@@ -7,12 +7,14 @@ headless Chromium. See benchmarks/README.md. Prints figures; asserts nothing.
 
 import argparse
 import gzip
+import http.server
 import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -43,6 +45,30 @@ TIMEOUT_MS = 40_000
 #: 2.8 MB page most of all) falls on the three forms alike; each form comes 3 times in it
 SEQUENCE = ("builtin", "builtin", "fancy", "builtin", "ours", "fancy", "fancy", "ours", "ours")
 pct, med = figures.pct, figures.med
+FLOOR_KEYS = ("interactive", "dom_interactive", "ttfb")
+
+
+#: the floor: a page with nothing but the two radios the probe clicks (no stylesheet, no script,
+#: no hub): how soon any page is interactive in this browser on this machine
+FLOOR_HTML = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>floor</title></head>
+<body><form id="spawn_form">
+<label><input type="radio" name="profile" value="{OTHER}" checked> Other</label>
+<label><input type="radio" name="profile" value="{TARGET}"> Target</label>
+</form></body></html>""".encode()
+
+
+class _FloorPage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")  # as JupyterHub's pages
+        self.send_header("Content-Length", str(len(FLOOR_HTML)))
+        self.end_headers()
+        self.wfile.write(FLOOR_HTML)
+
+    def log_message(self, *args) -> None:
+        pass
 
 
 def gz(data: bytes) -> int:
@@ -112,6 +138,34 @@ class Session:
         done = lambda m: m.text == support.PROBE_DONE  # noqa: E731
         with page.expect_console_message(done, timeout=TIMEOUT_MS):
             page.goto(self.hubs[form].url + "hub/spawn", wait_until="commit", timeout=TIMEOUT_MS)
+
+    def floor(self, n: int) -> dict:
+        """Cold and warm loads of FLOOR_HTML from a static server on 127.0.0.1, with the probe."""
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FloorPage)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/floor"
+        probe = {"click": RADIO.format(TARGET), "field": "profile", "value": TARGET}
+        out: dict = {"cold": [], "warm": []}
+        try:
+            for _ in range(n):
+                ctx = self.browser.new_context(viewport={"width": 1280, "height": 800})
+                ctx.add_init_script(
+                    support.PROBE_JS
+                    % (json.dumps({**probe, "settle": 15, "maxFrames": 1500}), support.PROBE_DONE)
+                )
+                page = ctx.new_page()
+                try:
+                    for kind in ("cold", "warm"):
+                        done = lambda m: m.text == support.PROBE_DONE  # noqa: E731
+                        with page.expect_console_message(done, timeout=TIMEOUT_MS):
+                            page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+                        out[kind].append(page.evaluate(support.NAV_TIMING_JS))
+                finally:
+                    ctx.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+        return out
 
     def navigation(self, form: str) -> tuple[dict, dict]:
         """A cold load in a new context, then a warm one: the same address again in the same
@@ -209,6 +263,11 @@ def measure(args, hubs: dict) -> dict:
                     nav[f]["warm"].append({**warm, "round": k, "after": f})
                     before = f
             out["interactions"] = {f: session.interactions(f, args.clicks) for f in FORMS}
+            floor = session.floor(max(args.rounds * 2, 6))
+            out["floor"] = {
+                kind: {key: med([r[key] for r in runs], 1) for key in FLOOR_KEYS}
+                for kind, runs in floor.items()
+            }
             out["page_errors"] = {f: sorted(set(e))[:5] for f, e in session.errors.items()}
         finally:
             chromium.close()
@@ -270,6 +329,7 @@ def main() -> None:
         res["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         res["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
         figures.report(res, FORMS, TITLES)
+        figures.report_floor(res)
         figures.report_render(res["server_render"], FORMS, TITLES)
         if args.json:
             args.json.write_text(json.dumps(res, indent=2))

@@ -248,6 +248,25 @@ def _num(v) -> str:
     return f"{v:.0f}" if v is not None else "n/a"
 
 
+def report_floor(res: dict) -> None:
+    """The floor page's figures beside the fancy-profiles target they bound."""
+    floor = res.get("floor")
+    if not floor:
+        return
+    print(
+        "\nfloor: a page with only the two radios (no stylesheet, script or hub; a static server"
+        " on 127.0.0.1), median:"
+    )
+    for kind in ("cold", "warm"):
+        f = floor[kind]
+        fancy = res["nav"][kind]["fancy"]["median_ms"]
+        print(
+            f"  {kind}: nav -> interactive {_ms(f['interactive'])} (DOM interactive "
+            f"{_ms(f['dom_interactive'])}, first byte {_ms(f['ttfb'])}); "
+            f"{TARGET_FANCY}x fancy-profiles' median is {_ms(fancy * TARGET_FANCY)}"
+        )
+
+
 def report_render(render: dict, forms: tuple, titles: dict) -> None:
     b, o = render["builtin"], render["ours"]
     ratio = o["server_median_ms"] / b["server_median_ms"] if b["server_median_ms"] else None
