@@ -3,8 +3,10 @@
 import json
 import re
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
+from tornado.web import StaticFileHandler
 from traitlets.config import Config
 
 from hub_extensions import page_style
@@ -98,8 +100,9 @@ def test_wire_adds_service_role_and_templates_and_keeps_admin_settings():
             "service_prefix": "/services/hub-extensions/",
             "page_scripts_after_form": True,  # /srv/my-templates has no page.html
             "page_style": {
-                "href": f"/services/hub-extensions/page-style.css?v={style.version}",
+                "href": (href := f"/services/hub-extensions/page-style.css?v={style.version}"),
                 "imports": list(style.imports),
+                "links": page_style.links(style, None, "/", href),
             },
         }
     }
@@ -110,14 +113,16 @@ def test_template_vars_keep_the_admins_and_follow_base_url():
     c.JupyterHub.base_url = "/jupyter"
     c.JupyterHub.template_vars = {"announcement": "Maintenance on Friday"}
     added = wire(c).JupyterHub
+    style = page_style.load()
     assert added.template_vars == {
         "announcement": "Maintenance on Friday",
         "hub_extensions": {
             "service_prefix": "/jupyter/services/extras/",
             "page_scripts_after_form": True,
             "page_style": {
-                "href": f"/jupyter/services/extras/page-style.css?v={page_style.load().version}",
-                "imports": list(page_style.load().imports),
+                "href": (href := f"/jupyter/services/extras/page-style.css?v={style.version}"),
+                "imports": list(style.imports),
+                "links": page_style.links(style, None, "/jupyter/", href),
             },
         },
     }
@@ -177,13 +182,18 @@ def test_the_spawn_page_defers_jupyterhubs_bundles_only_under_its_own_page_html(
     # JupyterHub's stylesheet: the sheets it @imports linked by versioned URLs (static_url),
     # then the rest from the service, with JupyterHub's own as the fallback (page_style.py)
     style = page_style.load()
-    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
+    links = re.findall(r'<link rel="stylesheet" href="([^"?]+)\?v=([^"]+)"', head)
     assert links == [
-        "/hub/static/components/@fortawesome/fontawesome-free/css/fontawesome.css",
-        "/hub/static/components/@fortawesome/fontawesome-free/css/solid.css",
-        f"/services/hub-extensions/page-style.css?v={style.version}",
+        ("/hub/static/components/@fortawesome/fontawesome-free/css/fontawesome.css", ANY),
+        ("/hub/static/components/@fortawesome/fontawesome-free/css/solid.css", ANY),
+        ("/services/hub-extensions/page-style.css", style.version),
     ]
-    assert "this.href='/hub/static/css/style.min.css'" in head
+    # the versions tornado's static_url gives (the hub test compares them with JupyterHub's)
+    root = page_style.static_root()
+    for path, version in links[:2]:
+        file = root / path.removeprefix("/hub/static/")
+        assert version == StaticFileHandler.get_content_version(str(file))
+    assert 'onerror="this.onerror=null;this.href=&#34;/hub/static/css/style.min.css?v=' in head
 
     (tmp_path / "page.html").write_text(
         '{% extends "templates/page.html" %}'
@@ -198,7 +208,7 @@ def test_the_spawn_page_defers_jupyterhubs_bundles_only_under_its_own_page_html(
     assert "require([" not in html
     assert 'id="hub-extensions-profiles"' in html
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', head) == [
-        "/hub/static/css/style.min.css"
+        "/hub/static/css/style.min.css"  # static_url as this test's render gives it
     ]
 
 

@@ -13,6 +13,7 @@ import re
 import shutil
 
 import pytest
+from tornado.web import StaticFileHandler
 from traitlets.config import Config
 
 from hub_extensions import page_style
@@ -130,10 +131,16 @@ def test_the_hub_links_its_own_data_files_and_tells_the_service_where_they_are(s
     added = wire(c).JupyterHub
     assert added.services[-1]["environment"][HUB_DATA_FILES_ENV] == str(static)
     version = page_style.load(str(static)).version
-    assert added.template_vars["hub_extensions"]["page_style"] == {
-        "href": f"/services/hub-extensions/page-style.css?v={version}",
-        "imports": ["lib/a.css"],
-    }
+    linked = added.template_vars["hub_extensions"]["page_style"]
+    assert linked["href"] == f"/services/hub-extensions/page-style.css?v={version}"
+    assert linked["imports"] == ["lib/a.css"]
+    a_css = StaticFileHandler.get_content_version(str(static / "static" / "lib" / "a.css"))
+    own = StaticFileHandler.get_content_version(str(static / "static" / page_style.STYLESHEET))
+    assert linked["links"].splitlines() == [
+        f'<link rel="stylesheet" href="/hub/static/lib/a.css?v={a_css}" />',
+        f'<link rel="stylesheet" href="{linked["href"]}" onerror="this.onerror=null;this.href='
+        f'&#34;/hub/static/css/style.min.css?v={own}&#34;" />',
+    ]
     # a stylesheet this does not understand: JupyterHub's own link (no page_style)
     write(static, ".x{}")
     assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_style"] is None

@@ -145,10 +145,16 @@ def test_the_spawn_page_links_jupyterhubs_stylesheet_by_urls_cached_for_good(hub
     URLs, asked again on every visit) by their versioned URLs, the rest from the service:
     JupyterHub's file without its imports, versioned, gzipped when asked, revalidated (304)
     at any other URL."""
-    html = hub.login("ann").get(hub.hub_url("spawn"), timeout=30).text
+    session = hub.login("ann")
+    html = session.get(hub.hub_url("spawn"), timeout=30).text
     head = html[: html.index("</head>")]
     links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
     assert len(links) == 3, links
+    # the fallback is JupyterHub's stylesheet at the URL its own pages have (static_url)
+    home = session.get(hub.hub_url("home"), timeout=30).text
+    own = re.findall(r'<link rel="stylesheet" href="([^"]+)"', home)
+    assert own == [re.search(r"/jh/hub/static/css/style\.min\.css\?v=[0-9a-f]+", own[0])[0]]
+    assert f'this.href=&#34;{own[0]}&#34;"' in head
     base = f"http://127.0.0.1:{hub.port}"
     for link, name in zip(links, ("fontawesome", "solid"), strict=False):
         path = f"/jh/hub/static/components/@fortawesome/fontawesome-free/css/{name}.css"
@@ -158,7 +164,6 @@ def test_the_spawn_page_links_jupyterhubs_stylesheet_by_urls_cached_for_good(hub
         assert int(r.headers["Cache-Control"].split("max-age=")[1].split(",")[0]) >= 86400
     style = links[2]
     assert re.fullmatch(r"/jh/services/hub-extensions/page-style\.css\?v=[0-9a-f]{16}", style)
-    assert "this.href='/jh/hub/static/css/style.min.css?v=" in head  # the fallback
 
     jupyterhubs = requests.get(base + "/jh/hub/static/css/style.min.css", timeout=10)
     imports = re.findall(r'@import\s*"([^"]+)";', jupyterhubs.text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from pathlib import Path
 
 # JupyterHub's default data_files_path (a path computed at import, nothing more)
 from jupyterhub._data import DATA_FILES_PATH
+from markupsafe import Markup
+from tornado.web import StaticFileHandler
 
 #: JupyterHub's stylesheet, relative to its static folder
 STYLESHEET = "css/style.min.css"
@@ -82,6 +85,24 @@ def split_imports(css: str, root: Path) -> tuple[tuple[str, ...], str] | None:
     if not imports or "@import" in rest:
         return None
     return tuple(imports), "".join(kept) + rest
+
+
+def links(style: PageStyle, data_files_path: str | None, base_url: str, href: str) -> Markup:
+    """The spawn page's stylesheet links, built once (a render then does no URL work): the
+    imported sheets by JupyterHub's versioned static URLs (the `?v=` tornado's `static_url`
+    gives them), then `href`, falling back to JupyterHub's own stylesheet should it fail."""
+    root = static_root(data_files_path)
+    prefix = f"{base_url}hub/static/"
+
+    def url(path: str) -> str:
+        return f"{prefix}{path}?v={StaticFileHandler.get_content_version(str(root / path))}"
+
+    link = Markup('<link rel="stylesheet" href="{}" />')
+    tags = [link.format(url(path)) for path in style.imports]
+    fallback = f"this.onerror=null;this.href={json.dumps(url(STYLESHEET))}"
+    last = Markup('<link rel="stylesheet" href="{}" onerror="{}" />')
+    tags.append(last.format(href, fallback))
+    return Markup("\n").join(tags)
 
 
 def load(data_files_path: str | None = None) -> PageStyle | None:

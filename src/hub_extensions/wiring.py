@@ -230,8 +230,9 @@ def wire(config: Config, *, hub_version: tuple[int, ...] = (6, 0)) -> Config:
             "page_scripts_after_form": not own_page,
             "page_style": style
             and {
-                "href": f"{service_prefix}page-style.css?v={style.version}",
+                "href": (href := f"{service_prefix}page-style.css?v={style.version}"),
                 "imports": list(style.imports),
+                "links": page_style.links(style, data_files, base_url, href),
             },
         },
     }
