@@ -142,7 +142,7 @@ def test_an_admins_page_html_keeps_jupyterhubs_page_scripts_on_the_spawn_page(tm
     assert wire(c).JupyterHub.template_vars["hub_extensions"]["page_scripts_after_form"] is True
 
 
-def render_spawn_page(hub: Config, **context) -> str:
+def render_spawn_page(hub: Config, template: str = "spawn.html", **context) -> str:
     """The spawn page as JupyterHub renders it for the wired `JupyterHub` section `hub`: its own
     loader arrangement (app.py, init_tornado_settings: `templates/` for its defaults, then the
     template paths with its default folder last), the wired template vars, the suite's form."""
@@ -156,7 +156,7 @@ def render_spawn_page(hub: Config, **context) -> str:
     ])  # fmt: skip
     env = Environment(loader=loader, autoescape=True)
     form = '<div id="hub-extensions-profiles"><input name="profile" value="python"></div>'
-    return env.get_template("spawn.html").render(
+    return env.get_template(template).render(
         static_url=lambda path, include_version=True: f"/hub/static/{path}",
         spawner_options_form=form,
         **hub.template_vars,
@@ -209,6 +209,27 @@ def test_the_spawn_page_defers_jupyterhubs_bundles_only_under_its_own_page_html(
     assert 'id="hub-extensions-profiles"' in html
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', head) == [
         "/hub/static/css/style.min.css"  # static_url as this test's render gives it
+    ]
+
+
+def test_the_home_page_links_jupyterhubs_stylesheet_as_the_spawn_page_does(tmp_path):
+    c = cfg()
+    c.JupyterHub.template_paths = [str(tmp_path)]
+    home = {"default_server": {"active": False}, "allow_named_servers": False}
+    html = render_spawn_page(wire(c).JupyterHub, "home.html", **home)
+    head = html[: html.index("</head>")]
+    links = re.findall(r'<link rel="stylesheet" href="([^"?]+)', head)
+    assert links == [
+        "/hub/static/components/@fortawesome/fontawesome-free/css/fontawesome.css",
+        "/hub/static/components/@fortawesome/fontawesome-free/css/solid.css",
+        "/services/hub-extensions/page-style.css",
+    ]
+    assert '<script src="/hub/static/components/jquery/dist/jquery.min.js"' in head  # unchanged
+    (tmp_path / "page.html").write_text('{% extends "templates/page.html" %}')
+    html = render_spawn_page(wire(c).JupyterHub, "home.html", **home)
+    head = html[: html.index("</head>")]
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', head) == [
+        "/hub/static/css/style.min.css"
     ]
 
 

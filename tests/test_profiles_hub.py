@@ -150,9 +150,10 @@ def test_the_spawn_page_links_jupyterhubs_stylesheet_by_urls_cached_for_good(hub
     head = html[: html.index("</head>")]
     links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', head)
     assert len(links) == 3, links
-    # the fallback is JupyterHub's stylesheet at the URL its own pages have (static_url)
-    home = session.get(hub.hub_url("home"), timeout=30).text
-    own = re.findall(r'<link rel="stylesheet" href="([^"]+)"', home)
+    # the fallback is JupyterHub's stylesheet at the URL its own pages have (static_url; the
+    # token page is JupyterHub's own, where home and spawn are the suite's)
+    token_page = session.get(hub.hub_url("token"), timeout=30).text
+    own = re.findall(r'<link rel="stylesheet" href="([^"]+)"', token_page)
     assert own == [re.search(r"/jh/hub/static/css/style\.min\.css\?v=[0-9a-f]+", own[0])[0]]
     assert f'this.href=&#34;{own[0]}&#34;"' in head
     base = f"http://127.0.0.1:{hub.port}"
