@@ -1,13 +1,14 @@
-"""JupyterHub's stylesheet for the suite's spawn page, without its render-blocking round trips.
+"""JupyterHub's stylesheet for the suite's pages, without its render-blocking round trips.
 
 JupyterHub's `css/style.min.css` begins with `@import`s of Font Awesome's stylesheets, by
 relative URLs without a version. JupyterHub serves such URLs with `Cache-Control: no-cache`, so
 every visit to a page asks the hub again (a 304) before it may draw anything: on a warm load of
-the spawn page that round trip was a third of the time to an interactive form. The suite's spawn
-page links the imported sheets by JupyterHub's own versioned `static_url` (cached for good, and
-fetched side by side on a cold load), then this copy of `style.min.css` with the leading
-`@import`s taken out (served by the service, versioned, precompressed). The rules and their order
-are JupyterHub's: imported sheets come before the importing sheet's rules, as the links do.
+the spawn page that round trip was a third of the time to an interactive form. The pages whose
+templates the suite extends (spawn.html with the suite's form, home.html) link the imported
+sheets by JupyterHub's own versioned `static_url` (cached for good, and fetched side by side on
+a cold load), then this copy of `style.min.css` with the leading `@import`s taken out (served by
+the service, versioned, precompressed). The rules and their order are JupyterHub's: imported
+sheets come before the importing sheet's rules, as the links do.
 
 Anything other than plain relative `@import "…";` lines at the start of the file (a media query,
 an absolute URL, a file that is not there) makes `load` return None, and the page keeps
