@@ -46,6 +46,7 @@ TIMEOUT_MS = 40_000
 SEQUENCE = ("builtin", "builtin", "fancy", "builtin", "ours", "fancy", "fancy", "ours", "ours")
 pct, med = figures.pct, figures.med
 FLOOR_KEYS = ("interactive", "dom_interactive", "ttfb")
+RENDER_BATCHES = 10
 
 
 #: the floor: a page with nothing but the two radios the probe clicks (no stylesheet, no script,
@@ -290,7 +291,12 @@ def main() -> None:
         "--loads", type=int, default=6, help="cold (+ warm) loads per form and round (3, 6, 9...)"
     )
     ap.add_argument("--clicks", type=int, default=50, help="timed clicks per kind and form")
-    ap.add_argument("--renders", type=int, default=60, help="timed GET /hub/spawn per form")
+    ap.add_argument(
+        "--renders",
+        type=int,
+        default=300,
+        help=f"timed GET /hub/spawn per form, in {RENDER_BATCHES} batches (a ratio each)",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     ap.add_argument(
         "--rtt-ms",
@@ -325,6 +331,9 @@ def main() -> None:
             }
             for f, r in render.items()
         }
+        res["server_render"]["ratio"] = figures.per_batch(
+            render["ours"]["server_ms"], render["builtin"]["server_ms"], RENDER_BATCHES
+        )
         res["versions"] = support.peer_versions(py)
         res["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         res["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
