@@ -186,6 +186,8 @@ def test_the_spawn_page_links_jupyterhubs_stylesheet_by_urls_cached_for_good(hub
     again = requests.get(base + style, headers={"If-None-Match": r.headers["Etag"]}, timeout=10)
     assert again.status_code == 304
     assert not again.content
+    near = requests.get(base + "/jh/services/hub-extensions/page-stylexcss", timeout=10)
+    assert near.status_code == 404  # the route is that one file name, not a pattern
 
 
 def test_a_callable_override_is_called_with_the_spawner(hub):

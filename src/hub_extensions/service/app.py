@@ -50,7 +50,7 @@ def make_app(ctx: ServiceContext) -> web.Application:
         (prefix, handlers.HomeHandler, kw),
         (prefix + "oauth_callback", handlers.OAuthCallbackHandler, kw),
         (prefix + "api/health", handlers.HealthHandler, kw),
-        (prefix + "page-style.css", handlers.PageStyleHandler, kw),
+        (prefix + r"page-style\.css", handlers.PageStyleHandler, kw),
         (prefix + "api/config-problems", handlers.ConfigProblemsHandler, kw),
         (prefix + r"build/([^/]+)/(.+)", builds_handlers.BuildHandler, kw),
         (prefix + "api/repoproviders", builds_handlers.ProvidersHandler, kw),
