@@ -72,6 +72,22 @@ class _FloorPage(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def probe_script(control: str) -> str:
+    """The probe (profiles_form_support.PROBE_JS) that clicks `control` for the target profile."""
+    probe = {"click": control.format(TARGET), "field": "profile", "value": TARGET}
+    config = json.dumps({**probe, "settle": 15, "maxFrames": 1500})
+    return support.PROBE_JS % (config, support.PROBE_DONE)
+
+
+def load_probed(page, url: str) -> None:
+    """Load `url` and wait, running nothing in the page, for the probe to say it is done (on the
+    console: wait_for_function's injected script would compile in the page as it loads, 12-18 ms
+    of its main thread here)."""
+    done = lambda m: m.text == support.PROBE_DONE  # noqa: E731
+    with page.expect_console_message(done, timeout=TIMEOUT_MS):
+        page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+
+
 def gz(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9))
 
@@ -101,11 +117,7 @@ class Session:
         ctx = self.browser.new_context(
             storage_state=self.state[form], viewport={"width": 1280, "height": 800}
         )
-        probe = {"click": PROFILE_CONTROL[form].format(TARGET), "field": "profile", "value": TARGET}
-        ctx.add_init_script(
-            support.PROBE_JS
-            % (json.dumps({**probe, "settle": 15, "maxFrames": 1500}), support.PROBE_DONE)
-        )
+        ctx.add_init_script(probe_script(PROFILE_CONTROL[form]))
         page = ctx.new_page()
         if self.network:  # a user's network, not loopback: each request waits a round trip
             cdp = ctx.new_cdp_session(page)
@@ -133,33 +145,23 @@ class Session:
         return ctx, page
 
     def visit(self, form: str, page) -> None:
-        """Load the spawn page and wait, running nothing in it, for the probe to say it is done
-        (profiles_form_support.PROBE_DONE: the console, not wait_for_function, whose injected
-        script would compile in the page as it loads: 12-18 ms of its main thread here)."""
-        done = lambda m: m.text == support.PROBE_DONE  # noqa: E731
-        with page.expect_console_message(done, timeout=TIMEOUT_MS):
-            page.goto(self.hubs[form].url + "hub/spawn", wait_until="commit", timeout=TIMEOUT_MS)
+        """Load the spawn page; back once the probe is done (load_probed)."""
+        load_probed(page, self.hubs[form].url + "hub/spawn")
 
     def floor(self, n: int) -> dict:
         """Cold and warm loads of FLOOR_HTML from a static server on 127.0.0.1, with the probe."""
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FloorPage)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/floor"
-        probe = {"click": RADIO.format(TARGET), "field": "profile", "value": TARGET}
         out: dict = {"cold": [], "warm": []}
         try:
             for _ in range(n):
                 ctx = self.browser.new_context(viewport={"width": 1280, "height": 800})
-                ctx.add_init_script(
-                    support.PROBE_JS
-                    % (json.dumps({**probe, "settle": 15, "maxFrames": 1500}), support.PROBE_DONE)
-                )
+                ctx.add_init_script(probe_script(RADIO))
                 page = ctx.new_page()
                 try:
                     for kind in ("cold", "warm"):
-                        done = lambda m: m.text == support.PROBE_DONE  # noqa: E731
-                        with page.expect_console_message(done, timeout=TIMEOUT_MS):
-                            page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+                        load_probed(page, url)
                         out[kind].append(page.evaluate(support.NAV_TIMING_JS))
                 finally:
                     ctx.close()

@@ -87,6 +87,11 @@ def per_round(runs: dict[str, list[dict]], ours: str, base: str) -> dict:
         a, b = median_of(ours), median_of(base)
         if a is not None and b:
             ratios.append(a / b)
+    return spread(ratios)
+
+
+def spread(ratios: list[float]) -> dict:
+    """Per-round (or per-batch) ratios: all of them, their median, quartiles and extremes."""
     return {
         "ratios": [round(x, 3) for x in ratios],
         "median": med(ratios, 3),
@@ -108,14 +113,9 @@ def per_batch(ours: list[float], base: list[float], batches: int) -> dict:
         if a and b:
             ratios.append(statistics.median(a) / statistics.median(b))
     return {
+        **spread(ratios),
         "batches": len(ratios),
         "size": size,
-        "ratios": [round(x, 3) for x in ratios],
-        "median": med(ratios, 3),
-        "min": round(min(ratios), 3) if ratios else None,
-        "max": round(max(ratios), 3) if ratios else None,
-        "p25": pct(ratios, 25),
-        "p75": pct(ratios, 75),
         "batches_met": sum(x <= TARGET_RENDER for x in ratios),
     }
 

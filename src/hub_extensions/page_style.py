@@ -89,7 +89,7 @@ def split_imports(css: str, root: Path) -> tuple[tuple[str, ...], str] | None:
 
 
 def links(style: PageStyle, data_files_path: str | None, base_url: str, href: str) -> Markup:
-    """The spawn page's stylesheet links, built once (a render then does no URL work): the
+    """The pages' stylesheet links, built once (a render then does no URL work): the
     imported sheets by JupyterHub's versioned static URLs (the `?v=` tornado's `static_url`
     gives them), then `href`, falling back to JupyterHub's own stylesheet should it fail."""
     root = static_root(data_files_path)

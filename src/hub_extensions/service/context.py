@@ -78,7 +78,7 @@ class ServiceContext:
     cost: Any = None  # the Cost options (price table, budgets); `.enabled` when there are prices
     #: the file where the hub shares configuration warnings (see problems.ConfigProblems)
     config_problems_path: Path | None = None
-    #: JupyterHub's data_files_path (None: its default), for the spawn page's stylesheet
+    #: JupyterHub's data_files_path (None: its default), for the pages' stylesheet (page_style.py)
     hub_data_files_path: str | None = None
     http: AsyncHTTPClient = field(default_factory=AsyncHTTPClient)
     hub_status_ttl: float = 10.0
