@@ -1,6 +1,6 @@
 """Profiles form: size and speed against KubeSpawner's built-in form and fancy-profiles.
 
-Three real hubs (JupyterHub + configurable-http-proxy on 127.0.0.1, all from one peers venv,
+Five real hubs (JupyterHub + configurable-http-proxy on 127.0.0.1, all from one peers venv,
 benchmarks/.peers-venv/), the same profile_list, logged in, measured at /hub/spawn with
 headless Chromium. See benchmarks/README.md. Prints figures; asserts nothing.
 """
@@ -29,10 +29,18 @@ from tests.infra.browser import launch_chromium
 from tests.infra.common import wait_until
 
 FORMS = ("builtin", "fancy", "ours")
+#: two bare radios (profiles_form_support.REFERENCE_FORM) in JupyterHub's own spawn page, and in
+#: the suite's: what a form on either page starts from. Each is loaded in turn with fancy-profiles'
+REFERENCES = {
+    "jupyterhub-page": "JupyterHub's own spawn page (its template, stylesheet and scripts)",
+    "suite-page": "the suite's spawn page (the same template; page_style.py's links, JupyterHub's"
+    " bundles after the first frame)",
+}
 TITLES = {"builtin": "KubeSpawner 7.1.0", "fancy": "fancy-profiles 0.7.0", "ours": "hub-extensions"}
 RADIO = 'input[name="profile"][value="{}"]'  # fancy-profiles names its radios select-profile
 PROFILE_CONTROL = {"builtin": RADIO, "fancy": RADIO.replace('"profile"', '"select-profile"')}
 PROFILE_CONTROL["ours"] = RADIO
+PROFILE_CONTROL.update(dict.fromkeys(REFERENCES, RADIO))
 OPTION_KIND = {"builtin": "select", "fancy": "react-select", "ours": "select"}
 TARGET, OTHER = "data-science", "large-memory"  # neither is the default profile
 OPTION_FIELD = "profile-option-data-science--image"
@@ -97,7 +105,7 @@ class Session:
 
     def __init__(self, browser, hubs: dict, network: dict | None = None):
         self.browser, self.hubs, self.state, self.network = browser, hubs, {}, network
-        self.errors: dict[str, list[str]] = {f: [] for f in FORMS}
+        self.errors: dict[str, list[str]] = {f: [] for f in hubs}
         for form, hub in hubs.items():
             ctx = browser.new_context()
             page = ctx.new_page()
@@ -168,6 +176,19 @@ class Session:
         finally:
             server.shutdown()
             server.server_close()
+        return out
+
+    def reference(self, name: str, n: int) -> dict:
+        """`n` pairs, each a reference page's cold and warm loads then fancy-profiles': the
+        reference's times, and its ratio to fancy-profiles in each pair (cold, warm)."""
+        out: dict = {"cold": [], "warm": [], "ratio_cold": [], "ratio_warm": []}
+        for _ in range(n):
+            cold, warm = (r["interactive"] for r in self.navigation(name))
+            fancy_cold, fancy_warm = (r["interactive"] for r in self.navigation("fancy"))
+            out["cold"].append(cold)
+            out["warm"].append(warm)
+            out["ratio_cold"].append(cold / fancy_cold)
+            out["ratio_warm"].append(warm / fancy_warm)
         return out
 
     def navigation(self, form: str) -> tuple[dict, dict]:
@@ -271,6 +292,13 @@ def measure(args, hubs: dict) -> dict:
                 kind: {key: med([r[key] for r in runs], 1) for key in FLOOR_KEYS}
                 for kind, runs in floor.items()
             }
+            out["references"] = {}
+            for name in REFERENCES:
+                ref = session.reference(name, max(args.rounds * 2, 6))
+                out["references"][name] = {
+                    kind: {"median_ms": med(ref[kind]), "ratio_fancy": figures.spread(ref[r])}
+                    for kind, r in (("cold", "ratio_cold"), ("warm", "ratio_warm"))
+                }
             out["page_errors"] = {f: sorted(set(e))[:5] for f, e in session.errors.items()}
         finally:
             chromium.close()
@@ -317,7 +345,7 @@ def main() -> None:
     try:
         py = support.peers_python()
         ensure_our_js()
-        for f in FORMS:
+        for f in (*FORMS, *REFERENCES):
             hubs[f] = support.Hub(f, py, Path(tmp.name), run_id).start()
         for hub in hubs.values():
             wait_until(hub.ready, 90, f"the {hub.form} hub at {hub.url}", interval=0.2)
@@ -341,6 +369,7 @@ def main() -> None:
         res["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S %z")
         figures.report(res, FORMS, TITLES)
         figures.report_floor(res)
+        figures.report_references(res, REFERENCES)
         figures.report_render(res["server_render"], FORMS, TITLES)
         if args.json:
             args.json.write_text(json.dumps(res, indent=2))

@@ -291,6 +291,24 @@ def report_floor(res: dict) -> None:
         )
 
 
+def report_references(res: dict, titles: dict) -> None:
+    """Two bare radios in JupyterHub's spawn page and in the suite's, beside fancy-profiles'."""
+    for name, ref in res.get("references", {}).items():
+        print(
+            f"\nreference {name}: {titles[name]}, around a form of two bare radios (no profile"
+            " list, no form script, no prices), each load followed by fancy-profiles':"
+        )
+        for kind in ("cold", "warm"):
+            r = ref[kind]["ratio_fancy"]
+            ours = res["nav"][kind]["ours"]["median_ms"]
+            print(
+                f"  {kind}: median {_ms(ref[kind]['median_ms'])} (hub-extensions: {_ms(ours)}); "
+                f"over fancy-profiles, median of {len(r['ratios'])} per-pair ratios "
+                f"{r['median']:.3f}x (p25-p75 {r['p25']:.3f}-{r['p75']:.3f}, min-max "
+                f"{r['min']:.3f}-{r['max']:.3f}; the target for a form {TARGET_FANCY}x)"
+            )
+
+
 def report_render(render: dict, forms: tuple, titles: dict) -> None:
     b, o = render["builtin"], render["ours"]
     ratio = o["server_median_ms"] / b["server_median_ms"] if b["server_median_ms"] else None

@@ -114,6 +114,15 @@ KUBECONFIG = (  # a cluster where nothing listens: KubeSpawner loads it, nothing
     "users: [{name: nobody, user: {token: not-a-token}}]\n"
 )
 
+#: the references' form: the least a form can be, two bare radios for the probe (the second and
+#: third profiles' slugs)
+REFERENCE_FORM = "".join(
+    f'<label><input type="radio" name="profile" value="{p["slug"]}"{" checked" * (k == 2)}> '
+    f"{p['display_name']}</label>"
+    for k, p in enumerate(PROFILE_LIST)
+    if k
+)
+
 FORM_CONFIG = {
     "builtin": 'c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"\n',
     "fancy": (
@@ -130,6 +139,23 @@ FORM_CONFIG = {
         "c.HubExtensionsCost.currency = 'EUR'\n"
         "c.HubExtensionsCost.prices = [{{'effective': '2026-01-01', 'cpu_hour': 0.04, "
         "'memory_gib_hour': 0.005}}]\n"
+        "import hub_extensions\nhub_extensions.setup(c)\n"
+    ),
+    # the references: no profile list, no form script, no prices; a Spawner.options_form of two
+    # radios in JupyterHub's own spawn page ...
+    "jupyterhub-page": (
+        'c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"\n'
+        f"c.Spawner.options_form = {REFERENCE_FORM!r}\n".replace("{", "{{").replace("}", "}}")
+    ),
+    # ... and in the suite's (its spawn.html takes any form marked with the profiles form's id)
+    "suite-page": (
+        'c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"\n'
+        "c.Spawner.options_form = "
+        + repr(f'<div id="hub-extensions-profiles">{REFERENCE_FORM}</div>')
+        .replace("{", "{{")
+        .replace("}", "}}")
+        + "\nc.HubExtensions.service_url = {service_url!r}\n"
+        "c.HubExtensions.service_environment = {{{marker!r}: {run_id!r}}}\n"
         "import hub_extensions\nhub_extensions.setup(c)\n"
     ),
 }
