@@ -31,6 +31,7 @@ from tests.infra.common import wait_until
 FORMS = ("builtin", "fancy", "ours")
 #: two bare radios (profiles_form_support.REFERENCE_FORM) in JupyterHub's own spawn page, and in
 #: the suite's: what a form on either page starts from. Each is loaded in turn with fancy-profiles'
+REFERENCE_RATIOS = ("over_fancy", "over_ours", "ours_over_fancy")  # per triple: see reference()
 REFERENCES = {
     "jupyterhub-page": "JupyterHub's own spawn page (its template, stylesheet and scripts)",
     "suite-page": "the suite's spawn page (the same template; page_style.py's links, JupyterHub's"
@@ -179,16 +180,16 @@ class Session:
         return out
 
     def reference(self, name: str, n: int) -> dict:
-        """`n` pairs, each a reference page's cold and warm loads then fancy-profiles': the
-        reference's times, and its ratio to fancy-profiles in each pair (cold, warm)."""
-        out: dict = {"cold": [], "warm": [], "ratio_cold": [], "ratio_warm": []}
+        """`n` triples, each a reference page's cold and warm loads, then ours, then
+        fancy-profiles': per kind (cold, warm), the times of the three, and per triple the
+        reference's ratio to fancy-profiles and to ours, and ours to fancy-profiles."""
+        out: dict = {kind: {"times": [], "ratios": []} for kind in ("cold", "warm")}
         for _ in range(n):
-            cold, warm = (r["interactive"] for r in self.navigation(name))
-            fancy_cold, fancy_warm = (r["interactive"] for r in self.navigation("fancy"))
-            out["cold"].append(cold)
-            out["warm"].append(warm)
-            out["ratio_cold"].append(cold / fancy_cold)
-            out["ratio_warm"].append(warm / fancy_warm)
+            loads = [self.navigation(form) for form in (name, "ours", "fancy")]
+            for k, kind in enumerate(("cold", "warm")):
+                ref, ours, fancy = (load[k]["interactive"] for load in loads)
+                out[kind]["times"].append((ref, ours, fancy))
+                out[kind]["ratios"].append((ref / fancy, ref / ours, ours / fancy))
         return out
 
     def navigation(self, form: str) -> tuple[dict, dict]:
@@ -296,8 +297,17 @@ def measure(args, hubs: dict) -> dict:
             for name in REFERENCES:
                 ref = session.reference(name, max(args.rounds * 2, 6))
                 out["references"][name] = {
-                    kind: {"median_ms": med(ref[kind]), "ratio_fancy": figures.spread(ref[r])}
-                    for kind, r in (("cold", "ratio_cold"), ("warm", "ratio_warm"))
+                    kind: {
+                        **{
+                            f"{form}_median_ms": med([t[j] for t in ref[kind]["times"]])
+                            for j, form in enumerate(("reference", "ours", "fancy"))
+                        },
+                        **{
+                            ratio: figures.spread([r[j] for r in ref[kind]["ratios"]])
+                            for j, ratio in enumerate(REFERENCE_RATIOS)
+                        },
+                    }
+                    for kind in ("cold", "warm")
                 }
             out["page_errors"] = {f: sorted(set(e))[:5] for f, e in session.errors.items()}
         finally:

@@ -291,21 +291,28 @@ def report_floor(res: dict) -> None:
         )
 
 
+def _ratio_spread(r: dict) -> str:
+    return f"{r['median']:.3f}x (p25-p75 {r['p25']:.3f}-{r['p75']:.3f})"
+
+
 def report_references(res: dict, titles: dict) -> None:
-    """Two bare radios in JupyterHub's spawn page and in the suite's, beside fancy-profiles'."""
+    """Two bare radios in JupyterHub's spawn page and in the suite's, beside ours and
+    fancy-profiles' loaded in turn with them."""
     for name, ref in res.get("references", {}).items():
         print(
             f"\nreference {name}: {titles[name]}, around a form of two bare radios (no profile"
-            " list, no form script, no prices), each load followed by fancy-profiles':"
+            " list, no form script, no prices); each load followed by ours, then"
+            " fancy-profiles':"
         )
         for kind in ("cold", "warm"):
-            r = ref[kind]["ratio_fancy"]
-            ours = res["nav"][kind]["ours"]["median_ms"]
+            r = ref[kind]
             print(
-                f"  {kind}: median {_ms(ref[kind]['median_ms'])} (hub-extensions: {_ms(ours)}); "
-                f"over fancy-profiles, median of {len(r['ratios'])} per-pair ratios "
-                f"{r['median']:.3f}x (p25-p75 {r['p25']:.3f}-{r['p75']:.3f}, min-max "
-                f"{r['min']:.3f}-{r['max']:.3f}; the target for a form {TARGET_FANCY}x)"
+                f"  {kind}: medians {_ms(r['reference_median_ms'])} / ours "
+                f"{_ms(r['ours_median_ms'])} / fancy-profiles {_ms(r['fancy_median_ms'])}; "
+                f"median of {len(r['over_fancy']['ratios'])} per-triple ratios: reference over "
+                f"fancy-profiles {_ratio_spread(r['over_fancy'])}, ours over fancy-profiles "
+                f"{_ratio_spread(r['ours_over_fancy'])} (the target {TARGET_FANCY}x), reference"
+                f" over ours {_ratio_spread(r['over_ours'])}"
             )
 
 
